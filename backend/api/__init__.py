@@ -1,0 +1,1 @@
+"""HTTP controllers: parse, call a command or query, return a DTO."""

@@ -1,0 +1,86 @@
+"""Citizens' applications: submit, follow, withdraw."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+
+from backend.api.dto import (
+    AcceptedCommand,
+    ApplicationProgress,
+    ApplicationSummary,
+    SubmittedApplication,
+    Withdraw,
+)
+from backend.api.guards import PrincipalDep, ServicesDep, requires
+from backend.commands import applications
+from backend.commands.applications import SubmitApplication
+from backend.commands.idempotency import IdempotencyKey, idempotent
+from backend.queries import applications as queries
+
+__all__ = ["ApplicationsController"]
+
+
+class ApplicationsController(Controller):
+    path = "/api/v1/applications"
+    tags = ["applications"]  # noqa: RUF012
+    guards = [requires("citizen")]  # noqa: RUF012
+
+    @post("/", operation_id="submitApplication", status_code=201)
+    async def submit(
+        self,
+        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        principal: PrincipalDep,
+        data: JSONBody[SubmitApplication],
+        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
+    ) -> Response[SubmittedApplication]:
+        """Submit; the same Idempotency-Key and body always get the first answer."""
+        key = IdempotencyKey.of(UUID(principal.id), idempotency_key, await request.body())
+        answer = await idempotent(
+            services.pool,
+            key,
+            lambda remember: applications.submit(services, principal, data, remember),
+        )
+        return Response(
+            msgspec.convert(answer.body, SubmittedApplication), status_code=answer.status_code
+        )
+
+    @get("/", operation_id="listMyApplications")
+    async def list_mine(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        after: Annotated[int | None, QueryParameter(ge=0)] = None,
+    ) -> list[ApplicationSummary]:
+        """My applications, newest first; ``after`` waits for a position like the detail view."""
+        rows = await queries.list_mine(services, principal, after)
+        return msgspec.convert(rows, list[ApplicationSummary], from_attributes=True)
+
+    @get("/{application_id:uuid}", operation_id="getApplication")
+    async def get(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: FromPath[UUID],
+        after: Annotated[int | None, QueryParameter(ge=0)] = None,
+    ) -> ApplicationProgress:
+        """Progress; with ``after`` it waits briefly until that position is reflected."""
+        detail = await queries.get_progress(services, principal, application_id, after)
+        return msgspec.convert(detail, ApplicationProgress)
+
+    @post("/{application_id:uuid}/withdraw", operation_id="withdrawApplication", status_code=200)
+    async def withdraw(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: FromPath[UUID],
+        data: JSONBody[Withdraw],
+    ) -> AcceptedCommand:
+        """Withdraw before a decision is made."""
+        result = await applications.withdraw(services, principal, application_id, data.reason)
+        return msgspec.convert(result, AcceptedCommand)

@@ -1,0 +1,1 @@
+"""Authentication: WeChat login for citizens, passwords for staff, JWT bearer tokens."""

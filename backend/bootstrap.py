@@ -1,0 +1,88 @@
+"""Wiring: the one place where adapters, stores and workers are built."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from backend.auth.tokens import TokenService
+from backend.calendar_data import load_calendar
+from backend.clock import Clock, system_clock
+from backend.db import connect_pool, database_url
+from backend.eventstore import Recorder, Repository, build_mapper
+from backend.migrate import apply_migrations
+from backend.services import Services
+from backend.settings import Settings
+from integrations.files import LocalFileStore
+from integrations.wechat import FakeWeChat, WechatpyLogin
+from projections.base import Projection
+from projections.catalog import CatalogProjection
+from projections.progress import ProgressProjection
+from projections.runner import ProjectionRunner
+
+__all__ = ["bootstrap", "projections"]
+
+_log = logging.getLogger(__name__)
+
+
+def projections() -> list[Projection]:
+    """Every read model, in the order the worker runs them."""
+    return [CatalogProjection(), ProgressProjection()]
+
+
+@contextlib.asynccontextmanager
+async def bootstrap(
+    settings: Settings, *, run_workers: bool | None = None, clock: Clock = system_clock
+) -> AsyncIterator[Services]:
+    """Connect, migrate, start the sandbox fakes and (optionally) the projection worker."""
+    url = await asyncio.to_thread(database_url, settings)
+    pool = await connect_pool(url)
+    stack = contextlib.AsyncExitStack()
+    try:
+        stack.push_async_callback(pool.close)
+        async with pool.acquire() as conn:
+            await apply_migrations(conn)
+        if settings.sandbox:
+            fake = FakeWeChat()
+            fake.start()
+            stack.callback(fake.stop)
+            login = WechatpyLogin(fake.appid, fake.secret, fake.base_url)
+            _log.info("sandbox mode: fake WeChat on %s", fake.base_url)
+        else:
+            assert settings.wechat_appid
+            assert settings.wechat_secret
+            login = WechatpyLogin(
+                settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base_url
+            )
+        recorder = Recorder()
+        mapper = build_mapper()
+        services = Services(
+            settings=settings,
+            pool=pool,
+            recorder=recorder,
+            mapper=mapper,
+            repository=Repository(pool, recorder, mapper),
+            runner=ProjectionRunner(pool, recorder, mapper, projections()),
+            tokens=TokenService(settings.secret_key, settings.token_ttl_seconds),
+            clock=clock,
+            calendar=await asyncio.to_thread(load_calendar),
+            wechat_login=login,
+            files=LocalFileStore(settings.data_dir / "files"),
+        )
+        if settings.run_workers if run_workers is None else run_workers:
+            stop = asyncio.Event()
+            task = asyncio.create_task(services.runner.run(stop), name="projections")
+
+            async def stop_worker() -> None:
+                stop.set()
+                services.runner.wake()
+                await task
+
+            stack.push_async_callback(stop_worker)
+        async with stack:
+            yield services
+    except BaseException:
+        await stack.aclose()
+        raise

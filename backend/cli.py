@@ -1,0 +1,174 @@
+"""``onewindow``: serve, migrate, staff, catalogue and projections from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from backend.settings import Settings, get_settings
+
+__all__ = ["main"]
+
+T = TypeVar("T")
+
+
+def _with_services(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    from backend.bootstrap import bootstrap
+
+    async def run() -> T:
+        async with bootstrap(settings, run_workers=False) as services:
+            return await work(services)
+
+    return asyncio.run(run())
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from backend.app import create_app
+
+    mode = "sandbox (fake WeChat on loopback)" if settings.sandbox else "WeChat"
+    print(f"onewindow on http://{args.host}:{args.port}  mode: {mode}  data: {settings.data_dir}")
+    uvicorn.run(
+        create_app(settings, demo=args.demo),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        access_log=False,
+    )
+    return 0
+
+
+def _migrate(_: argparse.Namespace, settings: Settings) -> int:
+    async def work(services: object) -> None:  # bootstrap applies the migrations
+        return None
+
+    _with_services(settings, work)
+    print("migrations applied")
+    return 0
+
+
+def _staff_create(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.commands.accounts import create_staff
+
+    async def work(services: object) -> None:
+        from backend.services import Services
+
+        assert isinstance(services, Services)
+        staff_id = await create_staff(
+            services.pool, args.username, args.password, args.role, args.department
+        )
+        print(f"created {args.role} {args.username} ({staff_id})")
+
+    _with_services(settings, work)
+    return 0
+
+
+def _catalog_load(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.commands.catalog import load_catalog_file
+    from backend.services import Services
+
+    async def work(services: Services) -> dict[str, int]:
+        return await load_catalog_file(services, Path(args.file))
+
+    counts = _with_services(settings, work)
+    print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    return 0
+
+
+def _progress_bar(total: int, label: str) -> Callable[[int], None]:
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        width = 30
+        filled = int(width * done / total) if total else width
+        bar = "#" * filled + "-" * (width - filled)
+        sys.stderr.write(f"\r{label:<10} [{bar}] {done}/{total}")
+        sys.stderr.flush()
+
+    return advance
+
+
+def _projections_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.services import Services
+
+    async def work(services: Services) -> None:
+        runner = services.runner
+        chosen = [runner.projection(args.name)] if args.name else runner.projections
+        async with services.pool.acquire() as conn:
+            head = await services.recorder.max_notification_id(conn)
+        for projection in chosen:
+            bar = _progress_bar(head, projection.name)
+            bar(0)
+            count = await runner.rebuild(projection, bar)
+            sys.stderr.write(f"\n{projection.name}: {count} events replayed\n")
+
+    try:
+        _with_services(settings, work)
+    except KeyError as exc:
+        print(f"no projection named {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="onewindow", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the API (sandbox mode without WeChat keys)")
+    serve.add_argument("--demo", action="store_true", help="load demo catalogue and staff")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
+
+    staff = commands.add_parser("staff", help="staff accounts")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    create = staff_commands.add_parser("create", help="create a staff account")
+    create.add_argument("--username", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument(
+        "--role", required=True, choices=["clerk", "reviewer", "supervisor", "admin", "courier"]
+    )
+    create.add_argument("--department")
+    create.set_defaults(run=_staff_create)
+
+    catalog = commands.add_parser("catalog", help="the service catalogue")
+    catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
+    load = catalog_commands.add_parser("load", help="publish a catalogue JSON file")
+    load.add_argument("file")
+    load.set_defaults(run=_catalog_load)
+
+    projections = commands.add_parser("projections", help="read models")
+    projection_commands = projections.add_subparsers(dest="projections_command", required=True)
+    rebuild = projection_commands.add_parser("rebuild", help="replay the log into read models")
+    rebuild.add_argument("name", nargs="?")
+    rebuild.set_defaults(run=_projections_rebuild)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``onewindow`` console script."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    from domain.errors import DomainError
+
+    try:
+        code: int = args.run(args, get_settings())
+    except DomainError as exc:
+        errors = getattr(exc, "errors", None)
+        print(f"error: {exc.detail}" + (f" {errors}" if errors else ""), file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

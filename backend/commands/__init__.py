@@ -1,0 +1,1 @@
+"""Command handlers: load the aggregate, call the domain, save; one transaction each."""

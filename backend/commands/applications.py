@@ -1,0 +1,192 @@
+"""Command handlers for applications (办件)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
+
+import msgspec
+
+from backend.commands.idempotency import Answer
+from backend.commands.retry import retry_on_conflict
+from domain.application import Application, Delivery, MaterialRef
+from domain.catalog import ServiceItem, service_item_id
+from domain.errors import NotFound, ValidationFailed
+from domain.numbering import application_number, compact_code
+
+if TYPE_CHECKING:
+    from backend.auth.tokens import Principal
+    from backend.commands.idempotency import Remember
+    from backend.eventstore import Saved
+    from backend.services import Services
+
+__all__ = [
+    "SubmitApplication",
+    "accept",
+    "issue_result",
+    "review",
+    "submit",
+    "withdraw",
+]
+
+
+class SubmitApplication(msgspec.Struct, rename="camel", forbid_unknown_fields=True, frozen=True):
+    """What a citizen submits."""
+
+    service_code: str
+    situation_id: str
+    materials: tuple[MaterialRef, ...]
+    delivery: Delivery
+    form: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+async def _next_number(services: Services, service_code: str) -> str:
+    today = services.clock().date()
+    # counted per compact code, the part the number shows, so two codes never share a number
+    compact = compact_code(service_code)
+    sequence = await services.pool.fetchval(
+        "INSERT INTO application_numbers (day, service_code, last) VALUES ($1, $2, 1)"
+        " ON CONFLICT (day, service_code) DO UPDATE SET last = application_numbers.last + 1"
+        " RETURNING last",
+        today,
+        compact,
+    )
+    return application_number(today, service_code, int(sequence))
+
+
+async def _check_files_owned(
+    services: Services, citizen_id: UUID, refs: tuple[MaterialRef, ...]
+) -> None:
+    file_ids = [r.file_id for r in refs if r.file_id is not None]
+    if not file_ids:
+        return
+    owned = {
+        r[0]
+        for r in await services.pool.fetch(
+            "SELECT id FROM files WHERE owner_id = $1 AND id = ANY($2::uuid[])",
+            citizen_id,
+            file_ids,
+        )
+    }
+    errors = {
+        f"materials[{i}].fileId": "unknown file"
+        for i, r in enumerate(refs)
+        if r.file_id is not None and r.file_id not in owned
+    }
+    if errors:
+        raise ValidationFailed("materials refer to unknown files", errors)
+
+
+async def submit(
+    services: Services,
+    citizen: Principal,
+    command: SubmitApplication,
+    remember: Remember | None = None,
+) -> Answer:
+    """Submit an application against the current version of the service item."""
+    try:
+        item = await services.repository.get(ServiceItem, service_item_id(command.service_code))
+    except NotFound:
+        raise ValidationFailed("unknown service", {"serviceCode": "no such service item"}) from None
+    citizen_id = UUID(citizen.id)
+    await _check_files_owned(services, citizen_id, command.materials)
+    application = Application.submit(
+        id=uuid.uuid4(),
+        number=await _next_number(services, command.service_code),
+        citizen_id=citizen_id,
+        service=item.definition,
+        service_version=item.version,
+        situation_id=command.situation_id,
+        form=command.form,
+        materials=command.materials,
+        delivery=command.delivery,
+        at=services.clock(),
+    )
+
+    def answer(saved: Saved) -> Answer:
+        return Answer(
+            201,
+            {
+                "id": str(application.id),
+                "number": application.number,
+                "status": application.status,
+                "position": saved.position,
+            },
+        )
+
+    saved = await services.repository.save(
+        application, after_insert=remember(answer) if remember else None
+    )
+    return answer(saved)
+
+
+async def _act(services: Services, application_id: UUID, act: Any) -> dict[str, Any]:
+    """Load, act, save, retrying on a concurrent change; the answer carries the position."""
+
+    async def attempt() -> dict[str, Any]:
+        application = await services.repository.get(Application, application_id)
+        act(application)
+        saved = await services.repository.save(application)
+        return {"id": str(application.id), "status": application.status, "position": saved.position}
+
+    return await retry_on_conflict(attempt, services.settings.command_retries)
+
+
+async def accept(services: Services, staff: Principal, application_id: UUID) -> dict[str, Any]:
+    """受理; the promised deadline counts working days from today."""
+    now = services.clock()
+
+    def act(application: Application) -> None:
+        deadline = services.calendar.add_working_days(now.date(), application.service.promised_days)
+        application.accept(actor=staff.actor(), deadline=deadline, at=now)
+
+    return await _act(services, application_id, act)
+
+
+async def review(
+    services: Services,
+    staff: Principal,
+    application_id: UUID,
+    *,
+    decision: Literal["approve", "deny"],
+    opinion: str,
+    department: str | None = None,
+) -> dict[str, Any]:
+    """A department's decision on the current review stage."""
+    now = services.clock()
+    return await _act(
+        services,
+        application_id,
+        lambda a: a.review(
+            actor=staff.actor(),
+            decision=decision,
+            opinion=opinion,
+            department=department,
+            at=now,
+        ),
+    )
+
+
+async def issue_result(
+    services: Services, staff: Principal, application_id: UUID, document_no: str
+) -> dict[str, Any]:
+    """出证."""
+    now = services.clock()
+    return await _act(
+        services,
+        application_id,
+        lambda a: a.issue_result(actor=staff.actor(), document_no=document_no, at=now),
+    )
+
+
+async def withdraw(
+    services: Services, citizen: Principal, application_id: UUID, reason: str
+) -> dict[str, Any]:
+    """The citizen withdraws before a decision."""
+    now = services.clock()
+    return await _act(
+        services,
+        application_id,
+        lambda a: a.withdraw(actor=citizen.actor(), reason=reason, at=now),
+    )

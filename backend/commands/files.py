@@ -1,0 +1,41 @@
+"""Uploads: sniffed by content, stored by sha256, owned by the uploader."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from domain.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from integrations.files import MAX_FILE_SIZE, sniff_content_type
+
+if TYPE_CHECKING:
+    from backend.services import Services
+
+__all__ = ["upload"]
+
+
+async def upload(services: Services, owner_id: uuid.UUID, data: bytes) -> dict[str, Any]:
+    """Store an upload (jpg, png or pdf, at most 10 MiB)."""
+    if not data:
+        raise ValidationFailed("empty file", {"file": "required"})
+    if len(data) > MAX_FILE_SIZE:
+        raise PayloadTooLarge(f"files may be at most {MAX_FILE_SIZE // (1024 * 1024)} MiB")
+    content_type = sniff_content_type(data[:16])
+    if content_type is None:
+        raise UnsupportedMediaType("only JPEG, PNG and PDF files are accepted")
+    stored = await services.files.save(data, content_type)
+    file_id = uuid.uuid4()
+    await services.pool.execute(
+        "INSERT INTO files (id, owner_id, sha256, size, content_type) VALUES ($1, $2, $3, $4, $5)",
+        file_id,
+        owner_id,
+        stored.sha256,
+        stored.size,
+        stored.content_type,
+    )
+    return {
+        "fileId": str(file_id),
+        "sha256": stored.sha256,
+        "size": stored.size,
+        "contentType": stored.content_type,
+    }

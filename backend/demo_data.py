@@ -1,0 +1,55 @@
+"""The demo catalogue and demo staff that ``serve --demo`` loads (sandbox only)."""
+
+from __future__ import annotations
+
+import logging
+from importlib.resources import files
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from backend.commands.accounts import create_staff
+from backend.commands.catalog import publish_catalog
+from domain.errors import ConflictError
+
+if TYPE_CHECKING:
+    from backend.services import Services
+
+__all__ = ["demo_catalog", "demo_staff", "load_demo"]
+
+_log = logging.getLogger(__name__)
+
+
+def demo_catalog() -> list[Any]:
+    """The demo catalogue's entries."""
+    data = msgspec.json.decode((files("backend") / "demo" / "catalog.json").read_bytes())
+    entries: list[Any] = data["services"]
+    return entries
+
+
+def demo_staff() -> tuple[str, list[dict[str, Any]]]:
+    """The shared demo password and the demo accounts (listed in the README)."""
+    data = msgspec.json.decode((files("backend") / "demo" / "staff.json").read_bytes())
+    return data["password"], data["staff"]
+
+
+async def load_demo(services: Services) -> None:
+    """Publish the demo catalogue and create missing demo staff; safe to run at every start."""
+    counts = await publish_catalog(services, demo_catalog())
+    password, accounts = demo_staff()
+    created = 0
+    for account in accounts:
+        try:
+            await create_staff(
+                services.pool,
+                account["username"],
+                password,
+                account["role"],
+                account["department"],
+            )
+            created += 1
+        except ConflictError:
+            pass  # kept from an earlier start
+    for projection in services.runner.projections:  # so the catalogue shows at the first request
+        await services.runner.catch_up(projection)
+    _log.info("demo catalogue %s; %d demo staff created", counts, created)

@@ -1,0 +1,133 @@
+"""Stored events in PostgreSQL through asyncpg.
+
+The write rule is eventsourcing's: in one transaction take ``LOCK TABLE ... IN EXCLUSIVE MODE``,
+insert the events, ``NOTIFY``, commit. Holding the lock until commit makes notification-id
+order equal commit order, so a reader that follows "last id seen" never skips an event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from eventsourcing.persistence import StoredEvent
+
+from domain.errors import ConflictError
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
+__all__ = ["EVENTS_TABLE", "Notification", "Recorder"]
+
+EVENTS_TABLE = "onewindow_events"
+
+
+class Notification(msgspec.Struct, frozen=True):
+    """A stored event with its position in the whole log."""
+
+    id: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+
+    def stored_event(self) -> StoredEvent:
+        return StoredEvent(
+            originator_id=self.originator_id,
+            originator_version=self.originator_version,
+            topic=self.topic,
+            state=self.state,
+        )
+
+
+class Recorder:
+    """Reads and writes rows of the events table."""
+
+    def __init__(self, table: str = EVENTS_TABLE, lock_timeout_seconds: int = 5) -> None:
+        self.table = table
+        self.channel = table
+        self._lock_timeout = f"{int(lock_timeout_seconds)}s"
+        self._insert = (
+            f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) "
+            "RETURNING notification_id"
+        )
+
+    async def insert(
+        self, conn: asyncpg.Connection | PoolConnectionProxy, events: Sequence[StoredEvent]
+    ) -> list[int]:
+        """Insert within the caller's open transaction; return the notification ids.
+
+        A taken (originator_id, originator_version) raises ``ConflictError``: another writer
+        saved that aggregate first.
+        """
+        if not events:
+            return []
+        await conn.execute(f"SET LOCAL lock_timeout = '{self._lock_timeout}'")
+        try:
+            await conn.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
+        except asyncpg.LockNotAvailableError as exc:
+            raise ConflictError("the event store is busy; try again") from exc
+        try:
+            rows = await conn.fetch(
+                self._insert,
+                [e.originator_id for e in events],
+                [e.originator_version for e in events],
+                [e.topic for e in events],
+                [e.state for e in events],
+            )
+        except asyncpg.UniqueViolationError as exc:
+            raise ConflictError("the record was changed by someone else; try again") from exc
+        await conn.execute(f"NOTIFY {self.channel}")
+        return [r[0] for r in rows]
+
+    async def select_events(
+        self,
+        conn: asyncpg.Connection | PoolConnectionProxy,
+        originator_id: UUID,
+        *,
+        after_version: int = 0,
+    ) -> list[StoredEvent]:
+        """One aggregate's events in version order."""
+        rows = await conn.fetch(
+            f"SELECT originator_version, topic, state FROM {self.table} "
+            "WHERE originator_id = $1 AND originator_version > $2 ORDER BY originator_version",
+            originator_id,
+            after_version,
+        )
+        return [
+            StoredEvent(
+                originator_id=originator_id,
+                originator_version=r[0],
+                topic=r[1],
+                state=bytes(r[2]),
+            )
+            for r in rows
+        ]
+
+    async def select_notifications(
+        self,
+        conn: asyncpg.Connection | PoolConnectionProxy,
+        *,
+        after: int,
+        limit: int,
+        up_to: int | None = None,
+    ) -> list[Notification]:
+        """Events of the whole log with notification id above ``after``, in order."""
+        rows = await conn.fetch(
+            f"SELECT notification_id, originator_id, originator_version, topic, state "
+            f"FROM {self.table} WHERE notification_id > $1 AND notification_id <= $2 "
+            "ORDER BY notification_id LIMIT $3",
+            after,
+            up_to if up_to is not None else 2**63 - 1,
+            limit,
+        )
+        return [Notification(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
+
+    async def max_notification_id(self, conn: asyncpg.Connection | PoolConnectionProxy) -> int:
+        """The head of the log (0 when empty)."""
+        value = await conn.fetchval(f"SELECT max(notification_id) FROM {self.table}")
+        return int(value or 0)

@@ -1,0 +1,1 @@
+"""Queries: read models first, the event store only for history."""

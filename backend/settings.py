@@ -1,0 +1,69 @@
+"""Settings, read from the environment once and typed."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+import msgspec
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything configurable. Sandbox mode is on whenever WeChat credentials are absent."""
+
+    data_dir: Path
+    database_url: str | None  # None: embedded PostgreSQL under data_dir/pg
+    secret_key: str
+    wechat_appid: str | None = None
+    wechat_secret: str | None = None
+    wechat_api_base_url: str | None = None
+    token_ttl_seconds: int = 7 * 24 * 3600
+    projection_wait_seconds: float = 3.0
+    command_retries: int = 5
+    run_workers: bool = True
+
+    @property
+    def sandbox(self) -> bool:
+        """True when no WeChat account is configured: fake servers stand in for WeChat."""
+        return not (self.wechat_appid and self.wechat_secret)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read ``ONEWINDOW_*`` variables; the secret key is generated and kept when unset."""
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("ONEWINDOW_DATA_DIR", "./var")).resolve()
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("ONEWINDOW_DATABASE_URL") or None,
+            secret_key=env.get("ONEWINDOW_SECRET_KEY") or _kept_secret(data_dir),
+            wechat_appid=env.get("ONEWINDOW_WECHAT_APPID") or None,
+            wechat_secret=env.get("ONEWINDOW_WECHAT_SECRET") or None,
+            wechat_api_base_url=env.get("ONEWINDOW_WECHAT_API_BASE_URL") or None,
+            token_ttl_seconds=int(env.get("ONEWINDOW_TOKEN_TTL_SECONDS", 7 * 24 * 3600)),
+            projection_wait_seconds=float(env.get("ONEWINDOW_PROJECTION_WAIT_SECONDS", 3.0)),
+            command_retries=int(env.get("ONEWINDOW_COMMAND_RETRIES", 5)),
+            run_workers=env.get("ONEWINDOW_RUN_WORKERS", "1") not in ("0", "false", "no"),
+        )
+
+
+def _kept_secret(data_dir: Path) -> str:
+    """A random key stored in the data dir, so tokens survive a restart."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read on first use."""
+    return Settings.from_env()

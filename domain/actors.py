@@ -1,0 +1,35 @@
+"""Who does something: recorded with every event of an application (全过程留痕)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+__all__ = ["STAFF_ROLES", "Actor", "Role"]
+
+Role = Literal["citizen", "clerk", "reviewer", "supervisor", "admin", "courier", "system"]
+STAFF_ROLES: frozenset[str] = frozenset({"clerk", "reviewer", "supervisor", "admin", "courier"})
+
+
+class Actor(msgspec.Struct, frozen=True):
+    """A citizen, a staff member or the system itself."""
+
+    id: str
+    role: Role
+    department: str | None = None
+    name: str | None = None
+
+    @property
+    def oversees_all(self) -> bool:
+        """Supervisors and admins see and act on every department's applications."""
+        return self.role in ("supervisor", "admin")
+
+    def as_record(self) -> dict[str, Any]:
+        """The form stored inside events."""
+        return {"id": self.id, "role": self.role, "department": self.department, "name": self.name}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Actor:
+        """Read back the form stored inside events."""
+        return msgspec.convert(record, cls)

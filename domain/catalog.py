@@ -1,0 +1,170 @@
+"""The service catalogue (事项): what a citizen can apply for and what each item requires.
+
+A ``ServiceDefinition`` is the guide of one item ("照单抓药": each situation has its own
+material list). ``ServiceItem`` is the versioned aggregate: every revision is an event, and an
+application pins the version it was submitted against.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+from eventsourcing.domain import Aggregate
+
+from domain.errors import ValidationFailed
+
+__all__ = [
+    "DeliveryMethod",
+    "Material",
+    "ServiceDefinition",
+    "ServiceItem",
+    "Situation",
+    "parse_definition",
+    "service_item_id",
+]
+
+DeliveryMethod = Literal["pickup", "courier"]
+ServiceKind = Literal["许可", "确认", "给付", "征收", "备案", "公共服务", "其他"]
+
+# GB/T 39554-style unified code, e.g. XK-00123-000
+_CODE = re.compile(r"^[A-Z]{2}-\d{5}-\d{3}$")
+_NAMESPACE = uuid.UUID("6f1f6c1e-3c55-4f43-9a4c-6f6e6577696e")
+
+
+def service_item_id(code: str) -> uuid.UUID:
+    """The aggregate id of a service item: derived from its code, so loading needs no lookup."""
+    return uuid.uuid5(_NAMESPACE, f"service-item:{code}")
+
+
+class _Camel(msgspec.Struct, rename="camel", forbid_unknown_fields=True, frozen=True):
+    pass
+
+
+class Material(_Camel, frozen=True):
+    """One material of a situation's list."""
+
+    id: str
+    name: str
+    required: bool = True
+    deferrable: bool = False  # 容缺: may be handed in after acceptance
+    certificate_type: str | None = None  # satisfiable by an e-certificate the citizen holds
+    description: str = ""
+
+
+class Situation(_Camel, frozen=True):
+    """A situation (情形) of an item, with its own material list."""
+
+    id: str
+    name: str
+    materials: tuple[Material, ...]
+
+
+class ServiceDefinition(_Camel, frozen=True):
+    """The full guide of one service item, as loaded from the catalogue file."""
+
+    code: str
+    name: str
+    department: str  # the lead department: accepts and issues the result
+    kind: ServiceKind
+    legal_days: int  # 法定办结时限, working days
+    promised_days: int  # 承诺办结时限, working days
+    situations: tuple[Situation, ...]
+    stages: tuple[tuple[str, ...], ...]  # sequential stages, parallel departments inside
+    delivery_options: tuple[DeliveryMethod, ...] = ("pickup",)
+    fee: int = 0  # fen
+    online: bool = True  # can be completed without a visit
+    max_visits: int = 0
+    needs_appointment: bool = False
+    description: str = ""
+    pickup_place: str = ""
+
+    def situation(self, situation_id: str) -> Situation | None:
+        """The situation with this id, if any."""
+        return next((s for s in self.situations if s.id == situation_id), None)
+
+    @property
+    def departments(self) -> tuple[str, ...]:
+        """Every department that acts on an application of this item, lead department first."""
+        seen = [self.department]
+        for stage in self.stages:
+            seen.extend(d for d in stage if d not in seen)
+        return tuple(seen)
+
+
+def parse_definition(raw: Any) -> ServiceDefinition:
+    """Validate a catalogue entry (camelCase mapping) and return its definition."""
+    try:
+        item = msgspec.convert(raw, ServiceDefinition)
+    except msgspec.ValidationError as exc:
+        raise ValidationFailed(f"invalid service item: {exc}") from exc
+    errors: dict[str, str] = {}
+    if not _CODE.match(item.code):
+        errors["code"] = "expected a unified code like XK-00123-000"
+    if not 0 < item.promised_days <= item.legal_days:
+        errors["promisedDays"] = "must be positive and not above legalDays"
+    if item.fee < 0:
+        errors["fee"] = "must not be negative"
+    if not item.situations:
+        errors["situations"] = "at least one situation"
+    if not item.stages or any(not stage for stage in item.stages):
+        errors["stages"] = "at least one stage, each with at least one department"
+    if not item.delivery_options:
+        errors["deliveryOptions"] = "at least one delivery option"
+    for situation in item.situations:
+        ids = [m.id for m in situation.materials]
+        if len(ids) != len(set(ids)):
+            errors[f"situations.{situation.id}"] = "material ids must be unique"
+    if len({s.id for s in item.situations}) != len(item.situations):
+        errors["situations"] = "situation ids must be unique"
+    if errors:
+        raise ValidationFailed(f"invalid service item {item.code}", errors)
+    return item
+
+
+class ServiceItem(Aggregate):
+    """A versioned service item; each published revision is one event."""
+
+    class Published(Aggregate.Created):
+        definition: dict[str, Any]
+
+    class Revised(Aggregate.Event):
+        definition: dict[str, Any]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate._definition_raw = self.definition
+            aggregate._definition = None
+
+    def __init__(self, definition: dict[str, Any]) -> None:
+        self._definition_raw = definition
+        self._definition: ServiceDefinition | None = None
+
+    @classmethod
+    def publish(cls, definition: ServiceDefinition, *, at: datetime) -> ServiceItem:
+        """Publish a new item at version 1."""
+        return cls._create(
+            cls.Published,
+            id=service_item_id(definition.code),
+            timestamp=at,
+            definition=msgspec.to_builtins(definition),
+        )
+
+    def revise(self, definition: ServiceDefinition, *, at: datetime) -> bool:
+        """Publish a new version if the definition changed; returns whether it did."""
+        if definition.code != self.definition.code:
+            raise ValidationFailed("a revision cannot change the code", {"code": "immutable"})
+        raw = msgspec.to_builtins(definition)
+        if raw == self._definition_raw:
+            return False
+        self.trigger_event(self.Revised, timestamp=at, definition=raw)
+        return True
+
+    @property
+    def definition(self) -> ServiceDefinition:
+        """The current definition (parsed once per version)."""
+        if self._definition is None:
+            self._definition = msgspec.convert(self._definition_raw, ServiceDefinition)
+        return self._definition

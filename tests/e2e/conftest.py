@@ -1,0 +1,70 @@
+"""The whole app over HTTP (Litestar's ASGI test client), on a fresh database, in sandbox mode."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from litestar.testing import AsyncTestClient
+
+from backend.app import create_app
+from backend.settings import Settings
+
+DEMO_PASSWORD = "onewindow-demo"
+_codes = itertools.count(1)
+
+
+@pytest.fixture
+async def client(db_url: str, tmp_path: Path) -> AsyncIterator[AsyncTestClient[Any]]:
+    """The API with the demo catalogue and staff loaded."""
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=db_url,
+        secret_key="test-secret-key-that-is-long-enough-for-hs256",
+    )
+    app = create_app(settings, demo=True)
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+
+
+async def citizen_headers(client: httpx.AsyncClient, name: str | None = None) -> dict[str, str]:
+    """Log a sandbox citizen in; a new one unless ``name`` is given."""
+    code = f"sandbox-{name or f'citizen{next(_codes)}'}"
+    response = await client.post("/api/v1/auth/wechat-login", json={"code": code})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+async def staff_headers(client: httpx.AsyncClient, username: str) -> dict[str, str]:
+    """Log a demo staff member in."""
+    response = await client.post(
+        "/api/v1/auth/staff-login", json={"username": username, "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def upload(client: httpx.AsyncClient, headers: dict[str, str], data: bytes = PNG) -> str:
+    """Upload a file and return its id."""
+    response = await client.post(
+        "/api/v1/files", files={"file": ("scan.png", data, "image/png")}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    file_id: str = response.json()["fileId"]
+    return file_id
+
+
+def required_materials(guide: dict[str, Any], situation_id: str) -> list[str]:
+    """Ids of the materials that must be handed in at submission."""
+    situation = next(s for s in guide["situations"] if s["id"] == situation_id)
+    return [m["id"] for m in situation["materials"] if m["required"] and not m["deferrable"]]
+
+
+Submit = Callable[..., Any]
