@@ -2,7 +2,7 @@
 
 from backend.eventstore.mapper import Event, build_mapper, decode
 from backend.eventstore.recorder import EVENTS_TABLE, Notification, Recorder
-from backend.eventstore.repository import Repository, Saved
+from backend.eventstore.repository import Repository, Saved, Session
 
 __all__ = [
     "EVENTS_TABLE",
@@ -11,6 +11,7 @@ __all__ = [
     "Recorder",
     "Repository",
     "Saved",
+    "Session",
     "build_mapper",
     "decode",
 ]
