@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from backend.api.dto import AcceptedCommand, HistoryEntry, IssueResult, Review, WorkItem
+from backend.api.dto import Accept, AcceptedCommand, HistoryEntry, IssueResult, Review, WorkItem
 from backend.api.guards import STAFF, PrincipalDep, ServicesDep, requires
 from backend.commands import applications
 from backend.queries import applications as queries
@@ -29,7 +29,7 @@ class AdminController(Controller):
         principal: PrincipalDep,
         queue: FromQuery[Literal["acceptance", "review", "issue"] | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> list[WorkItem]:
         """What waits for my department, earliest deadline first (all, for supervisors)."""
         rows = await queries.worklist(services, principal, queue, limit, offset)
@@ -42,10 +42,15 @@ class AdminController(Controller):
         guards=[requires("clerk", "supervisor", "admin")],
     )
     async def accept(
-        self, services: ServicesDep, principal: PrincipalDep, application_id: FromPath[UUID]
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: FromPath[UUID],
+        data: JSONBody[Accept | None] = None,
     ) -> AcceptedCommand:
-        """受理: the lead department's clerk accepts; the working-day clock starts."""
-        result = await applications.accept(services, principal, application_id)
+        """受理: the working-day clock starts; missing deferrable materials are deferred (容缺)."""
+        due = data.deferred_due if data else None
+        result = await applications.accept(services, principal, application_id, due)
         return msgspec.convert(result, AcceptedCommand)
 
     @post(

@@ -13,11 +13,13 @@ from backend.api.dto import (
     AcceptedCommand,
     ApplicationProgress,
     ApplicationSummary,
+    Evaluation,
     SubmittedApplication,
+    Supplements,
     Withdraw,
 )
 from backend.api.guards import PrincipalDep, ServicesDep, requires
-from backend.commands import applications
+from backend.commands import applications, back_office
 from backend.commands.applications import SubmitApplication
 from backend.commands.idempotency import IdempotencyKey, idempotent
 from backend.queries import applications as queries
@@ -72,6 +74,34 @@ class ApplicationsController(Controller):
         """Progress; with ``after`` it waits briefly until that position is reflected."""
         detail = await queries.get_progress(services, principal, application_id, after)
         return msgspec.convert(detail, ApplicationProgress)
+
+    @post("/{application_id:uuid}/supplements", operation_id="provideSupplements", status_code=200)
+    async def supplements(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: FromPath[UUID],
+        data: JSONBody[Supplements],
+    ) -> AcceptedCommand:
+        """Hand in the materials a supplement notice asked for, or deferred (容缺) materials."""
+        result = await back_office.provide_materials(
+            services, principal, application_id, data.materials
+        )
+        return msgspec.convert(result, AcceptedCommand)
+
+    @post("/{application_id:uuid}/evaluation", operation_id="evaluateApplication", status_code=200)
+    async def evaluation(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: FromPath[UUID],
+        data: JSONBody[Evaluation],
+    ) -> AcceptedCommand:
+        """好差评: 5 非常满意 .. 1 非常不满意, once, after the case is finished."""
+        result = await back_office.evaluate(
+            services, principal, application_id, data.rating, data.comment
+        )
+        return msgspec.convert(result, AcceptedCommand)
 
     @post("/{application_id:uuid}/withdraw", operation_id="withdrawApplication", status_code=200)
     async def withdraw(

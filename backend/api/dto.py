@@ -3,28 +3,48 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
+from domain.application import MaterialRef
 from domain.catalog import Situation
 
 __all__ = [
+    "Accept",
     "AcceptedCommand",
     "ApplicationProgress",
     "ApplicationSummary",
+    "CalendarDay",
+    "CalendarOverride",
     "CitizenLogin",
     "CitizenToken",
+    "DeferredMaterialView",
+    "DeliveryView",
+    "Escalate",
+    "Evaluation",
+    "EvaluationView",
     "FileInfo",
+    "ForceTransition",
     "HistoryEntry",
     "IssueResult",
     "Note",
+    "PaymentView",
+    "Reason",
+    "Reassign",
+    "RectificationItem",
+    "RectificationStep",
+    "RequestSupplement",
     "Review",
     "ServiceGuide",
+    "ServiceStats",
     "ServiceSummary",
     "StaffLogin",
     "StaffToken",
+    "StuckCase",
     "SubmittedApplication",
+    "Supplement",
+    "Supplements",
     "TimelineEntry",
     "Withdraw",
     "WorkItem",
@@ -43,7 +63,7 @@ class Body(msgspec.Struct, rename="camel", frozen=True, forbid_unknown_fields=Tr
 
 
 class CitizenLogin(Body, frozen=True):
-    code: str
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 
 
 class CitizenToken(Dto, frozen=True):
@@ -143,6 +163,14 @@ class EvaluationView(Dto, frozen=True):
     rating: int
 
 
+class DeferredMaterialView(Dto, frozen=True):
+    """A material accepted as deferred (容缺), still to be handed in by ``due``."""
+
+    material_id: str
+    name: str
+    due: date
+
+
 class ApplicationProgress(Dto, frozen=True):
     id: str
     number: str
@@ -157,6 +185,7 @@ class ApplicationProgress(Dto, frozen=True):
     payment: PaymentView | None = None
     delivery: DeliveryView | None = None
     evaluation: EvaluationView | None = None
+    deferred_materials: tuple[DeferredMaterialView, ...] = ()
 
 
 class Withdraw(Body, frozen=True):
@@ -199,6 +228,8 @@ class WorkItem(Dto, frozen=True):
     departments: tuple[str, ...]
     submitted_at: datetime
     deadline: date | None
+    escalations: int = 0
+    legal_deadline: date | None = None  # the statutory limit, counted beside the promised one
 
 
 class HistoryEntry(Dto, frozen=True):
@@ -207,3 +238,103 @@ class HistoryEntry(Dto, frozen=True):
     at: datetime
     actor: dict[str, Any] | None
     data: dict[str, Any]
+
+
+# --- back office -------------------------------------------------------------------------------
+
+
+class Accept(Body, frozen=True):
+    deferred_due: date | None = None  # when deferred (容缺) materials are due; default 10 days
+
+
+class RequestSupplement(Body, frozen=True):
+    missing: tuple[str, ...]
+    note: str = ""
+
+
+class Supplements(Body, frozen=True):
+    materials: tuple[MaterialRef, ...]
+
+
+class Reason(Body, frozen=True):
+    reason: str
+
+
+class Reassign(Body, frozen=True):
+    department: str
+    reason: str
+    from_department: str | None = None
+
+
+class Escalate(Body, frozen=True):
+    note: str
+
+
+class ForceTransition(Body, frozen=True):
+    status: str
+    reason: str
+
+
+class Evaluation(Body, frozen=True):
+    rating: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    comment: str = ""
+
+
+class RectificationStep(Body, frozen=True):
+    step: Literal["follow_up", "fix", "feedback", "close"]
+    note: str
+
+
+class StuckCase(Dto, frozen=True):
+    application_id: str
+    number: str
+    service_code: str
+    service_name: str
+    status: str
+    department: str
+    pending_departments: tuple[str, ...]
+    reasons: tuple[str, ...]
+    explanations: tuple[str, ...]
+    since: datetime
+    deadline: date | None
+    escalations: int
+    legal_deadline: date | None = None
+
+
+class ServiceStats(Dto, frozen=True):
+    service_code: str
+    service_name: str
+    department: str
+    received: int
+    completed: int
+    on_time_rate: float | None
+    average_working_days: float | None
+    supplement_rounds: int
+    with_second_supplement_round: int
+    zero_visit_share: float | None
+    ratings: int
+    average_rating: float | None
+    satisfied_share: float | None
+
+
+class RectificationItem(Dto, frozen=True):
+    application_id: str
+    number: str
+    rating: int
+    comment: str
+    departments: tuple[str, ...]
+    steps: tuple[dict[str, Any], ...]
+    status: str
+    opened_at: datetime
+    updated_at: datetime
+
+
+class CalendarOverride(Body, frozen=True):
+    kind: Literal["holiday", "workday"]
+    note: str = ""
+
+
+class CalendarDay(Dto, frozen=True):
+    day: date
+    kind: str
+    note: str

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SubmitApplication",
     "accept",
+    "act_on",
     "issue_result",
     "review",
     "submit",
@@ -55,7 +58,7 @@ async def _next_number(services: Services, service_code: str) -> str:
     return application_number(today, service_code, int(sequence))
 
 
-async def _check_files_owned(
+async def check_files_owned(
     services: Services, citizen_id: UUID, refs: tuple[MaterialRef, ...]
 ) -> None:
     file_ids = [r.file_id for r in refs if r.file_id is not None]
@@ -90,7 +93,7 @@ async def submit(
     except NotFound:
         raise ValidationFailed("unknown service", {"serviceCode": "no such service item"}) from None
     citizen_id = UUID(citizen.id)
-    await _check_files_owned(services, citizen_id, command.materials)
+    await check_files_owned(services, citizen_id, command.materials)
     application = Application.submit(
         id=uuid.uuid4(),
         number=await _next_number(services, command.service_code),
@@ -121,7 +124,9 @@ async def submit(
     return answer(saved)
 
 
-async def _act(services: Services, application_id: UUID, act: Any) -> dict[str, Any]:
+async def act_on(
+    services: Services, application_id: UUID, act: Callable[[Application], None]
+) -> dict[str, Any]:
     """Load, act, save, retrying on a concurrent change; the answer carries the position."""
 
     async def attempt() -> dict[str, Any]:
@@ -133,15 +138,22 @@ async def _act(services: Services, application_id: UUID, act: Any) -> dict[str, 
     return await retry_on_conflict(attempt, services.settings.command_retries)
 
 
-async def accept(services: Services, staff: Principal, application_id: UUID) -> dict[str, Any]:
-    """受理; the promised deadline counts working days from today."""
+async def accept(
+    services: Services,
+    staff: Principal,
+    application_id: UUID,
+    deferred_due: date | None = None,
+) -> dict[str, Any]:
+    """受理; the promised deadline counts working days from today; 容缺 materials get a due date."""
     now = services.clock()
 
-    def act(application: Application) -> None:
-        deadline = services.calendar.add_working_days(now.date(), application.service.promised_days)
-        application.accept(actor=staff.actor(), deadline=deadline, at=now)
-
-    return await _act(services, application_id, act)
+    return await act_on(
+        services,
+        application_id,
+        lambda a: a.accept(
+            actor=staff.actor(), calendar=services.calendar, at=now, deferred_due=deferred_due
+        ),
+    )
 
 
 async def review(
@@ -155,7 +167,7 @@ async def review(
 ) -> dict[str, Any]:
     """A department's decision on the current review stage."""
     now = services.clock()
-    return await _act(
+    return await act_on(
         services,
         application_id,
         lambda a: a.review(
@@ -173,7 +185,7 @@ async def issue_result(
 ) -> dict[str, Any]:
     """出证."""
     now = services.clock()
-    return await _act(
+    return await act_on(
         services,
         application_id,
         lambda a: a.issue_result(actor=staff.actor(), document_no=document_no, at=now),
@@ -185,7 +197,7 @@ async def withdraw(
 ) -> dict[str, Any]:
     """The citizen withdraws before a decision."""
     now = services.clock()
-    return await _act(
+    return await act_on(
         services,
         application_id,
         lambda a: a.withdraw(actor=citizen.actor(), reason=reason, at=now),

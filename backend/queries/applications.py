@@ -81,18 +81,25 @@ async def list_mine(
     ]
 
 
+# Which queues each role works: clerks at the window accept and hand out, reviewers review.
+_ROLE_QUEUES = {"clerk": ("acceptance", "issue"), "reviewer": ("review",)}
+
+
 async def worklist(
     services: Services, staff: Principal, queue: str | None, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     """Applications waiting for my department, earliest deadline first."""
     everyone = staff.role in ("supervisor", "admin")
+    queues = _ROLE_QUEUES.get(staff.role, ("acceptance", "review", "issue"))
+    if queue is not None:
+        queues = tuple(q for q in queues if q == queue)
     rows = await services.pool.fetch(
         "SELECT id, number, service_code, service_name, status, status_text, queue,"
-        " pending_departments, submitted_at, deadline FROM application_view"
-        " WHERE queue IS NOT NULL AND ($1::text IS NULL OR queue = $1)"
-        " AND ($2 OR $3 = ANY(pending_departments))"
+        " pending_departments, submitted_at, deadline, legal_deadline, escalations"
+        " FROM application_view"
+        " WHERE queue = ANY($1::text[]) AND ($2 OR $3 = ANY(pending_departments))"
         " ORDER BY deadline NULLS LAST, submitted_at LIMIT $4 OFFSET $5",
-        queue,
+        list(queues),
         everyone,
         staff.department,
         limit,
@@ -110,6 +117,8 @@ async def worklist(
             "departments": list(r["pending_departments"]),
             "submittedAt": r["submitted_at"],
             "deadline": r["deadline"],
+            "legalDeadline": r["legal_deadline"],
+            "escalations": r["escalations"],
         }
         for r in rows
     ]

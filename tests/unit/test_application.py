@@ -12,6 +12,7 @@ import pytest
 
 from domain.actors import Actor, Role
 from domain.application import Address, Application, Delivery, MaterialRef
+from domain.calendar import WorkingCalendar
 from domain.catalog import ServiceDefinition, parse_definition
 from domain.errors import InvalidState, NotFound, ValidationFailed
 from domain.numbering import application_number
@@ -32,6 +33,9 @@ CITIZEN_ID = uuid.UUID("0b7a4d4e-8a55-4d0b-9d7e-6a1f4f0e0001")
 CITIZEN = Actor(id=str(CITIZEN_ID), role="citizen")
 OTHER_CITIZEN = Actor(id=str(uuid.UUID("0b7a4d4e-8a55-4d0b-9d7e-6a1f4f0e0002")), role="citizen")
 SUPERVISOR = Actor(id="s-1", role="supervisor")
+
+
+CALENDAR = WorkingCalendar()  # weekends only: the dates below have no holidays
 
 
 def staff(department: str, role: Role = "reviewer") -> Actor:
@@ -82,7 +86,7 @@ def submit(
 
 def accepted_food_application(catalogue: dict[str, ServiceDefinition]) -> Application:
     app = submit(catalogue[FOOD])
-    app.accept(actor=staff(LEAD, "clerk"), deadline=date(2026, 3, 9), at=at(1))
+    app.accept(actor=staff(LEAD, "clerk"), calendar=CALENDAR, at=at(1))
     return app
 
 
@@ -276,7 +280,7 @@ def test_only_the_lead_department_can_accept(
 ) -> None:
     app = submit(catalogue[FOOD])
     with pytest.raises(NotFound):
-        app.accept(actor=actor, deadline=None, at=at(1))
+        app.accept(actor=actor, calendar=CALENDAR, at=at(1))
     assert app.status == "submitted"
 
 
@@ -284,14 +288,14 @@ def test_a_supervisor_can_accept_for_the_lead_department(
     catalogue: dict[str, ServiceDefinition],
 ) -> None:
     app = submit(catalogue[FOOD])
-    app.accept(actor=SUPERVISOR, deadline=None, at=at(1))
+    app.accept(actor=SUPERVISOR, calendar=CALENDAR, at=at(1))
     assert app.status == "accepted"
 
 
 def test_an_application_cannot_be_accepted_twice(catalogue: dict[str, ServiceDefinition]) -> None:
     app = accepted_food_application(catalogue)
     with pytest.raises(InvalidState):
-        app.accept(actor=staff(LEAD, "clerk"), deadline=None, at=at(2))
+        app.accept(actor=staff(LEAD, "clerk"), calendar=CALENDAR, at=at(2))
 
 
 def test_review_before_acceptance_is_refused(catalogue: dict[str, ServiceDefinition]) -> None:
@@ -396,7 +400,7 @@ def test_approval_of_a_paid_item_waits_for_payment(
         MaterialRef(material_id="household-register", certificate_id="HR-1"),
     )
     app = submit(catalogue[ID_CARD], situation_id="expired", materials=materials)
-    app.accept(actor=staff(POLICE, "clerk"), deadline=None, at=at(1))
+    app.accept(actor=staff(POLICE, "clerk"), calendar=CALENDAR, at=at(1))
     approve_every_stage(app)
     assert catalogue[ID_CARD].fee == 2000
     assert app.status == "awaiting_payment"
@@ -421,7 +425,7 @@ def test_issuing_the_result_for_courier_delivery_waits_for_the_courier(
     catalogue: dict[str, ServiceDefinition],
 ) -> None:
     app = submit(catalogue[FOOD], delivery=Delivery(method="courier", address=courier_address()))
-    app.accept(actor=staff(LEAD, "clerk"), deadline=None, at=at(1))
+    app.accept(actor=staff(LEAD, "clerk"), calendar=CALENDAR, at=at(1))
     approve_every_stage(app)
     app.issue_result(actor=staff(LEAD, "clerk"), document_no="JY1", at=at(30))
     assert app.status == "result_issued"
@@ -456,7 +460,7 @@ def test_the_citizen_can_withdraw_before_a_decision(
 ) -> None:
     app = submit(catalogue[FOOD])
     if progress != "submitted":
-        app.accept(actor=staff(LEAD, "clerk"), deadline=None, at=at(1))
+        app.accept(actor=staff(LEAD, "clerk"), calendar=CALENDAR, at=at(1))
     if progress == "under_review":
         app.review(actor=staff(LEAD), decision="approve", opinion="", at=at(2))
     assert app.status == progress
@@ -521,7 +525,7 @@ def test_replaying_the_events_rebuilds_an_equal_application(
     catalogue: dict[str, ServiceDefinition],
 ) -> None:
     app = submit(catalogue[FOOD], delivery=Delivery(method="courier", address=courier_address()))
-    app.accept(actor=staff(LEAD, "clerk"), deadline=date(2026, 3, 9), at=at(1))
+    app.accept(actor=staff(LEAD, "clerk"), calendar=CALENDAR, at=at(1))
     approve_every_stage(app)
     app.issue_result(actor=staff(LEAD, "clerk"), document_no="JY1", at=at(30))
     events = app.collect_events()

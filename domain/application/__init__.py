@@ -1,0 +1,37 @@
+"""The application (办件) aggregate and its value objects."""
+
+from domain.application.aggregate import DEFER_WORKING_DAYS, EVALUATION_WINDOW, Application
+from domain.application.status import (
+    ACTIVE,
+    CLOSED,
+    DECIDED,
+    FINISHED,
+    FORCEABLE,
+    IN_REVIEW,
+    Status,
+)
+from domain.application.values import (
+    Address,
+    Delivery,
+    MaterialRef,
+    PinnedMaterial,
+    ServiceSnapshot,
+)
+
+__all__ = [
+    "ACTIVE",
+    "CLOSED",
+    "DECIDED",
+    "DEFER_WORKING_DAYS",
+    "EVALUATION_WINDOW",
+    "FINISHED",
+    "FORCEABLE",
+    "IN_REVIEW",
+    "Address",
+    "Application",
+    "Delivery",
+    "MaterialRef",
+    "PinnedMaterial",
+    "ServiceSnapshot",
+    "Status",
+]

@@ -1,0 +1,79 @@
+"""What a submission must satisfy (照单抓药: the situation's own material list)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from domain.application.values import PHONE, Delivery, MaterialRef, PinnedMaterial
+from domain.catalog import ServiceDefinition
+from domain.errors import ValidationFailed
+
+__all__ = ["check_delivery", "check_material_refs", "check_submission"]
+
+
+def check_material_refs(
+    known: dict[str, PinnedMaterial], refs: Iterable[MaterialRef], field: str = "materials"
+) -> dict[str, str]:
+    """Field errors for refs that name unknown materials or break the file/certificate rule."""
+    errors: dict[str, str] = {}
+    given: set[str] = set()
+    for index, ref in enumerate(refs):
+        key = f"{field}[{index}]"
+        material = known.get(ref.material_id)
+        if material is None:
+            errors[key] = f"unknown material {ref.material_id!r} for this situation"
+        elif ref.material_id in given:
+            errors[key] = f"material {ref.material_id!r} given twice"
+        elif (ref.file_id is None) == (ref.certificate_id is None):
+            errors[key] = "give exactly one of fileId or certificateId"
+        elif ref.certificate_id is not None and material.certificate_type is None:
+            errors[key] = f"{material.name} cannot be satisfied by an e-certificate"
+        given.add(ref.material_id)
+    return errors
+
+
+def check_submission(
+    service: ServiceDefinition, situation_id: str, materials: tuple[MaterialRef, ...]
+) -> tuple[PinnedMaterial, ...]:
+    """Check the materials against the situation; return the situation's pinned list."""
+    situation = service.situation(situation_id)
+    if situation is None:
+        raise ValidationFailed("unknown situation", {"situationId": "not a situation of this item"})
+    pinned = tuple(
+        PinnedMaterial(
+            id=m.id,
+            name=m.name,
+            required=m.required,
+            deferrable=m.deferrable,
+            certificate_type=m.certificate_type,
+        )
+        for m in situation.materials
+    )
+    known = {m.id: m for m in pinned}
+    errors = check_material_refs(known, materials)
+    given = {ref.material_id for ref in materials}
+    for material in pinned:
+        # deferrable (容缺) materials may follow after acceptance
+        if material.required and not material.deferrable and material.id not in given:
+            errors[f"materials.{material.id}"] = f"缺少必要材料：{material.name}"
+    if errors:
+        raise ValidationFailed("materials are incomplete or invalid", errors)
+    return pinned
+
+
+def check_delivery(service: ServiceDefinition, delivery: Delivery) -> None:
+    """The delivery method is offered, and a courier address is complete."""
+    if delivery.method not in service.delivery_options:
+        raise ValidationFailed(
+            "delivery method not offered", {"delivery.method": "not offered for this item"}
+        )
+    if delivery.method == "courier":
+        address = delivery.address
+        if address is None:
+            raise ValidationFailed("courier needs an address", {"delivery.address": "required"})
+        blank = [f for f in address.__struct_fields__ if not str(getattr(address, f)).strip()]
+        errors = {f"delivery.address.{f}": "required" for f in blank}
+        if not PHONE.fullmatch(address.phone):
+            errors["delivery.address.phone"] = "expected an 11-digit mobile number"
+        if errors:
+            raise ValidationFailed("courier address is incomplete", errors)

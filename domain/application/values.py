@@ -1,0 +1,91 @@
+"""Value objects of an application: delivery, materials, and the pinned part of the service."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+
+from domain.errors import ValidationFailed
+
+__all__ = [
+    "Address",
+    "Delivery",
+    "MaterialRef",
+    "PinnedMaterial",
+    "ServiceSnapshot",
+    "check_text",
+]
+
+PHONE = re.compile(r"1\d{10}")
+
+
+def check_text(**fields: str) -> None:
+    """Refuse free text with U+0000: PostgreSQL text and jsonb cannot hold it, so every read
+    model that shows the text would stop at the event (field name -> text)."""
+    errors = {name: "must not contain NUL characters" for name, v in fields.items() if "\x00" in v}
+    if errors:
+        raise ValidationFailed("text contains a NUL character", errors)
+
+
+class _Camel(msgspec.Struct, rename="camel", forbid_unknown_fields=True, frozen=True):
+    pass
+
+
+class Address(_Camel, frozen=True):
+    """Where a courier brings the result."""
+
+    name: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    detail: str
+
+
+class Delivery(_Camel, frozen=True):
+    """How the citizen gets the result."""
+
+    method: Literal["pickup", "courier"]
+    address: Address | None = None
+
+
+class MaterialRef(_Camel, frozen=True):
+    """A material handed in: an uploaded file or an e-certificate the citizen holds."""
+
+    material_id: str
+    file_id: UUID | None = None
+    certificate_id: str | None = None
+
+
+class PinnedMaterial(_Camel, frozen=True):
+    """A material of the chosen situation, as it was when the application was submitted."""
+
+    id: str
+    name: str
+    required: bool = True
+    deferrable: bool = False
+    certificate_type: str | None = None
+
+
+class ServiceSnapshot(_Camel, frozen=True):
+    """The part of the service item an application pins at submission."""
+
+    code: str
+    version: int
+    name: str
+    department: str
+    stages: tuple[tuple[str, ...], ...]
+    fee: int
+    promised_days: int
+    legal_days: int
+    pickup_place: str = ""
+    online: bool = True
+    needs_appointment: bool = False
+    materials: tuple[PinnedMaterial, ...] = ()
+
+    def material(self, material_id: str) -> PinnedMaterial | None:
+        """The pinned material with this id, if the situation has it."""
+        return next((m for m in self.materials if m.id == material_id), None)
