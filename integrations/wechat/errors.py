@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-__all__ = ["InvalidLoginCode", "WeChatError", "WeChatUnavailable", "wechat_error_for"]
+__all__ = [
+    "AccessTokenInvalid",
+    "InvalidLoginCode",
+    "NotSubscribed",
+    "WeChatError",
+    "WeChatUnavailable",
+    "wechat_error_for",
+]
 
 
 class WeChatError(Exception):
@@ -28,12 +35,35 @@ class InvalidLoginCode(WeChatError):
     )
 
 
+class AccessTokenInvalid(WeChatError):
+    """The access token is invalid, not the latest one, or expired: fetch a new one."""
+
+    CODES: ClassVar[frozenset[int]] = frozenset(
+        {
+            40001,  # invalid credential / access_token is invalid or not latest
+            40014,  # invalid access_token
+            42001,  # access_token expired
+        }
+    )
+
+
+class NotSubscribed(WeChatError):
+    """43101: the user has not accepted this template (or its one-time quota is used up).
+
+    A normal outcome for a subscribe message, not a failure: nothing may be sent.
+    """
+
+    CODES: ClassVar[frozenset[int]] = frozenset({43101})
+
+
 class WeChatUnavailable(Exception):
-    """WeChat could not be reached or is failing: network error, timeout, HTTP 5xx, busy (-1)."""
+    """WeChat could not be reached or is failing: network error, timeout, HTTP 5xx, or busy
+    (-1 system busy, 45009/45011 API quota reached): worth trying again later."""
 
 
 def wechat_error_for(errcode: int, errmsg: str) -> WeChatError:
     """Return the most specific :class:`WeChatError` for an ``errcode`` sent by WeChat."""
-    if errcode in InvalidLoginCode.CODES:
-        return InvalidLoginCode(errcode, errmsg)
+    for kind in (InvalidLoginCode, AccessTokenInvalid, NotSubscribed):
+        if errcode in kind.CODES:
+            return kind(errcode, errmsg)
     return WeChatError(errcode, errmsg)

@@ -6,16 +6,11 @@ import asyncio
 from typing import Any, Protocol
 
 import msgspec
-import requests
-from wechatpy import WeChatClient
-from wechatpy.exceptions import WeChatClientException
 
-from integrations.wechat.errors import WeChatError, WeChatUnavailable, wechat_error_for
+from integrations.wechat.errors import WeChatUnavailable
+from integrations.wechat.http import call_wechat, wechat_client
 
 __all__ = ["WeChatLogin", "WeChatSession", "WechatpyLogin"]
-
-_WECHAT_API_ORIGIN = "https://api.weixin.qq.com/"
-_SYSTEM_BUSY = -1
 
 
 class WeChatSession(msgspec.Struct, frozen=True):
@@ -37,7 +32,8 @@ class WechatpyLogin:
     """:class:`WeChatLogin` backed by wechatpy, run in a worker thread.
 
     ``api_base_url`` (e.g. ``http://127.0.0.1:8123/``) sends every wechatpy call there
-    instead of ``https://api.weixin.qq.com/``, and refuses any other destination.
+    instead of ``https://api.weixin.qq.com/``, and refuses any other destination
+    (see :mod:`integrations.wechat.http`).
     """
 
     def __init__(
@@ -50,7 +46,7 @@ class WechatpyLogin:
     ) -> None:
         self._appid = appid
         self._secret = secret
-        self._api_base_url = _with_trailing_slash(api_base_url) if api_base_url else None
+        self._api_base_url = api_base_url
         self._timeout = timeout
         self._client: Any = None  # built on first use, never at import or construction
 
@@ -62,66 +58,15 @@ class WechatpyLogin:
         """
         client = self._wechat_client()
         # wechatpy is synchronous (requests); keep it off the event loop.
-        result = await asyncio.to_thread(_call_code_to_session, client, code)
+        result = await asyncio.to_thread(call_wechat, lambda: client.wxa.code_to_session(code))
         return _session_from(result)
 
     def _wechat_client(self) -> Any:
         if self._client is None:
-            client = WeChatClient(self._appid, self._secret, timeout=self._timeout)
-            # wechatpy hard-codes https://api.weixin.qq.com/ in several places (the token URL,
-            # per-API API_BASE_URL class attributes, absolute URLs) and its token fetch has no
-            # timeout; its requests session is the one seam every call goes through.
-            client._http = _WeChatHttp(self._timeout, self._api_base_url)
-            self._client = client
+            self._client = wechat_client(
+                self._appid, self._secret, self._api_base_url, timeout=self._timeout
+            )
         return self._client
-
-
-class _WeChatHttp(requests.Session):
-    """requests session with a default timeout that can pin every call to a sandbox base URL."""
-
-    def __init__(self, timeout: float, api_base_url: str | None) -> None:
-        super().__init__()
-        self._timeout = timeout
-        self._api_base_url = api_base_url
-
-    def request(
-        self, method: str, url: str | bytes, *args: Any, **kwargs: Any
-    ) -> requests.Response:
-        if not args and kwargs.get("timeout") is None:
-            kwargs["timeout"] = self._timeout
-        pinned = self._pinned(url if isinstance(url, str) else url.decode())
-        return super().request(method, pinned, *args, **kwargs)
-
-    def _pinned(self, url: str) -> str:
-        base = self._api_base_url
-        if base is None or url.startswith(base):
-            return url
-        if url.startswith(_WECHAT_API_ORIGIN):
-            return base + url.removeprefix(_WECHAT_API_ORIGIN)
-        # A programming error, not an outage: never let a sandbox leak to a real host.
-        msg = f"refusing to call {url}: WeChat calls are pinned to {base}"
-        raise RuntimeError(msg)
-
-
-def _call_code_to_session(client: Any, code: str) -> object:
-    try:
-        result: object = client.wxa.code_to_session(code)
-    except WeChatClientException as exc:
-        raise _translated(exc) from exc
-    except requests.RequestException as exc:  # connection refused, timeout, bad JSON
-        msg = f"WeChat unreachable: {exc}"
-        raise WeChatUnavailable(msg) from exc
-    return result
-
-
-def _translated(exc: Any) -> WeChatError | WeChatUnavailable:
-    if exc.errcode is None:  # wechatpy's way of saying the HTTP status was not 2xx
-        status = exc.response.status_code if exc.response is not None else "no response"
-        return WeChatUnavailable(f"WeChat answered HTTP {status}")
-    errcode, errmsg = int(exc.errcode), str(exc.errmsg)
-    if errcode == _SYSTEM_BUSY:
-        return WeChatUnavailable(f"WeChat system busy ({errcode}): {errmsg}")
-    return wechat_error_for(errcode, errmsg)
 
 
 def _session_from(result: object) -> WeChatSession:
@@ -134,7 +79,3 @@ def _session_from(result: object) -> WeChatSession:
         raise WeChatUnavailable(msg)
     unionid = result.get("unionid")
     return WeChatSession(openid=openid, unionid=unionid if isinstance(unionid, str) else None)
-
-
-def _with_trailing_slash(url: str) -> str:
-    return url if url.endswith("/") else url + "/"

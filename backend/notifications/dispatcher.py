@@ -1,0 +1,218 @@
+"""Sends the outbox through WeChat: claim due rows, send each once, record what happened.
+
+Delivery is **at least once, narrowed to a crash window**: a row is claimed with a lease
+(``status='sending'``, ``claimed_until``) in a short transaction, sent with no transaction
+open, and its outcome recorded in another short one. Several dispatchers (in one or many
+processes) never hold the same row, because claims use ``FOR UPDATE SKIP LOCKED`` and a claimed
+row is not due until its lease runs out. The lease (60 s) is far longer than a send can take
+(HTTP timeout 5 s, at most three calls: token fetch, send, send after a token refresh), so a
+live dispatcher always records its outcome first. Only when a dispatcher dies (or hangs past
+its lease) between WeChat's answer and the recorded outcome is the message sent again once the
+lease runs out: a duplicate is preferred to a lost message, and WeChat's one-time quota usually
+refuses the duplicate anyway (43101). A send that timed out is retried for the same reason.
+
+Outcomes: accepted -> ``sent``; 43101 -> ``skipped`` (not an error: the citizen did not
+subscribe); network errors, HTTP 5xx, busy codes (-1, 45009, 45011) and a token still refused
+after one refresh -> ``pending`` again after an exponential backoff (:class:`RetryPolicy`),
+``failed`` once the attempts are used up; any other error code (47003 bad data, 40003 bad
+openid, 40037 bad template, ...) -> ``failed`` at once. Failed rows are what the stuck-case
+list shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import msgspec
+
+from backend.notifications import outbox
+from integrations.wechat.errors import (
+    AccessTokenInvalid,
+    NotSubscribed,
+    WeChatError,
+    WeChatUnavailable,
+)
+from integrations.wechat.subscribe import SubscribeMessage
+from projections.notifications import NOTIFY_CHANNEL
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from asyncpg.pool import PoolConnectionProxy
+
+    from backend.notifications.outbox import Claimed
+    from integrations.wechat.subscribe import SubscribeSender
+
+__all__ = ["Dispatcher", "RetryPolicy"]
+
+_log = logging.getLogger(__name__)
+_random = secrets.SystemRandom()
+# A database hiccup must not end the dispatcher: it waits and tries again.
+_DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+
+
+class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """Exponential backoff: ``base * 2**(n-1)`` seconds after the n-th failed attempt, at most
+    ``max_seconds``, each ±``jitter``; ``failed`` after ``max_attempts`` attempts. The
+    defaults wait 5 s, 10 s, 20 s ... 30 min: about 1 h 40 min over 12 attempts."""
+
+    base_seconds: float = 5.0
+    max_seconds: float = 1800.0
+    max_attempts: int = 12
+    jitter: float = 0.2
+
+    def delay(self, attempts: int) -> float:
+        """Seconds to wait after ``attempts`` failed attempts."""
+        raw = min(self.max_seconds, self.base_seconds * 2.0 ** max(0, attempts - 1))
+        return float(raw * (1 + self.jitter * _random.uniform(-1, 1)))
+
+
+class Dispatcher:
+    """One sender of the outbox; run as many as wanted, in as many processes."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        sender: SubscribeSender,
+        *,
+        retry: RetryPolicy | None = None,
+        batch_size: int = 10,
+        lease_seconds: float = 60.0,
+        poll_seconds: float = 1.0,
+        stale_after_seconds: float = 2 * 24 * 3600,
+    ) -> None:
+        self.pool = pool
+        self.sender = sender
+        self.retry = retry or RetryPolicy()
+        self.batch_size = batch_size
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        # first deployment or a long outage: old events are not news any more
+        self.stale_after_seconds = stale_after_seconds
+        self._wake = asyncio.Event()
+
+    async def run_once(self) -> int:
+        """Claim one batch, send it, record the outcomes; return how many rows were settled
+        or sent (0: nothing was due)."""
+        claimed, settled = await outbox.claim(
+            self.pool,
+            limit=self.batch_size,
+            lease_seconds=self.lease_seconds,
+            stale_after_seconds=self.stale_after_seconds,
+            max_attempts=self.retry.max_attempts,
+        )
+        # one citizen's messages go out in event order; different citizens' in parallel
+        by_citizen: dict[UUID, list[Claimed]] = {}
+        for item in claimed:
+            by_citizen.setdefault(item.citizen_id, []).append(item)
+        results = await asyncio.gather(
+            *(self._deliver_in_order(items) for items in by_citizen.values()),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return len(claimed) + settled
+
+    async def _deliver_in_order(self, items: list[Claimed]) -> None:
+        for item in items:
+            await self._deliver(item)
+
+    async def _deliver(self, item: Claimed) -> None:
+        message = SubscribeMessage(item.openid, item.template_id, item.data, item.page)
+        try:
+            await self.sender.send(message)
+        except NotSubscribed as exc:
+            done = await outbox.record_skipped(self.pool, item, _describe(exc))
+        except AccessTokenInvalid as exc:  # refused again right after a refresh
+            done = await self._retry_or_fail(item, _describe(exc))
+        except WeChatError as exc:
+            done = await outbox.record_failed(self.pool, item, _describe(exc))
+        except WeChatUnavailable as exc:
+            done = await self._retry_or_fail(item, str(exc))
+        except Exception as exc:  # noqa: BLE001 - logged with its traceback; others go on
+            _log.exception("sending notification %s failed unexpectedly", item.id)
+            done = await self._retry_or_fail(item, f"unexpected error: {exc!r}")
+        else:
+            done = await outbox.record_sent(self.pool, item)
+        if not done:
+            _log.warning("notification %s: lease lost before the outcome was recorded", item.id)
+
+    async def _retry_or_fail(self, item: Claimed, error: str) -> bool:
+        if item.attempts >= self.retry.max_attempts:
+            return await outbox.record_failed(
+                self.pool, item, f"gave up after {item.attempts} attempts: {error}"
+            )
+        return await outbox.record_retry(self.pool, item, error, self.retry.delay(item.attempts))
+
+    async def drain(self) -> int:
+        """Run batches until nothing is due now; return how many rows were handled."""
+        total = 0
+        while count := await self.run_once():
+            total += count
+        return total
+
+    def wake(self) -> None:
+        """Rows were written: look for due ones now."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until ``stop`` is set; sleep until woken (NOTIFY), a row falls due, or a poll."""
+        listener: PoolConnectionProxy | None = None
+        try:
+            listener = await self.pool.acquire()
+            await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+        except _DB_ERRORS:
+            _log.warning("LISTEN failed; the dispatcher falls back to polling", exc_info=True)
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                wait = self.poll_seconds
+                try:
+                    while not stop.is_set() and await self.run_once():
+                        pass
+                    due = await outbox.next_due_in(self.pool)
+                    if due is not None:  # a floor: a due row may be locked by another claim
+                        wait = min(wait, max(due, 0.05))
+                except _DB_ERRORS:
+                    _log.warning("notification dispatcher: database error", exc_info=True)
+                await _first_of(self._wake, stop, within=wait)
+        finally:
+            if listener is not None:
+                with contextlib.suppress(*_DB_ERRORS):
+                    await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+                await self.pool.release(listener)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Run in a background task; on exit, let the current batch finish and stop."""
+        stop = asyncio.Event()
+        task = asyncio.create_task(self.run(stop), name="notification-dispatcher")
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
+
+    def _on_notify(self, *_: Any) -> None:
+        self._wake.set()
+
+
+async def _first_of(*events: asyncio.Event, within: float) -> None:
+    """Wait until one of ``events`` is set, at most ``within`` seconds."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=within, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+def _describe(exc: WeChatError) -> str:
+    return f"{exc.errcode} {exc.errmsg}"
