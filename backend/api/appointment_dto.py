@@ -1,0 +1,77 @@
+"""Request and response bodies of halls and appointments (camelCase JSON)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from domain.halls import SlotPeriod
+
+__all__ = [
+    "AppointmentView",
+    "BookedAppointment",
+    "CheckedIn",
+    "HallAppointment",
+    "HallView",
+    "SlotView",
+]
+
+
+class Dto(msgspec.Struct, rename="camel", frozen=True):
+    pass
+
+
+class HallView(Dto, frozen=True):
+    id: str
+    name: str
+    address: str
+    departments: tuple[str, ...]
+    opening_hours: str
+    periods: tuple[SlotPeriod, ...]
+    queue_prefix: str
+    description: str = ""
+
+
+class SlotView(Dto, frozen=True):
+    slot_id: str
+    start: datetime
+    end: datetime
+    capacity: int
+    remaining: int
+
+
+class BookedAppointment(Dto, frozen=True):
+    """A booking command's outcome; pass ``position`` as ``?after=`` to read your own write."""
+
+    id: str
+    slot_id: str
+    start: datetime
+    status: str
+    position: int
+
+
+class AppointmentView(Dto, frozen=True):
+    id: str
+    slot_id: str
+    hall_id: str
+    hall_name: str
+    hall_address: str
+    start: datetime
+    end: datetime
+    service_code: str
+    service_name: str
+    status: str  # booked | cancelled | checked_in | no_show
+    application_id: str | None = None
+    queue_number: str | None = None
+
+
+class HallAppointment(AppointmentView, frozen=True):
+    citizen_id: str = ""
+
+
+class CheckedIn(Dto, frozen=True):
+    id: str
+    queue_number: str
+    status: str
+    position: int

@@ -1,0 +1,285 @@
+"""Appointments at service halls (预约取号): booking rules and one booking's life.
+
+A booking is ``booked`` until it is ``cancelled`` (by the citizen, up to a cut-off before the
+start), ``checked_in`` (staff at the hall hand out a queue number) or ``no_show`` (not checked
+in by the end of its slot plus a grace period). Places are counted by ``domain.slot.Slot`` and
+the one-booking-per-day and no-show rules by ``domain.attendance.CitizenBookings``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import Aggregate
+
+from domain.actors import Actor
+from domain.calendar import WorkingCalendar
+from domain.catalog import ServiceDefinition
+from domain.errors import InvalidState, NotFound, ValidationFailed
+from domain.halls import LOCAL_TZ, HallDefinition, SlotTime
+
+__all__ = [
+    "AlreadyBookedThatDay",
+    "Appointment",
+    "AppointmentStatus",
+    "BookingBlocked",
+    "BookingPolicy",
+    "check_bookable",
+    "local_date",
+    "queue_number",
+]
+
+AppointmentStatus = Literal["booked", "cancelled", "checked_in", "no_show"]
+
+
+class AlreadyBookedThatDay(InvalidState):
+    """A citizen holds at most one active booking per day."""
+
+    code = "already_booked"
+
+
+class BookingBlocked(InvalidState):
+    """Repeated no-shows: the citizen may not book until a date."""
+
+    code = "booking_blocked"
+
+
+class BookingPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """The configurable numbers of the booking rules."""
+
+    min_days_ahead: int = 1  # working days after today
+    max_days_ahead: int = 5
+    cancel_cutoff: timedelta = timedelta(hours=2)  # cancel up to this long before the start
+    no_show_grace: timedelta = timedelta(minutes=15)  # after the slot's end
+    no_show_limit: int = 3  # this many no-shows ...
+    no_show_window_days: int = 90  # ... within this many days ...
+    block_days: int = 90  # ... block booking for this many days
+
+
+def local_date(at: datetime) -> date:
+    """The calendar day in China at ``at``."""
+    return at.astimezone(LOCAL_TZ).date()
+
+
+def check_bookable(
+    *,
+    policy: BookingPolicy,
+    calendar: WorkingCalendar,
+    hall: HallDefinition,
+    slot: SlotTime,
+    service: ServiceDefinition,
+    at: datetime,
+) -> None:
+    """The hall handles the service, opens that day, and the day is within the booking window.
+
+    "Ahead" counts working days after today (China time): with the default 1..5, on a Friday the
+    next Monday is 1 ahead; days in a holiday (e.g. National Day) do not count.
+    """
+    errors: dict[str, str] = {}
+    if not hall.serves(service.department):
+        errors["serviceCode"] = f"{service.name} is not handled at {hall.name}"
+    today = local_date(at)
+    if not calendar.is_working_day(slot.day):
+        errors["slotId"] = "the hall is closed that day"
+    else:
+        ahead = calendar.working_days_between(today, slot.day)
+        if not policy.min_days_ahead <= ahead <= policy.max_days_ahead:
+            errors["slotId"] = (
+                f"book {policy.min_days_ahead} to {policy.max_days_ahead} working days ahead"
+            )
+    if errors:
+        raise ValidationFailed("this slot cannot be booked", errors)
+
+
+def queue_number(prefix: str, sequence: int) -> str:
+    """The number called at the hall, e.g. ``A017``: the hall's letter and the day's sequence."""
+    if sequence < 1:
+        raise ValueError("sequence starts at 1")
+    return f"{prefix}{sequence:03d}"
+
+
+class Appointment(Aggregate):
+    """One citizen's booking of one slot for one service."""
+
+    # Event names are part of the contract with notifications and progress: keep them.
+
+    class AppointmentBooked(Aggregate.Created):
+        citizen_id: UUID
+        slot_id: str
+        hall_id: str
+        hall_name: str
+        hall_address: str
+        day: str  # YYYY-MM-DD
+        start: str  # ISO datetime with +08:00
+        end: str
+        service_code: str
+        service_name: str
+        department: str
+        application_id: UUID | None
+
+    class AppointmentCancelled(Aggregate.Event):
+        actor: dict[str, Any]
+        citizen_id: UUID
+        hall_name: str
+        start: str
+        service_name: str
+        application_id: UUID | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = "cancelled"
+
+    class AppointmentCheckedIn(Aggregate.Event):
+        actor: dict[str, Any]
+        queue_number: str
+        application_id: UUID | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = "checked_in"
+            aggregate.queue_number = self.queue_number
+
+    class AppointmentMissed(Aggregate.Event):
+        """A no-show: not checked in by the end of the slot plus the grace period."""
+
+        citizen_id: UUID
+        day: str
+        application_id: UUID | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = "no_show"
+
+    def __init__(
+        self,
+        *,
+        citizen_id: UUID,
+        slot_id: str,
+        hall_id: str,
+        hall_name: str,
+        hall_address: str,
+        day: str,
+        start: str,
+        end: str,
+        service_code: str,
+        service_name: str,
+        department: str,
+        application_id: UUID | None,
+    ) -> None:
+        self.citizen_id = citizen_id
+        self.slot_id = slot_id
+        self.hall_id = hall_id
+        self.hall_name = hall_name
+        self.hall_address = hall_address
+        self.day = day
+        self.start = start
+        self.end = end
+        self.service_code = service_code
+        self.service_name = service_name
+        self.department = department
+        self.application_id = application_id
+        self.status: AppointmentStatus = "booked"
+        self.queue_number: str | None = None
+
+    @classmethod
+    def book(
+        cls,
+        *,
+        id: UUID,
+        citizen_id: UUID,
+        hall: HallDefinition,
+        slot: SlotTime,
+        service: ServiceDefinition,
+        application_id: UUID | None,
+        at: datetime,
+    ) -> Appointment:
+        """A new booking (the slot's place and the citizen's day are taken by the caller)."""
+        return cls._create(
+            cls.AppointmentBooked,
+            id=id,
+            timestamp=at,
+            citizen_id=citizen_id,
+            slot_id=slot.id,
+            hall_id=hall.id,
+            hall_name=hall.name,
+            hall_address=hall.address,
+            day=slot.day.isoformat(),
+            start=slot.start.isoformat(),
+            end=slot.end.isoformat(),
+            service_code=service.code,
+            service_name=service.name,
+            department=service.department,
+            application_id=application_id,
+        )
+
+    @property
+    def starts_at(self) -> datetime:
+        return datetime.fromisoformat(self.start)
+
+    @property
+    def ends_at(self) -> datetime:
+        return datetime.fromisoformat(self.end)
+
+    def ensure_visible_to(self, actor: Actor) -> None:
+        """A citizen sees only their own bookings: 404 for anyone else's."""
+        if actor.role == "citizen" and actor.id != str(self.citizen_id):
+            raise NotFound("appointment not found")
+
+    def is_overdue(self, at: datetime, policy: BookingPolicy) -> bool:
+        """Still booked after the end of the slot plus the grace period: a no-show."""
+        return self.status == "booked" and at > self.ends_at + policy.no_show_grace
+
+    def cancel(self, *, actor: Actor, at: datetime, policy: BookingPolicy) -> None:
+        """The citizen cancels, up to ``policy.cancel_cutoff`` before the start."""
+        self.ensure_visible_to(actor)
+        if actor.role != "citizen":
+            raise InvalidState("only the citizen who booked can cancel")
+        if self.status != "booked":
+            raise InvalidState(f"cannot cancel an appointment that is {self.status}")
+        if at > self.starts_at - policy.cancel_cutoff:
+            hours = policy.cancel_cutoff / timedelta(hours=1)
+            raise InvalidState(f"appointments can be cancelled up to {hours:g} h before the start")
+        self.trigger_event(
+            self.AppointmentCancelled,
+            timestamp=at,
+            actor=actor.as_record(),
+            citizen_id=self.citizen_id,
+            hall_name=self.hall_name,
+            start=self.start,
+            service_name=self.service_name,
+            application_id=self.application_id,
+        )
+
+    def ensure_can_check_in(self, *, at: datetime, policy: BookingPolicy) -> None:
+        """Check-in happens at the hall on the day, until the slot's end plus the grace period."""
+        if self.status != "booked":
+            raise InvalidState(f"cannot check in an appointment that is {self.status}")
+        if local_date(at).isoformat() != self.day:
+            raise InvalidState(f"this appointment is for {self.day}")
+        if self.is_overdue(at, policy):
+            raise InvalidState("too late: the appointment was missed")
+
+    def check_in(
+        self, *, actor: Actor, queue_number: str, at: datetime, policy: BookingPolicy
+    ) -> None:
+        """Staff check the citizen in and hand out the queue number."""
+        self.ensure_can_check_in(at=at, policy=policy)
+        self.trigger_event(
+            self.AppointmentCheckedIn,
+            timestamp=at,
+            actor=actor.as_record(),
+            queue_number=queue_number,
+            application_id=self.application_id,
+        )
+
+    def mark_missed(self, *, at: datetime, policy: BookingPolicy) -> None:
+        """Record the no-show of a booking that is overdue."""
+        if not self.is_overdue(at, policy):
+            raise InvalidState("the appointment is not missed")
+        self.trigger_event(
+            self.AppointmentMissed,
+            timestamp=at,
+            citizen_id=self.citizen_id,
+            day=self.day,
+            application_id=self.application_id,
+        )
