@@ -48,6 +48,7 @@ class Recorder:
 
     def __init__(self, table: str = EVENTS_TABLE, lock_timeout_seconds: int = 5) -> None:
         self.table = table
+        self.snapshots = table.removesuffix("_events") + "_snapshots"
         self.channel = table
         self._lock_timeout = f"{int(lock_timeout_seconds)}s"
         self._insert = (
@@ -66,11 +67,25 @@ class Recorder:
         """
         if not events:
             return []
+        await self.lock(conn)
+        ids = await self.insert_locked(conn, events)
+        await conn.execute(f"NOTIFY {self.channel}")
+        return ids
+
+    async def lock(self, conn: asyncpg.Connection | PoolConnectionProxy) -> None:
+        """Take the table lock that orders notification ids by commit (held until commit)."""
         await conn.execute(f"SET LOCAL lock_timeout = '{self._lock_timeout}'")
         try:
             await conn.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
         except asyncpg.LockNotAvailableError as exc:
             raise ConflictError("the event store is busy; try again") from exc
+
+    async def insert_locked(
+        self, conn: asyncpg.Connection | PoolConnectionProxy, events: Sequence[StoredEvent]
+    ) -> list[int]:
+        """Insert under a lock the caller holds; notifying is the caller's job too."""
+        if not events:
+            return []
         try:
             rows = await conn.fetch(
                 self._insert,
@@ -81,7 +96,6 @@ class Recorder:
             )
         except asyncpg.UniqueViolationError as exc:
             raise ConflictError("the record was changed by someone else; try again") from exc
-        await conn.execute(f"NOTIFY {self.channel}")
         return [r[0] for r in rows]
 
     async def select_events(
@@ -107,6 +121,48 @@ class Recorder:
             )
             for r in rows
         ]
+
+    async def select_latest(
+        self, conn: asyncpg.Connection | PoolConnectionProxy, originator_id: UUID
+    ) -> tuple[StoredEvent | None, list[StoredEvent]]:
+        """The newest snapshot (if any) and the events after it, in one round trip."""
+        rows = await conn.fetch(
+            f"WITH s AS (SELECT originator_version, topic, state FROM {self.snapshots}"
+            " WHERE originator_id = $1 ORDER BY originator_version DESC LIMIT 1)"
+            " SELECT true AS snap, originator_version, topic, state FROM s"
+            f" UNION ALL SELECT false, originator_version, topic, state FROM {self.table}"
+            " WHERE originator_id = $1"
+            " AND originator_version > coalesce((SELECT originator_version FROM s), 0)"
+            " ORDER BY snap DESC, originator_version",
+            originator_id,
+        )
+        snapshot: StoredEvent | None = None
+        events: list[StoredEvent] = []
+        for r in rows:
+            stored = StoredEvent(
+                originator_id=originator_id,
+                originator_version=r[1],
+                topic=r[2],
+                state=bytes(r[3]),
+            )
+            if r[0]:
+                snapshot = stored
+            else:
+                events.append(stored)
+        return snapshot, events
+
+    async def insert_snapshot(
+        self, conn: asyncpg.Connection | PoolConnectionProxy, snapshot: StoredEvent
+    ) -> None:
+        """Keep a snapshot (a cache of state at a version: losing one costs only speed)."""
+        await conn.execute(
+            f"INSERT INTO {self.snapshots} (originator_id, originator_version, topic, state)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            snapshot.originator_id,
+            snapshot.originator_version,
+            snapshot.topic,
+            snapshot.state,
+        )
 
     async def select_notifications(
         self,

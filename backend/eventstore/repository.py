@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 import msgspec
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, Snapshot
 
 from backend.eventstore.mapper import Event, decode
-from domain.errors import NotFound
+from domain.errors import ConflictError, NotFound
 
 if TYPE_CHECKING:
     import asyncpg
     from asyncpg.pool import PoolConnectionProxy
     from eventsourcing.persistence import Mapper
 
+    from backend.eventstore.group_commit import GroupCommitWriter
     from backend.eventstore.recorder import Recorder
 
 __all__ = ["AfterInsert", "Repository", "Saved", "Session"]
@@ -45,6 +47,14 @@ class Repository:
         self.pool = pool
         self.recorder = recorder
         self.mapper = mapper
+        # observers for /metrics: (seconds, events) after a commit; a lost race
+        self.on_save: Callable[[float, int], None] | None = None
+        self.on_conflict: Callable[[], None] | None = None
+        # group commit (see group_commit.py); None: one transaction per command
+        self.writer: GroupCommitWriter | None = None
+        # a snapshot every N events of these aggregate types (None: never)
+        self.snapshot_every: int | None = None
+        self.snapshot_types: tuple[type[Aggregate], ...] = ()
 
     async def events(self, aggregate_id: UUID) -> list[Event]:
         """The aggregate's domain events in order (empty when unknown)."""
@@ -65,9 +75,12 @@ class Repository:
     async def _get(
         self, conn: asyncpg.Connection | PoolConnectionProxy, cls: type[A], aggregate_id: UUID
     ) -> A:
+        snapshot, stored = await self.recorder.select_latest(conn, aggregate_id)
         aggregate: Any = None
-        for event in await self._events(conn, aggregate_id):
-            aggregate = event.mutate(aggregate)
+        if snapshot is not None:
+            aggregate = cast("Snapshot", self.mapper.to_domain_event(snapshot)).mutate(None)
+        for event in stored:
+            aggregate = decode(self.mapper, event).mutate(aggregate)
         if not isinstance(aggregate, cls):
             raise NotFound(f"{cls.__name__.lower()} not found")
         return aggregate
@@ -79,8 +92,40 @@ class Repository:
         command implies (idempotency record, outbox). A version clash raises ``ConflictError``
         and nothing is written.
         """
-        async with self.pool.acquire() as conn, conn.transaction():
-            return await self._save(conn, aggregates, after_insert)
+        started = time.perf_counter()
+        try:
+            if self.writer is not None:
+                pending = [e for aggregate in aggregates for e in aggregate.collect_events()]
+                stored = [self.mapper.to_stored_event(event) for event in pending]
+                saved = await self.writer.save(stored, after_insert)
+            else:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    saved = await self._save(conn, aggregates, after_insert)
+        except ConflictError:
+            if self.on_conflict is not None:
+                self.on_conflict()
+            raise
+        if self.on_save is not None:
+            self.on_save(time.perf_counter() - started, len(saved.notification_ids))
+        await self._maybe_snapshot(aggregates, len(saved.notification_ids))
+        return saved
+
+    async def take_snapshot(self, aggregate: Aggregate) -> None:
+        """Store the aggregate's state at its version, so loading it replays less."""
+        stored = self.mapper.to_stored_event(Snapshot.take(aggregate))
+        async with self.pool.acquire() as conn:
+            await self.recorder.insert_snapshot(conn, stored)
+
+    async def _maybe_snapshot(self, aggregates: tuple[Aggregate, ...], written: int) -> None:
+        every = self.snapshot_every
+        if not every or not written:
+            return
+        for aggregate in aggregates:
+            # crossed a multiple of ``every`` with this save
+            if isinstance(aggregate, self.snapshot_types) and (
+                aggregate.version // every > (aggregate.version - written) // every
+            ):
+                await self.take_snapshot(aggregate)
 
     async def _save(
         self,
