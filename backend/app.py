@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 
 from litestar import Litestar
@@ -11,18 +12,29 @@ from litestar.openapi import OpenAPIConfig
 
 from backend.api.admin import AdminController
 from backend.api.applications import ApplicationsController
+from backend.api.appointments import AppointmentsController, HallsController
+from backend.api.appointments_admin import AppointmentsAdminController
 from backend.api.auth import AuthController
+from backend.api.back_office import BackOfficeController
 from backend.api.catalog import CatalogController
 from backend.api.files import FilesController
 from backend.api.guards import provide_principal, provide_services
-from backend.api.health import health, ready
+from backend.api.health import health, metrics, ready
+from backend.api.hygiene import refuse_nul
+from backend.api.notifications import (
+    NotificationTemplatesController,
+    SandboxMessagesController,
+    SubscriptionsController,
+)
+from backend.api.supervision import SupervisionController
 from backend.bootstrap import bootstrap
 from backend.clock import Clock, system_clock
 from backend.demo_data import load_demo
 from backend.errors import EXCEPTION_HANDLERS
+from backend.metrics import metrics_middleware
 from backend.settings import Settings, get_settings
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_app_from_env"]
 
 
 def create_app(
@@ -46,9 +58,20 @@ def create_app(
             FilesController,
             ApplicationsController,
             AdminController,
+            HallsController,
+            AppointmentsController,
+            AppointmentsAdminController,
+            BackOfficeController,
+            SupervisionController,
+            NotificationTemplatesController,
+            SubscriptionsController,
+            *([SandboxMessagesController] if settings.sandbox else []),
             health,
             ready,
+            metrics,
         ],
+        middleware=[metrics_middleware],
+        before_request=refuse_nul,
         lifespan=[lifespan],
         dependencies={
             "services": Provide(provide_services),
@@ -62,3 +85,8 @@ def create_app(
             path="/schema",
         ),
     )
+
+
+def create_app_from_env() -> Litestar:
+    """The factory ``uvicorn --factory`` calls in each worker process (``serve --workers N``)."""
+    return create_app(demo=os.environ.get("ONEWINDOW_DEMO") == "1")

@@ -8,18 +8,27 @@ import logging
 from collections.abc import AsyncIterator
 
 from backend.auth.tokens import TokenService
-from backend.calendar_data import load_calendar
+from backend.calendar_data import load_calendar_with_overrides
 from backend.clock import Clock, system_clock
 from backend.db import connect_pool, database_url
 from backend.eventstore import Recorder, Repository, build_mapper
+from backend.eventstore.group_commit import GroupCommitWriter
+from backend.jobs import every, watch
 from backend.migrate import apply_migrations
+from backend.notifications import build_dispatcher
+from backend.notifications.stuck import failed_notification_reasons
 from backend.services import Services
 from backend.settings import Settings
+from domain.application import Application
 from integrations.files import LocalFileStore
 from integrations.wechat import FakeWeChat, WechatpyLogin
+from projections.appointments import AppointmentsProjection
 from projections.base import Projection
 from projections.catalog import CatalogProjection
+from projections.notification_templates import Templates, load_templates
+from projections.notifications import NotificationProjection
 from projections.progress import ProgressProjection
+from projections.rectifications import RectificationProjection
 from projections.runner import ProjectionRunner
 
 __all__ = ["bootstrap", "projections"]
@@ -27,9 +36,15 @@ __all__ = ["bootstrap", "projections"]
 _log = logging.getLogger(__name__)
 
 
-def projections() -> list[Projection]:
+def projections(templates: Templates | None = None) -> list[Projection]:
     """Every read model, in the order the worker runs them."""
-    return [CatalogProjection(), ProgressProjection()]
+    return [
+        CatalogProjection(),
+        ProgressProjection(),
+        RectificationProjection(),
+        AppointmentsProjection(),
+        NotificationProjection(templates),
+    ]
 
 
 @contextlib.asynccontextmanager
@@ -44,6 +59,7 @@ async def bootstrap(
         stack.push_async_callback(pool.close)
         async with pool.acquire() as conn:
             await apply_migrations(conn)
+        fake: FakeWeChat | None = None
         if settings.sandbox:
             fake = FakeWeChat()
             fake.start()
@@ -58,27 +74,49 @@ async def bootstrap(
             )
         recorder = Recorder()
         mapper = build_mapper()
+        templates = load_templates(settings.notification_templates)
         services = Services(
             settings=settings,
             pool=pool,
             recorder=recorder,
             mapper=mapper,
             repository=Repository(pool, recorder, mapper),
-            runner=ProjectionRunner(pool, recorder, mapper, projections()),
+            runner=ProjectionRunner(pool, recorder, mapper, projections(templates)),
             tokens=TokenService(settings.secret_key, settings.token_ttl_seconds),
             clock=clock,
-            calendar=await asyncio.to_thread(load_calendar),
+            calendar=await load_calendar_with_overrides(pool),
             wechat_login=login,
             files=LocalFileStore(settings.data_dir / "files"),
+            notification_templates=templates,
+            fake_wechat=fake,
+            stuck_reasons=[failed_notification_reasons],
         )
+        if settings.group_commit:
+            writer = GroupCommitWriter(pool, recorder)
+            services.repository.writer = writer
+            stack.push_async_callback(writer.close)
+        # long-lived applications (many supervision events) load from a snapshot
+        services.repository.snapshot_every = 50
+        services.repository.snapshot_types = (Application,)
+        services.repository.on_save = services.metrics.observe_save
+        services.repository.on_conflict = services.metrics.conflicts.inc
         if settings.run_workers if run_workers is None else run_workers:
             stop = asyncio.Event()
-            task = asyncio.create_task(services.runner.run(stop), name="projections")
+            tasks = [
+                asyncio.create_task(services.runner.run(stop), name="projections"),
+                asyncio.create_task(
+                    every(settings.watch_interval_seconds, lambda: watch(services), stop, "watch"),
+                    name="deadline-watcher",
+                ),
+                asyncio.create_task(
+                    build_dispatcher(settings, pool, fake).run(stop), name="notifications"
+                ),
+            ]
 
             async def stop_worker() -> None:
                 stop.set()
                 services.runner.wake()
-                await task
+                await asyncio.gather(*tasks)
 
             stack.push_async_callback(stop_worker)
         async with stack:

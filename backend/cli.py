@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -33,14 +35,53 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from backend.app import create_app
 
     mode = "sandbox (fake WeChat on loopback)" if settings.sandbox else "WeChat"
-    print(f"onewindow on http://{args.host}:{args.port}  mode: {mode}  data: {settings.data_dir}")
+    print(
+        f"onewindow on http://{args.host}:{args.port}  mode: {mode}  workers: {args.workers}"
+        f"  data: {settings.data_dir}"
+    )
+    if args.workers == 1:
+        uvicorn.run(
+            create_app(settings, demo=args.demo),
+            host=args.host,
+            port=args.port,
+            log_level="info",
+            access_log=False,
+        )
+        return 0
+    # several processes: each builds its app from the environment; start the embedded
+    # database (if any) here first so that they all find it running
+    from backend.db import database_url
+
+    os.environ["ONEWINDOW_DATABASE_URL"] = database_url(settings)
+    os.environ["ONEWINDOW_DATA_DIR"] = str(settings.data_dir)
+    os.environ["ONEWINDOW_SECRET_KEY"] = settings.secret_key
+    if args.demo:
+        os.environ["ONEWINDOW_DEMO"] = "1"
     uvicorn.run(
-        create_app(settings, demo=args.demo),
+        "backend.app:create_app_from_env",
+        factory=True,
+        workers=args.workers,
         host=args.host,
         port=args.port,
         log_level="info",
         access_log=False,
     )
+    return 0
+
+
+def _worker(_: argparse.Namespace, settings: Settings) -> int:
+    from backend.bootstrap import bootstrap
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        async with bootstrap(settings, run_workers=True):
+            print("onewindow worker: projections and jobs running; Ctrl-C stops", flush=True)
+            await stop.wait()
+
+    asyncio.run(run())
     return 0
 
 
@@ -126,7 +167,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="load demo catalogue and staff")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="API processes (uvicorn)")
     serve.set_defaults(run=_serve)
+
+    commands.add_parser(
+        "worker", help="run projections and background jobs without the HTTP API"
+    ).set_defaults(run=_worker)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -41,7 +42,13 @@ def database_url(settings: Settings) -> str:
 async def connect_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
     """A pool whose connections decode json/jsonb to Python values."""
     pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=60
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        command_timeout=60,
+        # lets an operator (and the scale-out test) see which process holds which lock
+        server_settings={"application_name": f"onewindow-{os.getpid()}"},
     )
     assert pool is not None
     return pool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
@@ -10,12 +11,13 @@ import msgspec
 
 from backend.commands.accounts import create_staff
 from backend.commands.catalog import publish_catalog
+from backend.commands.halls import publish_halls
 from domain.errors import ConflictError
 
 if TYPE_CHECKING:
     from backend.services import Services
 
-__all__ = ["demo_catalog", "demo_staff", "load_demo"]
+__all__ = ["demo_catalog", "demo_halls", "demo_staff", "load_demo"]
 
 _log = logging.getLogger(__name__)
 
@@ -24,6 +26,13 @@ def demo_catalog() -> list[Any]:
     """The demo catalogue's entries."""
     data = msgspec.json.decode((files("backend") / "demo" / "catalog.json").read_bytes())
     entries: list[Any] = data["services"]
+    return entries
+
+
+def demo_halls() -> list[Any]:
+    """The demo service halls with their slot templates."""
+    data = msgspec.json.decode((files("backend") / "demo" / "halls.json").read_bytes())
+    entries: list[Any] = data["halls"]
     return entries
 
 
@@ -36,9 +45,11 @@ def demo_staff() -> tuple[str, list[dict[str, Any]]]:
 async def load_demo(services: Services) -> None:
     """Publish the demo catalogue and create missing demo staff; safe to run at every start."""
     counts = await publish_catalog(services, demo_catalog())
+    await publish_halls(services, demo_halls())
     password, accounts = demo_staff()
-    created = 0
-    for account in accounts:
+    existing = {r[0] for r in await services.pool.fetch("SELECT username FROM staff")}
+
+    async def create(account: dict[str, Any]) -> bool:
         try:
             await create_staff(
                 services.pool,
@@ -47,9 +58,12 @@ async def load_demo(services: Services) -> None:
                 account["role"],
                 account["department"],
             )
-            created += 1
         except ConflictError:
-            pass  # kept from an earlier start
+            return False  # another process created it just now
+        return True
+
+    missing = [a for a in accounts if a["username"] not in existing]
+    created = sum(await asyncio.gather(*(create(a) for a in missing)))
     for projection in services.runner.projections:  # so the catalogue shows at the first request
         await services.runner.catch_up(projection)
     _log.info("demo catalogue %s; %d demo staff created", counts, created)

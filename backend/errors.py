@@ -23,6 +23,7 @@ _STATUS: dict[type[domain.DomainError], tuple[int, str]] = {
     domain.NotFound: (404, "Not found"),
     domain.InvalidState: (409, "Not allowed in the current state"),
     domain.ConflictError: (409, "Conflict"),
+    domain.SlotFull: (409, "Slot full"),
     domain.PayloadTooLarge: (413, "Payload too large"),
     domain.UnsupportedMediaType: (415, "Unsupported media type"),
 }

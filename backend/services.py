@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -11,10 +13,12 @@ from eventsourcing.persistence import Mapper
 from backend.auth.tokens import TokenService
 from backend.clock import Clock
 from backend.eventstore import Recorder, Repository
+from backend.metrics import Metrics
 from backend.settings import Settings
 from domain.calendar import WorkingCalendar
 from integrations.files import FileStore
-from integrations.wechat import WeChatLogin
+from integrations.wechat import FakeWeChat, WeChatLogin
+from projections.notification_templates import Templates, load_templates
 from projections.runner import ProjectionRunner
 
 __all__ = ["Services"]
@@ -35,4 +39,11 @@ class Services:
     calendar: WorkingCalendar
     wechat_login: WeChatLogin
     files: FileStore
+    # reasons for stuck cases kept by payments, delivery and notifications (see queries.supervision)
+    stuck_reasons: list[
+        Callable[[asyncpg.Pool], Awaitable[dict[UUID, list[tuple[str, datetime | None, str]]]]]
+    ] = field(default_factory=list)
+    metrics: Metrics = field(default_factory=Metrics)
+    notification_templates: Templates = field(default_factory=load_templates)
+    fake_wechat: FakeWeChat | None = None  # sandbox mode: the fake the adapters talk to
     extras: dict[str, object] = field(default_factory=dict)

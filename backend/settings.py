@@ -6,6 +6,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
@@ -25,6 +26,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     projection_wait_seconds: float = 3.0
     command_retries: int = 5
     run_workers: bool = True
+    watch_interval_seconds: float = 60.0
+    group_commit: bool = True  # concurrent commands share one transaction (see docs)
+    ready_max_lag: int = 10_000  # /ready turns unready when a projection is further behind
+    # appointments (预约): booking window in working days, cancel cut-off, no-shows
+    appointment_min_days_ahead: int = 1
+    appointment_max_days_ahead: int = 5
+    appointment_cancel_cutoff_minutes: int = 120
+    appointment_no_show_grace_minutes: int = 15
+    appointment_no_show_limit: int = 3
+    appointment_no_show_window_days: int = 90
+    appointment_block_days: int = 90
+    # subscribe-message notifications: template file (None: the built-in table), dispatcher poll
+    notification_templates: Path | None = None
+    notification_poll_seconds: float = 1.0
+    wechat_miniprogram_state: Literal["developer", "trial", "formal"] = "formal"
 
     @property
     def sandbox(self) -> bool:
@@ -47,7 +63,39 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             projection_wait_seconds=float(env.get("ONEWINDOW_PROJECTION_WAIT_SECONDS", 3.0)),
             command_retries=int(env.get("ONEWINDOW_COMMAND_RETRIES", 5)),
             run_workers=env.get("ONEWINDOW_RUN_WORKERS", "1") not in ("0", "false", "no"),
+            watch_interval_seconds=float(env.get("ONEWINDOW_WATCH_INTERVAL_SECONDS", 60)),
+            ready_max_lag=int(env.get("ONEWINDOW_READY_MAX_LAG", 10_000)),
+            group_commit=env.get("ONEWINDOW_GROUP_COMMIT", "1") not in ("0", "false", "no"),
+            appointment_min_days_ahead=int(env.get("ONEWINDOW_APPOINTMENT_MIN_DAYS_AHEAD", 1)),
+            appointment_max_days_ahead=int(env.get("ONEWINDOW_APPOINTMENT_MAX_DAYS_AHEAD", 5)),
+            appointment_cancel_cutoff_minutes=int(
+                env.get("ONEWINDOW_APPOINTMENT_CANCEL_CUTOFF_MINUTES", 120)
+            ),
+            appointment_no_show_grace_minutes=int(
+                env.get("ONEWINDOW_APPOINTMENT_NO_SHOW_GRACE_MINUTES", 15)
+            ),
+            appointment_no_show_limit=int(env.get("ONEWINDOW_APPOINTMENT_NO_SHOW_LIMIT", 3)),
+            appointment_no_show_window_days=int(
+                env.get("ONEWINDOW_APPOINTMENT_NO_SHOW_WINDOW_DAYS", 90)
+            ),
+            appointment_block_days=int(env.get("ONEWINDOW_APPOINTMENT_BLOCK_DAYS", 90)),
+            notification_templates=_optional_path(env.get("ONEWINDOW_NOTIFICATION_TEMPLATES")),
+            notification_poll_seconds=float(env.get("ONEWINDOW_NOTIFICATION_POLL_SECONDS", 1.0)),
+            wechat_miniprogram_state=_miniprogram_state(
+                env.get("ONEWINDOW_WECHAT_MINIPROGRAM_STATE", "formal")
+            ),
         )
+
+
+def _optional_path(value: str | None) -> Path | None:
+    return Path(value).resolve() if value else None
+
+
+def _miniprogram_state(value: str) -> Literal["developer", "trial", "formal"]:
+    if value not in ("developer", "trial", "formal"):
+        msg = f"ONEWINDOW_WECHAT_MINIPROGRAM_STATE must be developer, trial or formal: {value!r}"
+        raise ValueError(msg)
+    return value  # type: ignore[return-value]  # checked just above
 
 
 def _kept_secret(data_dir: Path) -> str:

@@ -125,6 +125,13 @@ def parse_definition(raw: Any) -> ServiceDefinition:
     return item
 
 
+def _plain(definition: ServiceDefinition) -> dict[str, Any]:
+    """The definition as stored in events: JSON types only (lists, not tuples), so a reloaded
+    item compares equal to the same file read again."""
+    plain: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(definition))
+    return plain
+
+
 class ServiceItem(Aggregate):
     """A versioned service item; each published revision is one event."""
 
@@ -149,14 +156,14 @@ class ServiceItem(Aggregate):
             cls.Published,
             id=service_item_id(definition.code),
             timestamp=at,
-            definition=msgspec.to_builtins(definition),
+            definition=_plain(definition),
         )
 
     def revise(self, definition: ServiceDefinition, *, at: datetime) -> bool:
         """Publish a new version if the definition changed; returns whether it did."""
         if definition.code != self.definition.code:
             raise ValidationFailed("a revision cannot change the code", {"code": "immutable"})
-        raw = msgspec.to_builtins(definition)
+        raw = _plain(definition)
         if raw == self._definition_raw:
             return False
         self.trigger_event(self.Revised, timestamp=at, definition=raw)

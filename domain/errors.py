@@ -9,6 +9,7 @@ __all__ = [
     "InvalidState",
     "NotFound",
     "PayloadTooLarge",
+    "SlotFull",
     "Unauthenticated",
     "UnsupportedMediaType",
     "ValidationFailed",
@@ -41,6 +42,12 @@ class ConflictError(DomainError):
     """A concurrent writer changed the aggregate first, or an idempotency key was reused."""
 
     code = "conflict"
+
+
+class SlotFull(DomainError):
+    """Every place of an appointment slot is taken."""
+
+    code = "slot_full"
 
 
 class ValidationFailed(DomainError):

@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import asyncpg
+
 from backend.eventstore.mapper import decode
 
 if TYPE_CHECKING:
-    import asyncpg
-    from asyncpg.pool import PoolConnectionProxy
     from eventsourcing.persistence import Mapper
 
     from backend.eventstore.recorder import Recorder
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["ProjectionRunner"]
 
 _log = logging.getLogger(__name__)
+_LOCK_PREFIX = "onewindow-projection:"
 
 
 class ProjectionRunner:
@@ -49,6 +50,10 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.idle_poll_seconds = idle_poll_seconds
         self._wake = asyncio.Event()
+        self.leading: set[str] = set()  # projections this process leads now
+        self.failures: dict[str, str] = {}  # projection -> the error that stops it, for /ready
+        self.batch_sizes: dict[str, int] = {}  # last batch size per projection, for /metrics
+        self.events_applied: dict[str, int] = {}  # since start, for /metrics
 
     def projection(self, name: str) -> Projection:
         """The projection called ``name``; KeyError if there is none."""
@@ -89,7 +94,11 @@ class ProjectionRunner:
                 projection.name,
                 notifications[-1].id,
             )
-            return len(notifications)
+        self.batch_sizes[projection.name] = len(notifications)
+        self.events_applied[projection.name] = self.events_applied.get(projection.name, 0) + len(
+            notifications
+        )
+        return len(notifications)
 
     async def catch_up(
         self, projection: Projection, progress: Callable[[int], Any] | None = None
@@ -127,25 +136,60 @@ class ProjectionRunner:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Follow the log until ``stop`` is set: catch up, then wait for NOTIFY (or a poll)."""
-        listener: PoolConnectionProxy | None = None
-        try:
-            listener = await self.pool.acquire()
-            await listener.add_listener(self.recorder.channel, self._on_notify)
-        except Exception:  # noqa: BLE001 - polling still works without LISTEN
-            _log.warning("LISTEN failed; projections fall back to polling", exc_info=True)
-        try:
-            while not stop.is_set():
-                self._wake.clear()
-                for projection in self.projections:
-                    await self.catch_up(projection)
+        """Follow the log until ``stop`` is set, leading the projections no other process leads.
+
+        Each projection runs in one process at a time: its leader holds a PostgreSQL advisory
+        lock on a connection kept for that purpose. When the leader dies its connection closes,
+        the lock is released, and a follower takes over at its next poll. Tracking in the same
+        transaction as the rows keeps every event applied exactly once through a takeover.
+        """
+        while not stop.is_set():
+            try:
+                await self._lead_and_follow(stop)
+            except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+                _log.warning("projection worker lost its database connection", exc_info=True)
+                self.leading.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_poll_seconds)
-        finally:
-            if listener is not None:
+                    await asyncio.wait_for(stop.wait(), self.idle_poll_seconds)
+
+    async def _catch_up_or_report(self, projection: Projection) -> None:
+        """Catch up; an event the projection cannot apply stops that projection only (its
+        batch rolled back, nothing skipped), is logged, shows in /ready, and is tried again at
+        the next poll, while the other read models go on."""
+        try:
+            await self.catch_up(projection)
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported, not hidden: see failures
+            if self.failures.get(projection.name) != repr(exc):
+                _log.exception("projection %s cannot apply the next event", projection.name)
+            self.failures[projection.name] = repr(exc)
+        else:
+            self.failures.pop(projection.name, None)
+
+    async def _lead_and_follow(self, stop: asyncio.Event) -> None:
+        async with self.pool.acquire() as leader:
+            await leader.add_listener(self.recorder.channel, self._on_notify)
+            try:
+                while not stop.is_set():
+                    self._wake.clear()
+                    for projection in self.projections:
+                        if projection.name not in self.leading and await leader.fetchval(
+                            "SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
+                            _LOCK_PREFIX + projection.name,
+                        ):
+                            _log.info("leading projection %s", projection.name)
+                            self.leading.add(projection.name)
+                    for projection in self.projections:
+                        if projection.name in self.leading:
+                            await self._catch_up_or_report(projection)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.idle_poll_seconds)
+            finally:
+                self.leading.clear()
                 with contextlib.suppress(Exception):
-                    await listener.remove_listener(self.recorder.channel, self._on_notify)
-                await self.pool.release(listener)
+                    await leader.remove_listener(self.recorder.channel, self._on_notify)
+                    await leader.execute("SELECT pg_advisory_unlock_all()")
 
     def _on_notify(self, *_: Any) -> None:
         self._wake.set()

@@ -3,6 +3,8 @@ database per test cloned from a migrated template."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import tempfile
 import uuid
@@ -28,7 +30,20 @@ def server_url() -> Iterator[str]:
         yield configured
         return
     with tempfile.TemporaryDirectory(prefix="onewindow-test-") as tmp:
-        yield start_embedded_postgres(Path(tmp) / "pg")
+        url = start_embedded_postgres(Path(tmp) / "pg")
+        asyncio.run(_no_durability(url))
+        yield url
+
+
+async def _no_durability(url: str) -> None:
+    """A throw-away test server need not survive a power cut: skip fsync (reloadable)."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("ALTER SYSTEM SET fsync = off")
+        await conn.execute("ALTER SYSTEM SET synchronous_commit = off")
+        await conn.execute("SELECT pg_reload_conf()")
+    finally:
+        await conn.close()
 
 
 @pytest.fixture(scope="session")
@@ -49,21 +64,30 @@ async def template_url(server_url: str) -> str:
     return url
 
 
-@pytest.fixture
-async def db_url(server_url: str, template_url: str) -> AsyncIterator[str]:
-    """A fresh, migrated database for one test, dropped afterwards."""
+@contextlib.asynccontextmanager
+async def scratch_database(server_url: str, template: str) -> AsyncIterator[str]:
+    """A database cloned from ``template``, dropped afterwards."""
     name = f"t_{uuid.uuid4().hex[:16]}"
     admin = await asyncpg.connect(server_url)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     finally:
         await admin.close()
-    yield with_database(server_url, name)
-    admin = await asyncpg.connect(server_url)
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield with_database(server_url, name)
     finally:
-        await admin.close()
+        admin = await asyncpg.connect(server_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@pytest.fixture
+async def db_url(server_url: str, template_url: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test, dropped afterwards."""
+    async with scratch_database(server_url, TEMPLATE) as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +60,7 @@ async def create_staff(
             " VALUES ($1, $2, $3, $4, $5)",
             staff_id,
             username.strip(),
-            hash_password(password),
+            await asyncio.to_thread(hash_password, password),
             role,
             department,
         )
@@ -74,7 +75,10 @@ async def login_staff(services: Services, username: str, password: str) -> dict[
         "SELECT id, password_hash, role, department FROM staff WHERE username = $1 AND active",
         username,
     )
-    if not verify_password(row["password_hash"] if row else None, password) or row is None:
+    matches = await asyncio.to_thread(
+        verify_password, row["password_hash"] if row else None, password
+    )
+    if not matches or row is None:
         raise Unauthenticated("wrong username or password")
     principal = Principal(
         id=str(row["id"]), role=row["role"], department=row["department"], name=username

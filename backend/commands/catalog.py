@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from domain.catalog import ServiceItem, parse_definition, service_item_id
+from backend.commands.retry import retry_on_conflict
+from domain.catalog import ServiceDefinition, ServiceItem, parse_definition, service_item_id
 from domain.errors import NotFound, ValidationFailed
 
 if TYPE_CHECKING:
@@ -34,17 +35,20 @@ async def publish_catalog(services: Services, entries: list[Any]) -> dict[str, i
     counts = {"published": 0, "revised": 0, "unchanged": 0}
     now = services.clock()
     for definition in definitions:
-        try:
-            item = await services.repository.get(ServiceItem, service_item_id(definition.code))
-        except NotFound:
-            await services.repository.save(ServiceItem.publish(definition, at=now))
-            counts["published"] += 1
-            continue
-        if item.revise(definition, at=now):
-            await services.repository.save(item)
-            counts["revised"] += 1
-        else:
-            counts["unchanged"] += 1
+
+        async def attempt(definition: ServiceDefinition = definition) -> str:
+            try:
+                item = await services.repository.get(ServiceItem, service_item_id(definition.code))
+            except NotFound:
+                await services.repository.save(ServiceItem.publish(definition, at=now))
+                return "published"
+            if item.revise(definition, at=now):
+                await services.repository.save(item)
+                return "revised"
+            return "unchanged"
+
+        # several processes may publish the same file at once (serve --workers N --demo)
+        counts[await retry_on_conflict(attempt, services.settings.command_retries)] += 1
     return counts
 
 

@@ -15,7 +15,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from domain.errors import ConflictError, ValidationFailed
+from domain.errors import ConflictError, DomainError, ValidationFailed
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -108,3 +108,9 @@ async def idempotent(
         if answer is None:  # pragma: no cover - the winner committed before our insert failed
             raise
         return answer
+    except DomainError:
+        # a racing twin may have succeeded first and made this one break a rule (a citizen's
+        # second booking of the day): the client asked once, so it gets the first answer
+        if (answer := await _replay(pool, key)) is not None:
+            return answer
+        raise

@@ -25,6 +25,7 @@ from eventsourcing.persistence import StoredEvent
 from backend.eventstore import Recorder, Repository, build_mapper
 from domain.actors import Actor
 from domain.application import Application, Delivery, MaterialRef
+from domain.calendar import WorkingCalendar
 from domain.catalog import ServiceDefinition, ServiceItem, parse_definition
 from domain.errors import ConflictError
 
@@ -302,7 +303,7 @@ async def test_stock_eventsourcing_application_reads_what_we_store(
         at=T0 + timedelta(days=2),
     )
     clerk = Actor(id="c-1", role="clerk", department=definition.department)
-    app.accept(actor=clerk, deadline=None, at=T0 + timedelta(days=3))
+    app.accept(actor=clerk, calendar=WorkingCalendar(), at=T0 + timedelta(days=3))
     await repository.save(item, app)
     ours_item = await repository.get(ServiceItem, item.id)
     ours_app = await repository.get(Application, app.id)

@@ -1,0 +1,143 @@
+"""Prometheus metrics of one process: HTTP latency, command saves, projections, outbox."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+if TYPE_CHECKING:
+    from backend.services import Services
+
+__all__ = ["Metrics", "metrics_middleware", "render_metrics"]
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    """The instruments, in a registry of their own (one per app, so tests can build many)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.http = Histogram(
+            "onewindow_http_request_duration_seconds",
+            "HTTP request latency by route template",
+            ["method", "route", "status"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.save = Histogram(
+            "onewindow_command_save_duration_seconds",
+            "Time to write one command's events (lock, insert, notify, commit)",
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.events_per_save = Histogram(
+            "onewindow_events_per_command",
+            "Events written by one command",
+            buckets=(1, 2, 3, 5, 10, 20, 50),
+            registry=self.registry,
+        )
+        self.conflicts = Counter(
+            "onewindow_command_conflicts_total",
+            "Saves that lost an optimistic-concurrency race",
+            registry=self.registry,
+        )
+        self.lag = Gauge(
+            "onewindow_projection_lag_events",
+            "Events in the log the projection has not applied yet",
+            ["projection"],
+            registry=self.registry,
+        )
+        self.leader = Gauge(
+            "onewindow_projection_leader",
+            "1 when this process leads the projection",
+            ["projection"],
+            registry=self.registry,
+        )
+        self.batch = Gauge(
+            "onewindow_projection_last_batch_size",
+            "Events in the projection's last batch in this process",
+            ["projection"],
+            registry=self.registry,
+        )
+        self.applied = Gauge(
+            "onewindow_projection_events_applied",
+            "Events this process applied to the projection since it started",
+            ["projection"],
+            registry=self.registry,
+        )
+        self.outbox = Gauge(
+            "onewindow_outbox_messages",
+            "Notification outbox rows by status",
+            ["status"],
+            registry=self.registry,
+        )
+
+    def observe_save(self, seconds: float, events: int) -> None:
+        """Called by the repository after each committed command."""
+        self.save.observe(seconds)
+        self.events_per_save.observe(events)
+
+
+async def projection_lag(services: Services) -> dict[str, int]:
+    """Events behind the head, per projection (from the database: true across processes)."""
+    async with services.pool.acquire() as conn:
+        head = await services.recorder.max_notification_id(conn)
+        rows = await conn.fetch("SELECT name, position FROM projection_tracking")
+    positions = {r["name"]: r["position"] for r in rows}
+    return {p.name: head - positions.get(p.name, 0) for p in services.runner.projections}
+
+
+async def render_metrics(services: Services) -> bytes:
+    """The text exposition, with gauges read now."""
+    metrics = services.metrics
+    runner = services.runner
+    for name, lag in (await projection_lag(services)).items():
+        metrics.lag.labels(name).set(lag)
+        metrics.leader.labels(name).set(1 if name in runner.leading else 0)
+        metrics.batch.labels(name).set(runner.batch_sizes.get(name, 0))
+        metrics.applied.labels(name).set(runner.events_applied.get(name, 0))
+    if await services.pool.fetchval("SELECT to_regclass('notification_outbox') IS NOT NULL"):
+        rows = await services.pool.fetch(
+            "SELECT status, count(*) FROM notification_outbox GROUP BY status"
+        )
+        for row in rows:
+            metrics.outbox.labels(row[0]).set(row[1])
+    data: bytes = generate_latest(metrics.registry)
+    return data
+
+
+def metrics_middleware(app: ASGIApp) -> ASGIApp:
+    """Time every HTTP request by its route template (not its raw path: ids would explode)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        def observe() -> None:
+            services: Any = getattr(scope["app"].state, "services", None)
+            if services is not None:
+                route = scope.get("path_template") or "unmatched"
+                method = str(scope.get("method", "?"))
+                services.metrics.http.labels(method, route, str(status)).observe(
+                    time.perf_counter() - started
+                )
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                observe()  # before the last byte leaves, so the next request sees it
+            await send(message)
+
+        await app(scope, receive, send_wrapper)
+
+    return middleware

@@ -1,0 +1,187 @@
+"""The ``onewindow`` command line, run as the operator runs it: a separate process configured only
+through ``ONEWINDOW_*`` variables, against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import msgspec
+import pytest
+
+from backend.auth.passwords import verify_password
+from backend.dburl import with_database
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOG = ROOT / "backend" / "demo" / "catalog.json"
+DEMO_ITEMS = len(msgspec.json.decode(CATALOG.read_bytes())["services"])
+
+
+class Run(msgspec.Struct, frozen=True):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).with_name("onewindow")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "backend.cli"]
+
+
+async def onewindow(db_url: str, data_dir: Path, *args: str) -> Run:
+    """Run the console script with nothing but the environment telling it where to work."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONEWINDOW_")}
+    env |= {"ONEWINDOW_DATABASE_URL": db_url, "ONEWINDOW_DATA_DIR": str(data_dir)}
+    process = await asyncio.create_subprocess_exec(
+        *_command(),
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(60):
+            out, err = await process.communicate()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode is not None
+    return Run(process.returncode, out.decode(), err.decode())
+
+
+@pytest.fixture
+async def empty_db_url(server_url: str) -> AsyncIterator[str]:
+    """A database with no migrations applied at all."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield with_database(server_url, name)
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def _table_exists(url: str, table: str) -> bool:
+    conn = await asyncpg.connect(url)
+    try:
+        return bool(await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", table))
+    finally:
+        await conn.close()
+
+
+async def test_migrate_builds_the_schema_and_can_run_again(
+    empty_db_url: str, tmp_path: Path
+) -> None:
+    assert not await _table_exists(empty_db_url, "onewindow_events")
+
+    first = await onewindow(empty_db_url, tmp_path, "migrate")
+    assert first.returncode == 0, first.stderr
+    assert "migrations applied" in first.stdout
+    for table in ("onewindow_events", "staff", "projection_tracking", "application_view"):
+        assert await _table_exists(empty_db_url, table), table
+
+    again = await onewindow(empty_db_url, tmp_path, "migrate")
+    assert again.returncode == 0, again.stderr
+
+
+async def test_staff_create_makes_an_account_and_refuses_a_taken_username(
+    db_url: str, tmp_path: Path, pool: asyncpg.Pool
+) -> None:
+    args = ["staff", "create", "--username", "u1", "--password", "longenough1"]
+    args += ["--role", "clerk", "--department", "市民政局"]
+
+    created = await onewindow(db_url, tmp_path, *args)
+    assert created.returncode == 0, created.stderr
+    assert "u1" in created.stdout
+    row = await pool.fetchrow(
+        "SELECT role, department, password_hash FROM staff WHERE username = 'u1'"
+    )
+    assert row is not None
+    assert (row["role"], row["department"]) == ("clerk", "市民政局")
+    assert verify_password(row["password_hash"], "longenough1")
+
+    again = await onewindow(db_url, tmp_path, *args)
+    assert again.returncode != 0
+    assert "u1" in again.stderr
+    assert "taken" in again.stderr
+    assert "Traceback" not in again.stderr
+    assert await pool.fetchval("SELECT count(*) FROM staff WHERE username = 'u1'") == 1
+
+
+async def test_staff_create_refuses_a_short_password(
+    db_url: str, tmp_path: Path, pool: asyncpg.Pool
+) -> None:
+    refused = await onewindow(
+        db_url,
+        tmp_path,
+        *("staff", "create", "--username", "u2", "--password", "short7!"),
+        *("--role", "reviewer", "--department", "市民政局"),
+    )
+
+    assert refused.returncode != 0
+    assert "password" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert await pool.fetchval("SELECT count(*) FROM staff WHERE username = 'u2'") == 0
+
+
+async def test_catalog_load_publishes_every_item_of_the_file(
+    db_url: str, tmp_path: Path, pool: asyncpg.Pool
+) -> None:
+    loaded = await onewindow(db_url, tmp_path, "catalog", "load", str(CATALOG))
+
+    assert loaded.returncode == 0, loaded.stderr
+    assert f"published: {DEMO_ITEMS}" in loaded.stdout
+    assert await pool.fetchval("SELECT count(*) FROM onewindow_events") == DEMO_ITEMS
+
+
+async def test_loading_the_same_catalogue_again_leaves_every_item_unchanged(
+    db_url: str, tmp_path: Path, pool: asyncpg.Pool
+) -> None:
+    first = await onewindow(db_url, tmp_path, "catalog", "load", str(CATALOG))
+    assert first.returncode == 0, first.stderr
+
+    again = await onewindow(db_url, tmp_path, "catalog", "load", str(CATALOG))
+
+    assert again.returncode == 0, again.stderr
+    assert f"unchanged: {DEMO_ITEMS}" in again.stdout
+    assert await pool.fetchval("SELECT count(*) FROM onewindow_events") == DEMO_ITEMS
+
+
+async def test_projections_rebuild_replays_the_log_into_the_read_models(
+    db_url: str, tmp_path: Path, pool: asyncpg.Pool
+) -> None:
+    loaded = await onewindow(db_url, tmp_path, "catalog", "load", str(CATALOG))
+    assert loaded.returncode == 0, loaded.stderr
+    # the command line runs no worker: nothing is in the read model yet
+    assert await pool.fetchval("SELECT count(*) FROM catalog_view") == 0
+
+    rebuilt = await onewindow(db_url, tmp_path, "projections", "rebuild")
+
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert f"catalog: {DEMO_ITEMS} events replayed" in rebuilt.stderr
+    assert f"progress: {DEMO_ITEMS} events replayed" in rebuilt.stderr
+    assert await pool.fetchval("SELECT count(*) FROM catalog_view") == DEMO_ITEMS
+    tracked = await pool.fetch("SELECT name, position FROM projection_tracking")
+    positions = {r["name"]: r["position"] for r in tracked}
+    head = await pool.fetchval("SELECT max(notification_id) FROM onewindow_events")
+    assert positions["catalog"] == positions["progress"] == head
+
+
+async def test_rebuilding_an_unknown_projection_exits_with_2(db_url: str, tmp_path: Path) -> None:
+    refused = await onewindow(db_url, tmp_path, "projections", "rebuild", "nope")
+
+    assert refused.returncode == 2
+    assert "nope" in refused.stderr
+    assert "Traceback" not in refused.stderr
