@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from backend.commands.appointments import record_no_shows, send_reminders
 from backend.commands.back_office import watch_deadlines
 from backend.commands.calendar import refresh_calendar
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from backend.services import Services
 
 __all__ = ["every", "watch"]
+
 
 _log = logging.getLogger(__name__)
 
@@ -34,6 +36,10 @@ async def every(
 
 
 async def watch(services: Services) -> int:
-    """One pass of the deadline watcher, with the calendar as admins last left it."""
+    """One pass of the watcher: deadlines (with the calendar as admins last left it), then
+    appointments: no-shows recorded and tomorrow's visits reminded."""
     await refresh_calendar(services)
-    return await watch_deadlines(services)
+    changed = await watch_deadlines(services)
+    changed += await record_no_shows(services)
+    changed += await send_reminders(services)
+    return changed

@@ -150,6 +150,18 @@ class Appointment(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = "no_show"
 
+    class AppointmentReminder(Aggregate.Event):
+        """The day before: the citizen is reminded where and when to come (once)."""
+
+        citizen_id: UUID
+        hall_name: str
+        hall_address: str
+        start: str
+        service_name: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.reminded = True
+
     def __init__(
         self,
         *,
@@ -180,6 +192,7 @@ class Appointment(Aggregate):
         self.application_id = application_id
         self.status: AppointmentStatus = "booked"
         self.queue_number: str | None = None
+        self.reminded = False
 
     @classmethod
     def book(
@@ -271,6 +284,28 @@ class Appointment(Aggregate):
             queue_number=queue_number,
             application_id=self.application_id,
         )
+
+    def remind(self, *, at: datetime) -> bool:
+        """Remind the citizen on the day before the visit; once, and only for a live booking.
+        Returns whether a reminder was recorded."""
+        if self.reminded or self.status != "booked":
+            return False
+        if not at < self.starts_at <= at + timedelta(days=2):
+            return False
+        if self.starts_at.astimezone(LOCAL_TZ).date() - at.astimezone(LOCAL_TZ).date() != timedelta(
+            days=1
+        ):
+            return False
+        self.trigger_event(
+            self.AppointmentReminder,
+            timestamp=at,
+            citizen_id=self.citizen_id,
+            hall_name=self.hall_name,
+            hall_address=self.hall_address,
+            start=self.start,
+            service_name=self.service_name,
+        )
+        return True
 
     def mark_missed(self, *, at: datetime, policy: BookingPolicy) -> None:
         """Record the no-show of a booking that is overdue."""

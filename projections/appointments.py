@@ -59,6 +59,10 @@ class AppointmentsProjection:
                 "cancelled" if cancelled else "no_show",
                 event.timestamp,
             )
+        elif isinstance(event, Appointment.AppointmentReminder):
+            await conn.execute(
+                "UPDATE appointment_view SET reminded = true WHERE id = $1", event.originator_id
+            )
         elif isinstance(event, Appointment.AppointmentCheckedIn):
             await conn.execute(
                 "UPDATE appointment_view SET status = 'checked_in', queue_number = $2,"

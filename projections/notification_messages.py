@@ -122,6 +122,11 @@ def _paid(event: Any, subject: Subject) -> Notice:
     return Notice(status="已缴费", note=f"已缴纳{_yuan(amount)}元", amount=amount)
 
 
+def _dispatched(event: Any, subject: Subject) -> Notice:
+    waybill = getattr(event, "waybill_no", "")
+    return Notice(status="已寄出", note=f"办理结果已寄出，运单号{waybill}")
+
+
 def _delivered(event: Any, subject: Subject) -> Notice:
     return Notice(status="已签收", note="办理结果已送达，请查收")
 
@@ -194,6 +199,7 @@ MESSAGES: dict[str, Render] = {
     "Resumed": _resumed,
     "ResultIssued": _result_issued,
     "Paid": _paid,
+    "DeliveryDispatched": _dispatched,
     "Delivered": _delivered,
     "DeliveryFailed": _delivery_failed,
     "AppointmentBooked": _appointment_booked,

@@ -91,6 +91,7 @@ DEFAULT_TEMPLATES: tuple[TemplateSpec, ...] = (
         "缴费成功通知",
         {"character_string1": "number", "thing2": "service", "amount3": "amount", "time4": "time"},
     ),
+    _spec("DeliveryDispatched", "delivery", "邮寄进度通知", _OUTCOME),
     _spec("Delivered", "delivery", "邮寄进度通知", _OUTCOME),
     _spec("DeliveryFailed", "delivery", "邮寄进度通知", _OUTCOME),
     _spec("AppointmentBooked", "appointment", "预约结果通知", _APPOINTMENT),

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.application import Application, fulfilment
+from domain.appointment import Appointment
 from projections.texts import STATUS_TEXT, fen_to_yuan
 
 if TYPE_CHECKING:
@@ -362,6 +363,12 @@ _HANDLERS: dict[type[Any], Callable[[_View, Any], str | None]] = {
     Application.TransitionForced: _forced,
     Application.Evaluated: _evaluated,
 }
+_APPOINTMENT_EVENTS = (
+    Appointment.AppointmentBooked,
+    Appointment.AppointmentCancelled,
+    Appointment.AppointmentCheckedIn,
+    Appointment.AppointmentMissed,
+)
 # Events that move no step of the case, so they do not reset the idle clock of stuck cases:
 # bookkeeping, and a supervisor pressing or commenting (the department has still not acted).
 _NOT_AN_ACTION = (
@@ -393,6 +400,9 @@ class ProgressProjection:
             view = self._submitted(event)
             await self._write(conn, event, view, insert=True)
             return
+        if isinstance(event, _APPOINTMENT_EVENTS):
+            await self._appointment(conn, event)
+            return
         handler = _HANDLERS.get(type(event))
         if handler is None:
             return
@@ -410,6 +420,56 @@ class ProgressProjection:
         if not isinstance(event, _NOT_AN_ACTION):
             view.work["lastActionAt"] = event.timestamp.isoformat()
         await self._write(conn, event, view, insert=False)
+
+    @staticmethod
+    async def _appointment(conn: asyncpg.Connection | PoolConnectionProxy, event: Event) -> None:
+        """A booking linked to an application shows in that application's progress."""
+        application_id = getattr(event, "application_id", None)
+        if application_id is None:
+            return
+        detail = await conn.fetchval(
+            "SELECT detail FROM application_view WHERE id = $1", application_id
+        )
+        if detail is None:
+            return
+        booking = detail.get("appointment") or {"id": str(event.originator_id)}
+        if booking["id"] != str(event.originator_id) and not isinstance(
+            event, Appointment.AppointmentBooked
+        ):
+            return  # news of an older booking that was replaced
+        text: str
+        if isinstance(event, Appointment.AppointmentBooked):
+            start = datetime.fromisoformat(event.start)
+            booking = {
+                "id": str(event.originator_id),
+                "hallName": event.hall_name,
+                "hallAddress": event.hall_address,
+                "start": event.start,
+                "end": event.end,
+                "status": "booked",
+            }
+            text = f"已预约{event.hall_name} {start:%m月%d日 %H:%M}到场办理"
+        elif isinstance(event, Appointment.AppointmentCancelled):
+            booking["status"] = "cancelled"
+            text = "预约已取消"
+        elif isinstance(event, Appointment.AppointmentCheckedIn):
+            booking["status"] = "checked_in"
+            booking["queueNumber"] = event.queue_number
+            text = f"已到场签到，排队号{event.queue_number}"
+        else:
+            booking["status"] = "missed"
+            text = "预约未按时到场（爽约）"
+        detail["appointment"] = booking
+        detail["timeline"].append(
+            {"at": event.timestamp.isoformat(), "type": type(event).__name__, "text": text}
+        )
+        await conn.execute(
+            "UPDATE application_view SET detail = $2, updated_at = greatest(updated_at, $3)"
+            " WHERE id = $1",
+            application_id,
+            detail,
+            event.timestamp,
+        )
 
     @staticmethod
     def _submitted(event: Application.Submitted) -> _View:

@@ -166,3 +166,22 @@ class BackOfficeController(Controller):
             services, principal, application_id, data.step, data.note
         )
         return msgspec.convert(result, AcceptedCommand)
+
+    @post(
+        "/resend-notifications",
+        operation_id="resendNotifications",
+        status_code=200,
+        guards=[_SUPERVISORS],
+    )
+    async def resend_notifications(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: FromPath[UUID],
+        data: JSONBody[Reason],
+    ) -> AcceptedCommand:
+        """Send the citizen's failed notifications again (the notification_failed stuck case)."""
+        result = await back_office.resend_notifications(
+            services, principal, application_id, data.reason
+        )
+        return msgspec.convert(result, AcceptedCommand)

@@ -15,6 +15,7 @@ __all__ = [
     "AcceptedCommand",
     "ApplicationProgress",
     "ApplicationSummary",
+    "AppointmentView",
     "CalendarDay",
     "CalendarOverride",
     "CitizenLogin",
@@ -171,6 +172,18 @@ class DeferredMaterialView(Dto, frozen=True):
     due: date
 
 
+class AppointmentView(Dto, frozen=True):
+    """The hall visit booked for this application, if any."""
+
+    id: str
+    hall_name: str
+    start: datetime
+    end: datetime
+    status: str
+    hall_address: str = ""
+    queue_number: str | None = None
+
+
 class ApplicationProgress(Dto, frozen=True):
     id: str
     number: str
@@ -186,6 +199,7 @@ class ApplicationProgress(Dto, frozen=True):
     delivery: DeliveryView | None = None
     evaluation: EvaluationView | None = None
     deferred_materials: tuple[DeferredMaterialView, ...] = ()
+    appointment: AppointmentView | None = None
 
 
 class Withdraw(Body, frozen=True):

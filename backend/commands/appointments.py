@@ -34,7 +34,7 @@ from domain.appointment import (
 from domain.attendance import CitizenBookings, citizen_bookings_id
 from domain.catalog import ServiceDefinition, ServiceItem, service_item_id
 from domain.errors import ConflictError, NotFound, ValidationFailed
-from domain.halls import parse_slot_id
+from domain.halls import LOCAL_TZ, parse_slot_id
 from domain.slot import Slot, slot_aggregate_id
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ __all__ = [
     "cancel",
     "check_in",
     "record_no_shows",
+    "send_reminders",
 ]
 
 # How long a command waits for another writer of the same citizen or slot before giving up.
@@ -298,3 +299,25 @@ async def record_no_shows(services: Services) -> int:
 
         recorded += await retry_on_conflict(attempt, services.settings.command_retries)
     return recorded
+
+
+async def send_reminders(services: Services) -> int:
+    """Remind every citizen whose visit is tomorrow (China time); each booking once."""
+    now = services.clock()
+    tomorrow = now.astimezone(LOCAL_TZ).date() + timedelta(days=1)
+    rows = await services.pool.fetch(
+        "SELECT id FROM appointment_view WHERE status = 'booked' AND NOT reminded AND day = $1",
+        tomorrow,
+    )
+    sent = 0
+    for row in rows:
+
+        async def attempt(appointment_id: UUID = row["id"]) -> int:
+            appointment = await services.repository.get(Appointment, appointment_id)
+            if not appointment.remind(at=now):
+                return 0
+            await services.repository.save(appointment)
+            return 1
+
+        sent += await retry_on_conflict(attempt, services.settings.command_retries)
+    return sent

@@ -25,6 +25,7 @@ __all__ = [
     "record_rectification",
     "reject",
     "request_supplement",
+    "resend_notifications",
     "resume",
     "suspend",
     "watch_deadlines",
@@ -239,3 +240,34 @@ async def watch_deadlines(services: Services) -> int:
 
         changed += await retry_on_conflict(attempt, services.settings.command_retries)
     return changed
+
+
+async def resend_notifications(
+    services: Services, staff: Principal, application_id: UUID, reason: str
+) -> dict[str, Any]:
+    """Put the application's failed notifications back in the outbox, as one recorded action."""
+    now = services.clock()
+
+    async def attempt() -> dict[str, Any]:
+        async with services.repository.session() as session:
+            application = await session.get(Application, application_id)
+            application.ensure_visible_to(staff.actor())
+            failed = await session.conn.fetchval(
+                "SELECT count(*) FROM notification_outbox"
+                " WHERE application_id = $1 AND status = 'failed'",
+                application_id,
+            )
+            application.resend_notifications(
+                actor=staff.actor(), reason=reason, failed=int(failed), at=now
+            )
+            await session.conn.execute(
+                "UPDATE notification_outbox SET status = 'pending', attempts = 0,"
+                " next_attempt_at = now(), last_error = NULL, claimed_until = NULL,"
+                " claim_token = NULL, updated_at = now()"
+                " WHERE application_id = $1 AND status = 'failed'",
+                application_id,
+            )
+            saved = await session.save(application)
+        return {"id": str(application.id), "status": application.status, "position": saved.position}
+
+    return await retry_on_conflict(attempt, services.settings.command_retries)

@@ -254,6 +254,13 @@ class Application(Fulfilment, Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.escalations += 1
 
+    class NotificationsResent(Aggregate.Event):
+        """A supervisor sent failed notifications again."""
+
+        actor: dict[str, Any]
+        reason: str
+        count: int
+
     class NoteAdded(Aggregate.Event):
         actor: dict[str, Any]
         text: str
@@ -784,6 +791,20 @@ class Application(Fulfilment, Aggregate):
             actor=actor.as_record(),
             note=note,
             departments=list(self.pending_departments or (self.lead,)),
+        )
+
+    def resend_notifications(self, *, actor: Actor, reason: str, failed: int, at: datetime) -> None:
+        """Send the citizen's failed notifications again (``failed`` of them)."""
+        self._ensure_supervisor(actor)
+        check_text(reason=reason)
+        if failed <= 0:
+            raise InvalidState("no notification of this application has failed")
+        self.trigger_event(
+            self.NotificationsResent,
+            timestamp=at,
+            actor=actor.as_record(),
+            reason=reason,
+            count=failed,
         )
 
     def add_note(self, *, actor: Actor, text: str, at: datetime) -> None:

@@ -7,25 +7,57 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
+from backend.bootstrap import bootstrap
+from backend.dburl import with_database
+from backend.demo_data import load_demo
 from backend.settings import Settings
+from tests.conftest import TEMPLATE, scratch_database
 
 DEMO_PASSWORD = "onewindow-demo"
 _codes = itertools.count(1)
 
 
+SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+DEMO_TEMPLATE = "onewindow_test_demo"
+
+
+@pytest.fixture(scope="session")
+async def demo_template(server_url: str, template_url: str, tmp_path_factory: Any) -> str:
+    """A migrated database with the demo catalogue, halls and staff, built once per run (staff
+    password hashing is deliberately slow) and cloned for each e2e test."""
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{DEMO_TEMPLATE}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{DEMO_TEMPLATE}" TEMPLATE "{TEMPLATE}"')
+    finally:
+        await admin.close()
+    url = with_database(server_url, DEMO_TEMPLATE)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("demo"), database_url=url, secret_key=SECRET
+    )
+    async with bootstrap(settings, run_workers=False) as services:
+        await load_demo(services)
+    return DEMO_TEMPLATE
+
+
+@pytest.fixture
+async def db_url(server_url: str, demo_template: str) -> AsyncIterator[str]:
+    """In e2e tests, each test's database is a copy of the demo database (the ``pool`` fixture
+    and the ``client`` fixture share it)."""
+    async with scratch_database(server_url, demo_template) as url:
+        yield url
+
+
 @pytest.fixture
 async def client(db_url: str, tmp_path: Path) -> AsyncIterator[AsyncTestClient[Any]]:
-    """The API with the demo catalogue and staff loaded."""
-    settings = Settings(
-        data_dir=tmp_path,
-        database_url=db_url,
-        secret_key="test-secret-key-that-is-long-enough-for-hs256",
-    )
+    """The API in sandbox mode with the demo catalogue and staff loaded."""
+    settings = Settings(data_dir=tmp_path, database_url=db_url, secret_key=SECRET)
     app = create_app(settings, demo=True)
     async with AsyncTestClient(app=app) as test_client:
         yield test_client

@@ -279,3 +279,61 @@ async def test_200_citizens_booking_one_slot_over_http_get_exactly_its_capacity(
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"slot_full"}
     position = max(r.json()["position"] for r in responses if r.status_code == 201)
     assert await slot_remaining(client, day, body["slotId"], position) == 0
+
+
+async def test_a_booking_for_an_application_shows_in_its_progress(
+    app_client: AsyncTestClient[Any], clock: Clock
+) -> None:
+    client: httpx.AsyncClient = app_client
+    citizen = await citizen_headers(client, "sun")
+    clerk = await staff_headers(client, "police-clerk")
+    submitted = await client.post(
+        "/api/v1/applications",
+        json={
+            "serviceCode": ID_CARD,
+            "situationId": "expired",
+            "materials": [
+                {"materialId": "id-card", "certificateId": "ID-110101"},
+                {"materialId": "household-register", "certificateId": "HR-110101"},
+            ],
+            "delivery": {"method": "pickup"},
+        },
+        headers=citizen,
+    )
+    assert submitted.status_code == 201, submitted.text
+    application = submitted.json()
+    day = next_working_day(app_client)
+    slots = await get_json(client, f"/api/v1/halls/{HALL}/slots?date={day}", {})
+    slot = slots[-1]
+    booked = await client.post(
+        "/api/v1/appointments",
+        json={"slotId": slot["slotId"], "serviceCode": ID_CARD, "applicationId": application["id"]},
+        headers=citizen,
+    )
+    assert booked.status_code == 201, booked.text
+    progress = await get_json(
+        client,
+        f"/api/v1/applications/{application['id']}?after={booked.json()['position']}",
+        citizen,
+    )
+    assert progress["appointment"]["status"] == "booked"
+    assert progress["appointment"]["hallName"] == "市政务服务中心"
+    assert progress["timeline"][-1]["text"].startswith("已预约市政务服务中心")
+
+    clock.move_to(datetime.fromisoformat(slot["start"]) - timedelta(minutes=10))
+    checked = await client.post(
+        f"/api/v1/admin/appointments/{booked.json()['id']}/check-in", headers=clerk
+    )
+    assert checked.status_code == 200, checked.text
+    clock.offset = timedelta()
+    mine = await get_json(client, "/api/v1/appointments", citizen)
+    position = max(a.get("position", 0) for a in mine) if mine else 0
+    progress = await get_json(
+        client, f"/api/v1/applications/{application['id']}?after={position}", citizen
+    )
+    for _ in range(50):  # the check-in reaches the read model through the worker
+        if progress["appointment"]["status"] == "checked_in":
+            break
+        await asyncio.sleep(0.05)
+        progress = await get_json(client, f"/api/v1/applications/{application['id']}", citizen)
+    assert progress["appointment"]["queueNumber"] == checked.json()["queueNumber"]

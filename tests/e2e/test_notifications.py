@@ -246,3 +246,64 @@ async def test_the_sandbox_inbox_does_not_exist_outside_sandbox_mode(
     async with AsyncTestClient(app=create_app(settings)) as client:
         assert (await client.get("/api/v1/sandbox/messages")).status_code == 404
         assert (await client.get("/api/v1/notification-templates")).status_code == 200
+
+
+async def test_a_failed_notification_is_a_stuck_case_until_a_supervisor_resends_it(
+    client: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    ids = await template_ids(client)
+    citizen = await citizen_headers(client, "notify-fail")
+    await client.post(
+        "/api/v1/me/subscriptions", json={"accepted": [ids["Accepted"]]}, headers=citizen
+    )
+    app = await submit(client, citizen)
+    clerk = await staff_headers(client, "hrss-clerk")
+    supervisor = await staff_headers(client, "supervisor")
+    accepted = await client.post(f"/api/v1/admin/applications/{app['id']}/accept", headers=clerk)
+    assert accepted.status_code == 200
+    await eventually(lambda: settled(pool, 1))
+    # WeChat refused it for good (as after 12 attempts, or a 47003): the row says failed
+    await pool.execute(
+        "UPDATE notification_outbox SET status = 'failed', last_error = '47003 argument invalid',"
+        " quota_reserved = false"
+    )
+    await pool.execute("UPDATE notification_quota SET remaining = 1")  # WeChat gave it back
+    stuck = await client.get(
+        "/api/v1/admin/stuck-cases?reason=notification_failed", headers=supervisor
+    )
+    assert [c["applicationId"] for c in stuck.json()] == [app["id"]]
+    before = len(await inbox(client, "sandbox-notify-fail"))
+
+    clerk_try = await client.post(
+        f"/api/v1/admin/applications/{app['id']}/resend-notifications",
+        json={"reason": "微信已恢复"},
+        headers=clerk,
+    )
+    assert clerk_try.status_code == 403
+    resent = await client.post(
+        f"/api/v1/admin/applications/{app['id']}/resend-notifications",
+        json={"reason": "微信已恢复"},
+        headers=supervisor,
+    )
+    assert resent.status_code == 200, resent.text
+
+    async def delivered_again() -> bool:
+        return len(await inbox(client, "sandbox-notify-fail")) == before + 1
+
+    await eventually(delivered_again)
+    await eventually(lambda: settled(pool, 1))
+    stuck = await client.get(
+        "/api/v1/admin/stuck-cases?reason=notification_failed", headers=supervisor
+    )
+    assert stuck.json() == []
+    history = await client.get(
+        f"/api/v1/admin/applications/{app['id']}/history", headers=supervisor
+    )
+    resend = [e for e in history.json() if e["type"] == "NotificationsResent"]
+    assert resend[0]["data"] == {"reason": "微信已恢复", "count": 1}
+    nothing_left = await client.post(
+        f"/api/v1/admin/applications/{app['id']}/resend-notifications",
+        json={"reason": "again"},
+        headers=supervisor,
+    )
+    assert nothing_left.status_code == 409

@@ -367,3 +367,22 @@ def test_booked_and_cancelled_events_carry_what_notifications_need(
         assert data["hall_name"] == "市政务服务中心"
         assert data["service_name"] == "居民身份证换领"
         assert datetime.fromisoformat(data["start"]) == local(date(2026, 10, 8), 14, 30)
+
+
+def test_a_reminder_goes_out_once_on_the_day_before_and_never_for_a_cancelled_booking(
+    id_card: ServiceDefinition,
+) -> None:
+    day = date(2026, 10, 8)
+    appointment = book(id_card, day)
+    assert not appointment.remind(at=local(day - timedelta(days=2), 18))  # too early
+    assert appointment.remind(at=local(day - timedelta(days=1), 18))
+    assert not appointment.remind(at=local(day - timedelta(days=1), 19))  # only once
+    reminders = [
+        e for e in appointment.collect_events() if type(e).__name__ == "AppointmentReminder"
+    ]
+    assert len(reminders) == 1
+    assert reminders[0].hall_name == appointment.hall_name
+
+    cancelled = book(id_card, day)
+    cancelled.cancel(actor=CITIZEN, at=local(day - timedelta(days=2), 9), policy=POLICY)
+    assert not cancelled.remind(at=local(day - timedelta(days=1), 18))
