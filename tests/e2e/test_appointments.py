@@ -285,7 +285,7 @@ async def test_a_booking_for_an_application_shows_in_its_progress(
     app_client: AsyncTestClient[Any], clock: Clock
 ) -> None:
     client: httpx.AsyncClient = app_client
-    citizen = await citizen_headers(client, "sun")
+    citizen = await citizen_headers(client, "zhou-linked")
     clerk = await staff_headers(client, "police-clerk")
     submitted = await client.post(
         "/api/v1/applications",
