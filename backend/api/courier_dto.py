@@ -1,0 +1,77 @@
+"""Request and response bodies of couriers, route pushes and delivery supervision (camelCase)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+__all__ = [
+    "CourierDelivery",
+    "DeliveryAddress",
+    "DeliveryRecorded",
+    "DeliveryReport",
+    "Redispatched",
+]
+
+Text = Annotated[str, msgspec.Meta(max_length=200)]
+LongText = Annotated[str, msgspec.Meta(max_length=500)]
+
+
+class Dto(msgspec.Struct, rename="camel", frozen=True):
+    pass
+
+
+class Body(msgspec.Struct, rename="camel", frozen=True, forbid_unknown_fields=True):
+    pass
+
+
+class DeliveryAddress(Dto, frozen=True):
+    name: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    detail: str
+
+
+class CourierDelivery(Dto, frozen=True):
+    """An open delivery of my company; the address only for its couriers."""
+
+    id: str
+    application_id: str
+    status: str
+    address: DeliveryAddress | None
+    waybill_no: str | None
+    attempts: int = 0
+    updated_at: datetime | None = None
+
+
+class DeliveryReport(Body, frozen=True):
+    """A scan or an outcome: ``signedBy`` for delivered, ``reason`` for failed (and returned)."""
+
+    type: Literal["picked_up", "in_transit", "out_for_delivery", "delivered", "failed", "returned"]
+    at: datetime
+    location: Text = ""
+    note: LongText = ""
+    signed_by: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    file_id: UUID | None = None  # a photo of the proof of delivery (uploaded by the courier)
+    reason: LongText = ""
+
+
+class DeliveryRecorded(Dto, frozen=True):
+    id: str
+    application_id: str
+    status: str
+    position: int
+
+
+class Redispatched(Dto, frozen=True):
+    """The application (still delivering) and its new courier order, to be booked shortly."""
+
+    id: str
+    status: str
+    position: int
+    delivery_id: str

@@ -1,0 +1,1 @@
+"""Courier delivery of results: settings, adapters' wiring, courier orders and their booking."""
