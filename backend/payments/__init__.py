@@ -1,0 +1,1 @@
+"""WeChat Pay fees (一键缴费): settings, the adapter's wiring, notifications and reconciliation."""
