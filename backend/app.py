@@ -17,6 +17,12 @@ from backend.api.appointments_admin import AppointmentsAdminController
 from backend.api.auth import AuthController
 from backend.api.back_office import BackOfficeController
 from backend.api.catalog import CatalogController
+from backend.api.citizens import CitizensAdminController
+from backend.api.couriers import (
+    CourierController,
+    CourierWebhookController,
+    DeliveryAdminController,
+)
 from backend.api.files import FilesController
 from backend.api.guards import provide_principal, provide_services
 from backend.api.health import health, metrics, ready
@@ -25,6 +31,12 @@ from backend.api.notifications import (
     NotificationTemplatesController,
     SandboxMessagesController,
     SubscriptionsController,
+)
+from backend.api.payments import (
+    PaymentsController,
+    RefundsController,
+    SandboxPayController,
+    WeChatPayWebhooks,
 )
 from backend.api.supervision import SupervisionController
 from backend.bootstrap import bootstrap
@@ -63,9 +75,17 @@ def create_app(
             AppointmentsAdminController,
             BackOfficeController,
             SupervisionController,
+            CitizensAdminController,
+            CourierController,
+            CourierWebhookController,
+            DeliveryAdminController,
             NotificationTemplatesController,
             SubscriptionsController,
+            PaymentsController,
+            RefundsController,
+            WeChatPayWebhooks,
             *([SandboxMessagesController] if settings.sandbox else []),
+            *([SandboxPayController] if settings.sandbox else []),
             health,
             ready,
             metrics,

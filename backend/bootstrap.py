@@ -10,13 +10,19 @@ from collections.abc import AsyncIterator
 from backend.auth.tokens import TokenService
 from backend.calendar_data import load_calendar_with_overrides
 from backend.clock import Clock, system_clock
+from backend.couriers.dispatcher import BookingDispatcher
+from backend.couriers.stuck import failed_booking_reasons
+from backend.couriers.wiring import open_couriers
 from backend.db import connect_pool, database_url
-from backend.eventstore import Recorder, Repository, build_mapper
+from backend.eventstore import KeyRing, Recorder, Repository, build_mapper
 from backend.eventstore.group_commit import GroupCommitWriter
 from backend.jobs import every, watch
 from backend.migrate import apply_migrations
 from backend.notifications import build_dispatcher
 from backend.notifications.stuck import failed_notification_reasons
+from backend.payments.reconcile import reconcile_payments
+from backend.payments.wiring import open_payments
+from backend.ratelimit import RateLimiter
 from backend.services import Services
 from backend.settings import Settings
 from domain.application import Application
@@ -25,6 +31,7 @@ from integrations.wechat import FakeWeChat, WechatpyLogin
 from projections.appointments import AppointmentsProjection
 from projections.base import Projection
 from projections.catalog import CatalogProjection
+from projections.deliveries import DeliveryProjection
 from projections.notification_templates import Templates, load_templates
 from projections.notifications import NotificationProjection
 from projections.progress import ProgressProjection
@@ -44,6 +51,7 @@ def projections(templates: Templates | None = None) -> list[Projection]:
         RectificationProjection(),
         AppointmentsProjection(),
         NotificationProjection(templates),
+        DeliveryProjection(),
     ]
 
 
@@ -72,8 +80,14 @@ async def bootstrap(
             login = WechatpyLogin(
                 settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base_url
             )
+        couriers = await stack.enter_async_context(open_couriers(settings))
+        appid = fake.appid if fake is not None else settings.wechat_appid
+        payments = stack.enter_context(open_payments(settings, appid, clock))
         recorder = Recorder()
-        mapper = build_mapper()
+        # citizens' data keys, wrapped under a key derived from the secret key (crypto-shredding)
+        mapper = build_mapper(
+            KeyRing(settings.secret_key, ttl_seconds=settings.citizen_key_cache_seconds)
+        )
         templates = load_templates(settings.notification_templates)
         services = Services(
             settings=settings,
@@ -89,7 +103,10 @@ async def bootstrap(
             files=LocalFileStore(settings.data_dir / "files"),
             notification_templates=templates,
             fake_wechat=fake,
-            stuck_reasons=[failed_notification_reasons],
+            stuck_reasons=[failed_notification_reasons, failed_booking_reasons],
+            couriers=couriers,
+            payments=payments,
+            rate_limiter=RateLimiter(pool, clock),
         )
         if settings.group_commit:
             writer = GroupCommitWriter(pool, recorder)
@@ -109,8 +126,18 @@ async def bootstrap(
                     name="deadline-watcher",
                 ),
                 asyncio.create_task(
+                    every(
+                        settings.payment.job_interval_seconds,
+                        lambda: reconcile_payments(services),
+                        stop,
+                        "payments",
+                    ),
+                    name="payment-reconciler",
+                ),
+                asyncio.create_task(
                     build_dispatcher(settings, pool, fake).run(stop), name="notifications"
                 ),
+                asyncio.create_task(BookingDispatcher(services).run(stop), name="courier-bookings"),
             ]
 
             async def stop_worker() -> None:

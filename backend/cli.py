@@ -122,6 +122,29 @@ def _catalog_load(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _citizen_forget(args: argparse.Namespace, settings: Settings) -> int:
+    import uuid
+
+    from backend.commands.citizens import forget_citizen
+    from backend.services import Services
+
+    try:
+        citizen_id = uuid.UUID(args.citizen_id)
+    except ValueError:
+        print(f"not a citizen id: {args.citizen_id!r}", file=sys.stderr)
+        return 2
+
+    async def work(services: Services) -> bool:
+        result = await forget_citizen(services, citizen_id, by="cli")
+        return bool(result["erased"])
+
+    if _with_services(settings, work):
+        print(f"citizen {citizen_id}: data key deleted, personal data now reads as erased")
+    else:
+        print(f"citizen {citizen_id}: no data key to delete (nothing stored, or forgotten before)")
+    return 0
+
+
 def _progress_bar(total: int, label: str) -> Callable[[int], None]:
     done = 0
 
@@ -192,6 +215,14 @@ def _parser() -> argparse.ArgumentParser:
     load = catalog_commands.add_parser("load", help="publish a catalogue JSON file")
     load.add_argument("file")
     load.set_defaults(run=_catalog_load)
+
+    citizen = commands.add_parser("citizen", help="citizens' personal data")
+    citizen_commands = citizen.add_subparsers(dest="citizen_command", required=True)
+    forget = citizen_commands.add_parser(
+        "forget", help="delete a citizen's data key: their personal data reads as erased"
+    )
+    forget.add_argument("citizen_id")
+    forget.set_defaults(run=_citizen_forget)
 
     projections = commands.add_parser("projections", help="read models")
     projection_commands = projections.add_subparsers(dest="projections_command", required=True)

@@ -9,6 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from backend.ratelimit import RateLimited
 from domain import errors as domain
 from integrations.wechat import InvalidLoginCode, WeChatError, WeChatUnavailable
 
@@ -64,6 +65,12 @@ def _domain_error(_: Request[Any, Any, Any], exc: domain.DomainError) -> Respons
     return problem(status, title, exc.detail, exc.code, **extra)
 
 
+def _rate_limited(_: Request[Any, Any, Any], exc: RateLimited) -> Response[Any]:
+    response = problem(429, "Too many requests", exc.detail, exc.code)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors: dict[str, str] = {}
     for item in exc.extra if isinstance(exc.extra, list) else []:
@@ -106,6 +113,7 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     domain.DomainError: _domain_error,
+    RateLimited: _rate_limited,
     ValidationException: _validation,
     HTTPException: _http,
     WeChatError: _wechat,

@@ -12,8 +12,11 @@ from eventsourcing.persistence import Mapper
 
 from backend.auth.tokens import TokenService
 from backend.clock import Clock
+from backend.couriers.wiring import Couriers
 from backend.eventstore import Recorder, Repository
 from backend.metrics import Metrics
+from backend.payments.wiring import Payments
+from backend.ratelimit import RateLimiter
 from backend.settings import Settings
 from domain.calendar import WorkingCalendar
 from integrations.files import FileStore
@@ -47,3 +50,6 @@ class Services:
     notification_templates: Templates = field(default_factory=load_templates)
     fake_wechat: FakeWeChat | None = None  # sandbox mode: the fake the adapters talk to
     extras: dict[str, object] = field(default_factory=dict)
+    couriers: Couriers | None = None  # courier companies (sandbox: the fake SF behind them)
+    payments: Payments | None = None  # WeChat Pay (sandbox: the fake behind it); None: off
+    rate_limiter: RateLimiter | None = None  # 429s, counted in PostgreSQL; None: no limits

@@ -10,6 +10,10 @@ from typing import Literal
 
 import msgspec
 
+from backend.couriers.settings import CourierSettings
+from backend.payments.settings import PaymentSettings
+from backend.ratelimit import RateLimits
+
 __all__ = ["Settings", "get_settings"]
 
 
@@ -41,6 +45,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     notification_templates: Path | None = None
     notification_poll_seconds: float = 1.0
     wechat_miniprogram_state: Literal["developer", "trial", "formal"] = "formal"
+    # courier delivery of results: SF Express, route pushes (see backend/couriers/settings.py)
+    courier: CourierSettings = msgspec.field(default_factory=CourierSettings)
+    # WeChat Pay fees: merchant, notification URLs, expiry (see backend/payments/settings.py)
+    payment: PaymentSettings = msgspec.field(default_factory=PaymentSettings)
+    # 429 rate_limited: logins per IP and username, creating POSTs per caller (backend/ratelimit.py)
+    rate_limits: RateLimits = msgspec.field(default_factory=RateLimits)
+    # personal data: how long a citizen's data key stays cached in a process (also how long
+    # another process may still read a citizen whose key was just deleted)
+    citizen_key_cache_seconds: float = 300.0
 
     @property
     def sandbox(self) -> bool:
@@ -84,6 +97,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             wechat_miniprogram_state=_miniprogram_state(
                 env.get("ONEWINDOW_WECHAT_MINIPROGRAM_STATE", "formal")
             ),
+            courier=CourierSettings.from_env(env),
+            payment=PaymentSettings.from_env(env),
+            rate_limits=RateLimits.from_env(env),
+            citizen_key_cache_seconds=float(env.get("ONEWINDOW_CITIZEN_KEY_CACHE_SECONDS", 300)),
         )
 
 

@@ -16,7 +16,7 @@ from uuid import UUID
 
 import asyncpg
 
-from backend.eventstore.mapper import decode
+from backend.eventstore.mapper import decode_all
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Mapper
@@ -86,8 +86,9 @@ class ProjectionRunner:
             )
             if not notifications:
                 return 0
-            for notification in notifications:
-                event = decode(self.mapper, notification.stored_event())
+            # one query loads the citizens' keys the batch needs (personal data)
+            events = await decode_all(self.mapper, conn, [n.stored_event() for n in notifications])
+            for notification, event in zip(notifications, events, strict=True):
                 await projection.process(conn, event, notification.id)
             await conn.execute(
                 "UPDATE projection_tracking SET position = $2, updated_at = now() WHERE name = $1",

@@ -19,7 +19,8 @@ from backend.api.dto import (
     Withdraw,
 )
 from backend.api.guards import PrincipalDep, ServicesDep, requires
-from backend.commands import applications, back_office
+from backend.api.rate_limit import rate_limit
+from backend.commands import applications, back_office, refunds
 from backend.commands.applications import SubmitApplication
 from backend.commands.idempotency import IdempotencyKey, idempotent
 from backend.queries import applications as queries
@@ -32,7 +33,7 @@ class ApplicationsController(Controller):
     tags = ["applications"]  # noqa: RUF012
     guards = [requires("citizen")]  # noqa: RUF012
 
-    @post("/", operation_id="submitApplication", status_code=201)
+    @post("/", operation_id="submitApplication", status_code=201, guards=[rate_limit("create")])
     async def submit(
         self,
         request: Request[Any, Any, Any],
@@ -111,6 +112,7 @@ class ApplicationsController(Controller):
         application_id: FromPath[UUID],
         data: JSONBody[Withdraw],
     ) -> AcceptedCommand:
-        """Withdraw before a decision is made."""
-        result = await applications.withdraw(services, principal, application_id, data.reason)
+        """Withdraw before a decision is made, or after paying the fee and before the result
+        is issued: the fee is then refunded through WeChat Pay."""
+        result = await refunds.withdraw(services, principal, application_id, data.reason)
         return msgspec.convert(result, AcceptedCommand)

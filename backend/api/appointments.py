@@ -12,6 +12,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from backend.api.appointment_dto import AppointmentView, BookedAppointment, HallView, SlotView
 from backend.api.guards import PrincipalDep, ServicesDep, requires
+from backend.api.rate_limit import rate_limit
 from backend.commands import appointments
 from backend.commands.appointments import BookAppointment
 from backend.commands.idempotency import IdempotencyKey, idempotent
@@ -53,7 +54,7 @@ class AppointmentsController(Controller):
     tags = ["appointments"]  # noqa: RUF012
     guards = [requires("citizen")]  # noqa: RUF012
 
-    @post("/", operation_id="bookAppointment", status_code=201)
+    @post("/", operation_id="bookAppointment", status_code=201, guards=[rate_limit("create")])
     async def book(
         self,
         request: Request[Any, Any, Any],

@@ -8,6 +8,7 @@ from litestar.params import JSONBody
 
 from backend.api.dto import CitizenLogin, CitizenToken, StaffLogin, StaffToken
 from backend.api.guards import ServicesDep
+from backend.api.rate_limit import rate_limit
 from backend.commands import accounts
 
 __all__ = ["AuthController"]
@@ -17,14 +18,19 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]  # noqa: RUF012 - litestar reads these as class attributes
 
-    @post("/wechat-login", operation_id="wechatLogin", status_code=200)
+    @post(
+        "/wechat-login",
+        operation_id="wechatLogin",
+        status_code=200,
+        guards=[rate_limit("login")],
+    )
     async def wechat_login(
         self, services: ServicesDep, data: JSONBody[CitizenLogin]
     ) -> CitizenToken:
         """Exchange a ``wx.login`` code for a token (sandbox: any code ``sandbox-<name>``)."""
         return msgspec.convert(await accounts.login_citizen(services, data.code), CitizenToken)
 
-    @post("/staff-login", operation_id="staffLogin", status_code=200)
+    @post("/staff-login", operation_id="staffLogin", status_code=200, guards=[rate_limit("login")])
     async def staff_login(self, services: ServicesDep, data: JSONBody[StaffLogin]) -> StaffToken:
         """Username and password for operators, supervisors, admins and couriers."""
         result = await accounts.login_staff(services, data.username, data.password)

@@ -1,7 +1,8 @@
-"""Uploads of materials."""
+"""Uploads of materials (citizens) and of proofs of delivery (couriers)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
@@ -13,7 +14,9 @@ from litestar.params import Body
 
 from backend.api.dto import FileInfo
 from backend.api.guards import PrincipalDep, ServicesDep, requires
+from backend.api.rate_limit import rate_limit
 from backend.commands import files
+from domain.errors import ValidationFailed
 from integrations.files import MAX_FILE_SIZE
 
 __all__ = ["FilesController"]
@@ -22,19 +25,35 @@ __all__ = ["FilesController"]
 _BODY_LIMIT = MAX_FILE_SIZE + 64 * 1024
 
 
+@dataclass
+class FileUpload:
+    """The multipart form: one part named ``file``."""
+
+    file: UploadFile
+
+
 class FilesController(Controller):
     path = "/api/v1/files"
     tags = ["files"]  # noqa: RUF012
-    guards = [requires("citizen")]  # noqa: RUF012
+    # citizens upload materials; couriers, photos proving a delivery
+    guards = [requires("citizen", "courier")]  # noqa: RUF012
 
-    @post("/", operation_id="uploadFile", status_code=201, request_max_body_size=_BODY_LIMIT)
+    @post(
+        "/",
+        operation_id="uploadFile",
+        status_code=201,
+        request_max_body_size=_BODY_LIMIT,
+        guards=[rate_limit("create")],
+    )
     async def upload(
         self,
         services: ServicesDep,
         principal: PrincipalDep,
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[FileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> FileInfo:
-        """Upload a JPEG, PNG or PDF (checked by content) of at most 10 MiB."""
-        content = await data.read()
+        """Upload a JPEG, PNG or PDF (checked by content) of at most 10 MiB, as field ``file``."""
+        if not isinstance(data.file, UploadFile):
+            raise ValidationFailed("send the file in the form field 'file'", {"file": "required"})
+        content = await data.file.read()
         result = await files.upload(services, UUID(principal.id), content)
         return msgspec.convert(result, FileInfo)

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import msgspec
 
+from backend.commands import deliveries
 from backend.commands.idempotency import Answer
 from backend.commands.retry import retry_on_conflict
 from domain.application import Application, Delivery, MaterialRef
@@ -183,13 +184,17 @@ async def review(
 async def issue_result(
     services: Services, staff: Principal, application_id: UUID, document_no: str
 ) -> dict[str, Any]:
-    """出证."""
+    """出证; a result sent by courier gets its courier order in the same transaction (booked
+    right after, outside it: see ``backend.couriers.dispatcher``)."""
     now = services.clock()
-    return await act_on(
-        services,
-        application_id,
-        lambda a: a.issue_result(actor=staff.actor(), document_no=document_no, at=now),
-    )
+
+    async def attempt() -> dict[str, Any]:
+        application = await services.repository.get(Application, application_id)
+        application.issue_result(actor=staff.actor(), document_no=document_no, at=now)
+        saved = await deliveries.save_issued(services, application, now)
+        return {"id": str(application.id), "status": application.status, "position": saved.position}
+
+    return await retry_on_conflict(attempt, services.settings.command_retries)
 
 
 async def withdraw(

@@ -1,33 +1,133 @@
-"""Domain event <-> stored event, with the same transcodings as eventsourcing's Application."""
+"""Domain event <-> stored event, with the same transcodings as eventsourcing's Application, plus
+``PersonalAsEnvelope``: personal data is sealed under its owner's key (see ``keyring``).
+
+Mapping is synchronous and a key may not be in memory yet, so code that reads or writes the store
+maps through ``encode_all`` / ``decode_all``: they load (or create) the keys a batch of events
+needs in one query and map again. ``decode`` alone raises ``KeyNeeded`` for a key not loaded.
+"""
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-from eventsourcing.domain import CanMutateAggregate
+from eventsourcing.domain import CanMutateAggregate, DomainEventProtocol
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
     JSONTranscoder,
     Mapper,
+    MapperDeserialisationError,
     StoredEvent,
     UUIDAsHex,
 )
 
-__all__ = ["Event", "build_mapper", "decode"]
+from backend.eventstore.keyring import KeyNeeded, KeyRing
+from backend.eventstore.personal import PersonalAsEnvelope
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from backend.eventstore.keyring import Executor
+
+__all__ = ["Event", "EventMapper", "build_mapper", "decode", "decode_all", "encode_all"]
 
 Event = CanMutateAggregate[UUID]
 
+# rounds of "map, load the missing keys" before giving up (one is enough unless the cache
+# bound is smaller than the number of citizens in one batch)
+_ROUNDS = 5
 
-def build_mapper() -> Mapper[UUID]:
-    """The mapper; the stock application decodes what it encodes (see the compatibility test)."""
-    transcoder = JSONTranscoder()
-    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+
+class EventMapper(Mapper[UUID]):
+    """eventsourcing's mapper, with the key ring its personal-data transcoding reads."""
+
+    def __init__(self, transcoder: JSONTranscoder, keys: KeyRing) -> None:
+        super().__init__(transcoder=transcoder)
+        self.keys = keys
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        try:
+            return super().to_domain_event(stored_event)
+        except MapperDeserialisationError as exc:
+            if isinstance(exc.__cause__, KeyNeeded):  # not a broken event: a key to load
+                raise exc.__cause__ from None
+            raise
+
+
+def register_transcodings(transcoder: JSONTranscoder, keys: KeyRing) -> None:
+    """Our transcodings: the stock application's three and personal data (also used to let the
+    stock application read our table, see the compatibility test)."""
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), PersonalAsEnvelope(keys)):
         transcoder.register(transcoding)
-    return Mapper(transcoder=transcoder)
+
+
+def build_mapper(keys: KeyRing | None = None) -> EventMapper:
+    """The mapper. Without ``keys`` it has no secret key: events without personal data map as
+    usual, personal data can be neither sealed nor read (``KeyUnavailable``)."""
+    ring = keys if keys is not None else KeyRing(None)
+    transcoder = JSONTranscoder()
+    register_transcodings(transcoder, ring)
+    return EventMapper(transcoder, ring)
 
 
 def decode(mapper: Mapper[UUID], stored: StoredEvent) -> Event:
-    """A stored event as one of our aggregate events."""
+    """A stored event as one of our aggregate events (``KeyNeeded`` if a key is not loaded)."""
     return cast("Event", mapper.to_domain_event(stored))
+
+
+def _keys(mapper: Mapper[UUID], exc: KeyNeeded) -> KeyRing:
+    if not isinstance(mapper, EventMapper):  # pragma: no cover - only our mapper raises it
+        raise exc
+    return mapper.keys
+
+
+async def decode_all(
+    mapper: Mapper[UUID], db: Executor, stored: Sequence[StoredEvent]
+) -> list[Any]:
+    """Decode events (or snapshots), loading the keys they need from ``db`` in one query."""
+    decoded: list[Any] = [None] * len(stored)
+    todo: Sequence[int] = range(len(stored))
+    for _ in range(_ROUNDS):
+        needed: dict[UUID, int | None] = {}
+        again: list[int] = []
+        keys: KeyRing | None = None
+        for i in todo:
+            try:
+                decoded[i] = mapper.to_domain_event(stored[i])
+            except KeyNeeded as exc:
+                keys = _keys(mapper, exc)
+                needed[exc.owner] = max(needed.get(exc.owner) or 0, exc.version or 0)
+                again.append(i)
+        if keys is None:
+            return decoded
+        await keys.load(db, needed)
+        todo = again
+    msg = "the citizen keys needed to decode these events keep leaving the cache"
+    raise RuntimeError(msg)
+
+
+async def encode_all(
+    mapper: Mapper[UUID], pool: asyncpg.Pool, events: Sequence[DomainEventProtocol[UUID]]
+) -> list[StoredEvent]:
+    """Encode events (or snapshots), creating the citizens' keys they need first."""
+    encoded: list[StoredEvent | None] = [None] * len(events)
+    todo: Sequence[int] = range(len(events))
+    for _ in range(_ROUNDS):
+        owners: list[UUID] = []
+        again: list[int] = []
+        keys: KeyRing | None = None
+        for i in todo:
+            try:
+                encoded[i] = mapper.to_stored_event(events[i])
+            except KeyNeeded as exc:
+                keys = _keys(mapper, exc)
+                owners.append(exc.owner)
+                again.append(i)
+        if keys is None:
+            return cast("list[StoredEvent]", encoded)
+        await keys.ensure(pool, owners)
+        todo = again
+    msg = "the citizen keys needed to encode these events keep leaving the cache"
+    raise RuntimeError(msg)

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import Aggregate, Snapshot
 
-from backend.eventstore.mapper import Event, decode
+from backend.eventstore.mapper import Event, EventMapper, decode_all, encode_all
 from domain.errors import ConflictError, NotFound
 
 if TYPE_CHECKING:
     import asyncpg
     from asyncpg.pool import PoolConnectionProxy
-    from eventsourcing.persistence import Mapper
+    from eventsourcing.domain import DomainEventProtocol
+    from eventsourcing.persistence import Mapper, StoredEvent
 
     from backend.eventstore.group_commit import GroupCommitWriter
+    from backend.eventstore.keyring import KeyRing
     from backend.eventstore.recorder import Recorder
 
 __all__ = ["AfterInsert", "Repository", "Saved", "Session"]
@@ -56,6 +58,27 @@ class Repository:
         self.snapshot_every: int | None = None
         self.snapshot_types: tuple[type[Aggregate], ...] = ()
 
+    @property
+    def keys(self) -> KeyRing:
+        """The citizens' data keys the mapper seals personal data with."""
+        if not isinstance(self.mapper, EventMapper):  # pragma: no cover - bootstrap builds one
+            msg = "this repository's mapper has no key ring"
+            raise TypeError(msg)
+        return self.mapper.keys
+
+    async def decode(
+        self,
+        stored: Sequence[StoredEvent],
+        conn: asyncpg.Connection | PoolConnectionProxy | None = None,
+    ) -> list[Event]:
+        """Stored events as domain events, with the citizens' keys they need loaded first
+        (the one way to decode outside this class: personal data needs its keys)."""
+        return await decode_all(self.mapper, conn if conn is not None else self.pool, stored)
+
+    async def encode(self, events: Sequence[DomainEventProtocol[UUID]]) -> list[StoredEvent]:
+        """Domain events (or snapshots) as stored events, personal data sealed."""
+        return await encode_all(self.mapper, self.pool, events)
+
     async def events(self, aggregate_id: UUID) -> list[Event]:
         """The aggregate's domain events in order (empty when unknown)."""
         async with self.pool.acquire() as conn:
@@ -65,7 +88,7 @@ class Repository:
         self, conn: asyncpg.Connection | PoolConnectionProxy, aggregate_id: UUID
     ) -> list[Event]:
         stored = await self.recorder.select_events(conn, aggregate_id)
-        return [decode(self.mapper, s) for s in stored]
+        return await self.decode(stored, conn)
 
     async def get(self, cls: type[A], aggregate_id: UUID) -> A:
         """Rebuild an aggregate of type ``cls``; ``NotFound`` when there is none."""
@@ -77,10 +100,11 @@ class Repository:
     ) -> A:
         snapshot, stored = await self.recorder.select_latest(conn, aggregate_id)
         aggregate: Any = None
+        decoded = await self.decode([snapshot, *stored] if snapshot is not None else stored, conn)
         if snapshot is not None:
-            aggregate = cast("Snapshot", self.mapper.to_domain_event(snapshot)).mutate(None)
-        for event in stored:
-            aggregate = decode(self.mapper, event).mutate(aggregate)
+            aggregate = cast("Snapshot", decoded.pop(0)).mutate(None)
+        for event in decoded:
+            aggregate = event.mutate(aggregate)
         if not isinstance(aggregate, cls):
             raise NotFound(f"{cls.__name__.lower()} not found")
         return aggregate
@@ -96,7 +120,7 @@ class Repository:
         try:
             if self.writer is not None:
                 pending = [e for aggregate in aggregates for e in aggregate.collect_events()]
-                stored = [self.mapper.to_stored_event(event) for event in pending]
+                stored = await self.encode(pending)
                 saved = await self.writer.save(stored, after_insert)
             else:
                 async with self.pool.acquire() as conn, conn.transaction():
@@ -112,7 +136,7 @@ class Repository:
 
     async def take_snapshot(self, aggregate: Aggregate) -> None:
         """Store the aggregate's state at its version, so loading it replays less."""
-        stored = self.mapper.to_stored_event(Snapshot.take(aggregate))
+        (stored,) = await self.encode([Snapshot.take(aggregate)])
         async with self.pool.acquire() as conn:
             await self.recorder.insert_snapshot(conn, stored)
 
@@ -134,7 +158,8 @@ class Repository:
         after_insert: AfterInsert | None,
     ) -> Saved:
         pending = [event for aggregate in aggregates for event in aggregate.collect_events()]
-        stored = [self.mapper.to_stored_event(event) for event in pending]
+        # keys are created on a connection of their own, committed before these events
+        stored = await self.encode(pending)
         ids = await self.recorder.insert(conn, stored)
         saved = Saved(tuple(ids))
         if after_insert is not None:

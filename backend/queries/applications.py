@@ -8,6 +8,7 @@ from uuid import UUID
 
 from domain.application import Application
 from domain.errors import NotFound
+from domain.personal import ERASED_TEXT, Personal
 
 if TYPE_CHECKING:
     from backend.auth.tokens import Principal
@@ -127,6 +128,17 @@ async def worklist(
 _SKIP = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
 
+def _revealed(value: Any) -> Any:
+    """Event data as staff see it: personal data in clear, or "[已删除]" once erased."""
+    if isinstance(value, Personal):
+        return ERASED_TEXT if value.erased else _revealed(value.value)
+    if isinstance(value, dict):
+        return {k: _revealed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_revealed(v) for v in value]
+    return value
+
+
 async def history(
     services: Services, staff: Principal, application_id: UUID
 ) -> list[dict[str, Any]]:
@@ -140,7 +152,7 @@ async def history(
     aggregate.ensure_visible_to(staff.actor())
     entries = []
     for event in events:
-        data = {k: v for k, v in vars(event).items() if k not in _SKIP}
+        data = {k: _revealed(v) for k, v in vars(event).items() if k not in _SKIP}
         actor = data.pop("actor", None)
         if isinstance(event, Application.Submitted):
             actor = {"id": str(event.citizen_id), "role": "citizen"}

@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor
 from domain.application.fulfilment import Fulfilment
+from domain.application.personal_data import delivery_of, delivery_record, protect_plain_state
 from domain.application.status import (
     ACTIVE,
     CLOSED,
@@ -30,6 +31,7 @@ from domain.application.values import Delivery, MaterialRef, ServiceSnapshot, ch
 from domain.calendar import WorkingCalendar
 from domain.catalog import ServiceDefinition
 from domain.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from domain.personal import Personal
 
 __all__ = ["DEFER_WORKING_DAYS", "EVALUATION_WINDOW", "Application"]
 
@@ -48,16 +50,31 @@ def _day(value: str | None) -> date | None:
 class Application(Fulfilment, Aggregate):
     """One citizen's application for one service item."""
 
+    # v2: the form and the courier address are personal data (see personal_data.py)
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        protect_plain_state(state, "delivery_record")
+
     # --- events -------------------------------------------------------------------------------
 
     class Submitted(Aggregate.Created):
+        """The form and ``delivery["address"]`` are the applicant's ``Personal`` data."""
+
+        class_version = 2
+
         number: str
         citizen_id: UUID
         service: dict[str, Any]
         situation_id: str
-        form: dict[str, Any]
+        form: Personal[dict[str, Any]]
         materials: list[dict[str, Any]]
         delivery: dict[str, Any]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            protect_plain_state(state, "delivery")
 
     class Accepted(Aggregate.Event):
         actor: dict[str, Any]
@@ -318,7 +335,7 @@ class Application(Fulfilment, Aggregate):
         citizen_id: UUID,
         service: dict[str, Any],
         situation_id: str,
-        form: dict[str, Any],
+        form: Personal[dict[str, Any]],
         materials: list[dict[str, Any]],
         delivery: dict[str, Any],
     ) -> None:
@@ -365,7 +382,13 @@ class Application(Fulfilment, Aggregate):
 
     @property
     def delivery(self) -> Delivery:
-        return msgspec.convert(self.delivery_record, Delivery)
+        """How the result goes out; the address is None once the applicant was forgotten."""
+        return delivery_of(self.delivery_record)
+
+    @property
+    def paid_and_not_issued(self) -> bool:
+        """The fee is paid (and not refunded) and the result is not issued yet."""
+        return self.status == "approved" and self.paid_amount > self.refunded_amount
 
     @property
     def departments(self) -> tuple[str, ...]:
@@ -470,9 +493,9 @@ class Application(Fulfilment, Aggregate):
             citizen_id=citizen_id,
             service=msgspec.to_builtins(snapshot),
             situation_id=situation_id,
-            form=form,
+            form=Personal(citizen_id, form),
             materials=[msgspec.to_builtins(m) for m in materials],
-            delivery=msgspec.to_builtins(delivery),
+            delivery=delivery_record(citizen_id, delivery),
         )
 
     def accept(
@@ -731,11 +754,12 @@ class Application(Fulfilment, Aggregate):
         self.trigger_event(self.ResultCollected, timestamp=at, actor=actor.as_record())
 
     def withdraw(self, *, actor: Actor, reason: str, at: datetime) -> None:
-        """The citizen withdraws before a decision."""
+        """The citizen withdraws before a decision, or after paying the fee and before the
+        result is issued (the command then refunds the fee in the same transaction)."""
         self.ensure_visible_to(actor)
         if actor.role != "citizen":
             raise InvalidState("only the applicant can withdraw an application")
-        if self.status in DECIDED:
+        if self.status in DECIDED and not self.paid_and_not_issued:
             raise InvalidState(f"cannot withdraw an application that is {self.status}")
         check_text(reason=reason)
         self.trigger_event(self.Withdrawn, timestamp=at, actor=actor.as_record(), reason=reason)

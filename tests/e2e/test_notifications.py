@@ -14,12 +14,12 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.eventstore import Recorder, build_mapper
+from backend.eventstore import KeyRing, Recorder, build_mapper
 from backend.settings import Settings
 from integrations.wechat import FakeWeChat
 from projections.notifications import NotificationProjection
 from projections.runner import ProjectionRunner
-from tests.e2e.conftest import citizen_headers, required_materials, staff_headers, upload
+from tests.e2e.conftest import SECRET, citizen_headers, required_materials, staff_headers, upload
 
 BENEFIT = "GF-00301-000"  # 失业保险金申领: one stage (人社局), no fee, pickup
 
@@ -170,7 +170,8 @@ async def test_rebuilding_or_replaying_the_projection_writes_and_sends_nothing_t
 
     # what `onewindow projections rebuild notifications` does, from another process
     projection = NotificationProjection()
-    runner = ProjectionRunner(pool, Recorder(), build_mapper(), [projection])
+    mapper = build_mapper(KeyRing(SECRET))  # the app's secret key unwraps the citizens' keys
+    runner = ProjectionRunner(pool, Recorder(), mapper, [projection])
     head = await pool.fetchval("SELECT max(notification_id) FROM onewindow_events")
     await runner.rebuild(projection)  # (the app's own worker may apply some of the batches)
     assert await runner.position("notifications") == head

@@ -20,14 +20,16 @@ import asyncpg
 import msgspec
 import pytest
 from eventsourcing.application import Application as StockApplication
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import JSONTranscoder, StoredEvent
 
-from backend.eventstore import Recorder, Repository, build_mapper
+from backend.eventstore import KeyRing, Recorder, Repository, build_mapper
+from backend.eventstore.mapper import register_transcodings
 from domain.actors import Actor
 from domain.application import Application, Delivery, MaterialRef
 from domain.calendar import WorkingCalendar
 from domain.catalog import ServiceDefinition, ServiceItem, parse_definition
 from domain.errors import ConflictError
+from domain.personal import Personal
 
 ROOT = Path(__file__).resolve().parents[2]
 CST = timezone(timedelta(hours=8))
@@ -273,14 +275,24 @@ def stock_env(db_url: str) -> dict[str, str]:
 
 
 class OneWindow(StockApplication[uuid.UUID]):
-    """The stock application under our application name: its table is ``onewindow_events``."""
+    """The stock application under our application name: its table is ``onewindow_events``.
+
+    It registers our transcodings, personal data included: the stock application reads sealed
+    personal data with the same key ring (filled here by our repository, as the key ring of a
+    synchronous tool would be filled before it maps)."""
+
+    keys: KeyRing
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        register_transcodings(transcoder, self.keys)
 
 
 async def test_stock_eventsourcing_application_reads_what_we_store(
     pool: asyncpg.Pool, db_url: str
 ) -> None:
     recorder = Recorder()
-    repository = Repository(pool, recorder, build_mapper())
+    keys = KeyRing("compatibility-test-secret-key")
+    repository = Repository(pool, recorder, build_mapper(keys))
     definition = catalogue_item("XK-00101-000")
     item = ServiceItem.publish(definition, at=T0)
     item.revise(msgspec.structs.replace(definition, fee=1500), at=T0 + timedelta(days=1))
@@ -312,6 +324,7 @@ async def test_stock_eventsourcing_application_reads_what_we_store(
     assert len(ours_log) == 4
 
     def read_with_stock_application() -> dict[str, Any]:
+        OneWindow.keys = keys
         stock = OneWindow(env=stock_env(db_url))
         try:
             notifications = stock.recorder.select_notifications(start=1, limit=100)
@@ -338,6 +351,8 @@ async def test_stock_eventsourcing_application_reads_what_we_store(
     assert stock["app"].status == "accepted"
     assert stock["app"].citizen_id == citizen_id
     assert stock["app"].service == app.service
+    assert stock["app"].form == Personal(citizen_id, {"shopName": "小笼包店", "area": 35.5})
+    assert "小笼包店".encode() not in b"".join(n.state for n in ours_log)  # sealed in the table
     assert stock["item"] == ours_item
     assert stock["item"].definition == item.definition
     assert stock["item"].definition.fee == 1500
@@ -347,7 +362,7 @@ async def test_stock_eventsourcing_application_reads_what_we_store(
 
     assert rows(stock["notifications"]) == rows(ours_log)
     assert rows(stock["section"]) == rows(ours_log)
-    mapper = build_mapper()
+    mapper = build_mapper(keys)
     assert stock["decoded"] == [mapper.to_domain_event(n.stored_event()) for n in ours_log]
     assert stock["max"] == 5
 

@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from backend.demo_data import demo_catalog
-from backend.eventstore import Recorder, Repository, build_mapper
+from backend.eventstore import KeyRing, Recorder, Repository, build_mapper
 from domain.actors import Actor
 from domain.application import Application, Delivery, MaterialRef
 from domain.calendar import WorkingCalendar
@@ -96,7 +96,7 @@ class World:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
         self.recorder = Recorder()
-        self.mapper = build_mapper()
+        self.mapper = build_mapper(KeyRing("projection-test-secret-key"))
         self.repository = Repository(pool, self.recorder, self.mapper)
         self.catalogue: dict[str, ServiceDefinition] = {}
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from backend.bootstrap import projections
-from backend.eventstore import Recorder, build_mapper
+from backend.eventstore import KeyRing, Recorder, build_mapper
 from projections.runner import ProjectionRunner
 from tests.e2e.conftest import DEMO_PASSWORD, PNG
 
@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICE = "GF-00301-000"  # one stage, no fee, pickup
 CLERK = "hrss-clerk"
 APPLICATIONS = 60
+SECRET = "scale-out-test-secret-key-of-enough-length"
 
 
 def _free_port() -> int:
@@ -40,10 +41,14 @@ def _env(db_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     env.update(
         ONEWINDOW_DATABASE_URL=db_url,
         ONEWINDOW_DATA_DIR=str(data_dir),
-        ONEWINDOW_SECRET_KEY="scale-out-test-secret-key-of-enough-length",
+        ONEWINDOW_SECRET_KEY=SECRET,
         ONEWINDOW_PROJECTION_WAIT_SECONDS="5",
-        **extra,
+        # these runs load the API from one address on purpose: rate limits are tested elsewhere
+        ONEWINDOW_RATE_LIMIT_LOGIN_PER_IP="100000/60",
+        ONEWINDOW_RATE_LIMIT_LOGIN_PER_USERNAME="100000/60",
+        ONEWINDOW_RATE_LIMIT_CREATE_PER_CITIZEN="100000/60",
     )
+    env.update(extra)
     return env
 
 
@@ -91,7 +96,10 @@ def cluster(db_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         check=True,
     )
     ports = [_free_port(), _free_port()]
-    api_env = _env(db_url, tmp_path, ONEWINDOW_RUN_WORKERS="0")
+    # every simulated citizen logs in from 127.0.0.1: no per-address login limit here
+    api_env = _env(
+        db_url, tmp_path, ONEWINDOW_RUN_WORKERS="0", ONEWINDOW_RATE_LIMIT_LOGIN_PER_IP="0"
+    )
     apis = [_cli("serve", "--port", str(port), env=api_env) for port in ports]
     workers = [_cli("worker", env=env) for _ in range(2)]
     try:
@@ -237,7 +245,7 @@ async def test_two_apis_and_two_workers_survive_a_killed_worker_without_loss_or_
 
     pool = await connect_pool(db_url, min_size=1, max_size=4)
     try:
-        runner = ProjectionRunner(pool, Recorder(), build_mapper(), projections())
+        runner = ProjectionRunner(pool, Recorder(), build_mapper(KeyRing(SECRET)), projections())
         await runner.rebuild(runner.projection("progress"))
     finally:
         await pool.close()
