@@ -25,12 +25,12 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from integrations.courier.sf import msg_digest
+from integrations.loopback import LoopbackServer
 
 __all__ = ["FakeSf", "FakeSfOrder", "PushReply"]
 
@@ -68,8 +68,10 @@ class PushReply:
     body: Any
 
 
-class FakeSf:
+class FakeSf(LoopbackServer):
     """Fake SF open platform on a local port, run in a daemon thread."""
+
+    _thread_name = "fake-sf"
 
     def __init__(
         self,
@@ -83,7 +85,7 @@ class FakeSf:
         self.partner_id = partner_id
         self.check_word = check_word
         self.push_url = push_url
-        self._address = (host, port)
+        self._init_loopback(host, port)
         self._lock = threading.Lock()
         self._orders: dict[str, FakeSfOrder] = {}
         self._requests: list[dict[str, str]] = []
@@ -92,56 +94,16 @@ class FakeSf:
         # waybill numbers look like SF's (SF + 13 digits); each fake starts somewhere else
         self._waybills = itertools.count(7_444_400_000_000 + (time.time_ns() // 1000) % 10**8)
         self._route_ids = itertools.count(int(time.time() * 1000))
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Bind the port and serve in a daemon thread."""
-        if self._server is not None:
-            return
-        server = ThreadingHTTPServer(self._address, _handler_class(self))
-        server.daemon_threads = True
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-sf",
-            daemon=True,
-        )
-        thread.start()
-        self._server, self._thread = server, thread
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        server.server_close()
-        thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeSf:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_class(self)
 
     @property
     def url(self) -> str:
         """The service URL, as SF's ``https://sfapi.sf-express.com/std/service``."""
-        if self._server is None:
-            msg = "FakeSf is not started"
-            raise RuntimeError(msg)
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/std/service"
+        return self._origin() + "/std/service"
 
     # -- control and inspection ------------------------------------------------------------
 

@@ -24,8 +24,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -33,6 +32,7 @@ from zoneinfo import ZoneInfo
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from integrations.loopback import LoopbackServer
 from integrations.wechat.pay_wire import (
     MalformedXml,
     SignType,
@@ -97,8 +97,10 @@ class FakeOrder:
         return int(self.params["total_fee"])
 
 
-class FakeWeChatPay:
+class FakeWeChatPay(LoopbackServer):
     """Fake WeChat Pay on a local port, served by daemon threads, for one merchant."""
+
+    _thread_name = "fake-wechat-pay"
 
     def __init__(
         self,
@@ -114,7 +116,7 @@ class FakeWeChatPay:
         self.mch_id = mch_id
         self.api_key = api_key
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._address = (host, port)
+        self._init_loopback(host, port)
         self._lock = threading.Lock()
         self._orders: dict[str, FakeOrder] = {}
         self._refunds: dict[str, FakeRefund] = {}
@@ -123,8 +125,6 @@ class FakeWeChatPay:
         self._drop = False
         self._auto_refund = True
         self._numbers = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._routes: dict[str, Callable[[dict[str, str]], dict[str, object]]] = {
             "/pay/unifiedorder": self._unified_order,
             "/pay/orderquery": self._order_query,
@@ -135,51 +135,13 @@ class FakeWeChatPay:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Bind the port and serve in a daemon thread."""
-        if self._server is not None:
-            return
-        server = ThreadingHTTPServer(self._address, _handler_class(self))
-        server.daemon_threads = True
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-wechat-pay",
-            daemon=True,
-        )
-        thread.start()
-        self._server, self._thread = server, thread
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        server.server_close()
-        thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeWeChatPay:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_class(self)
 
     @property
     def base_url(self) -> str:
         """``http://HOST:PORT/``, the ``API_BASE_URL`` for a wechatpy ``WeChatPay``."""
-        if self._server is None:
-            msg = "FakeWeChatPay is not started"
-            raise RuntimeError(msg)
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        return self._origin() + "/"
 
     # -- control and inspection ------------------------------------------------------------
 

@@ -21,11 +21,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from integrations.loopback import LoopbackServer
 from integrations.wechat.subscribe_fields import kind_of, violation
 
 __all__ = ["FakeRequest", "FakeResponse", "FakeWeChat", "ReceivedMessage", "RouteHandler"]
@@ -71,12 +71,14 @@ def _error(errcode: int, errmsg: str, status: int = 200) -> FakeResponse:
     return FakeResponse({"errcode": errcode, "errmsg": errmsg}, status)
 
 
-class FakeWeChat:
+class FakeWeChat(LoopbackServer):
     """Fake WeChat server on a local port, run in a daemon thread.
 
     Knows one app (``appid``/``secret``). Accepts any login code ``sandbox-<name>`` (reusable)
     and answers openid ``sandbox-<name>``; every other code is ``40029 invalid code``.
     """
+
+    _thread_name = "fake-wechat"
 
     def __init__(
         self,
@@ -89,7 +91,7 @@ class FakeWeChat:
     ) -> None:
         self.appid = appid
         self.secret = secret
-        self._address = (host, port)
+        self._init_loopback(host, port)
         self._lock = threading.Lock()
         self._received: list[FakeRequest] = []
         self._down = False
@@ -99,8 +101,6 @@ class FakeWeChat:
         self._refusing: set[str] = set()
         self._latency = 0.0
         self._unionids: dict[str, str] = {}
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._routes: dict[tuple[str, str], RouteHandler] = {
             ("GET", "/cgi-bin/token"): self._token,
             ("GET", "/sns/jscode2session"): self._jscode2session,
@@ -109,52 +109,13 @@ class FakeWeChat:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Bind the port and serve in a daemon thread."""
-        if self._server is not None:
-            return
-        server = ThreadingHTTPServer(self._address, _handler_class(self))
-        server.daemon_threads = True
-        # A short poll interval keeps stop() fast (shutdown waits for the next poll).
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-wechat",
-            daemon=True,
-        )
-        thread.start()
-        self._server, self._thread = server, thread
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        server.server_close()
-        thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeWeChat:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_class(self)
 
     @property
     def base_url(self) -> str:
         """``http://HOST:PORT/``, to use as the ``api_base_url`` of a WeChat client."""
-        if self._server is None:
-            msg = "FakeWeChat is not started"
-            raise RuntimeError(msg)
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        return self._origin() + "/"
 
     # -- control and inspection ------------------------------------------------------------
 
