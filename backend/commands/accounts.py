@@ -10,6 +10,7 @@ import asyncpg
 
 from backend.auth.passwords import hash_password, verify_password
 from backend.auth.tokens import Principal
+from backend.eventstore.mapper import EventMapper
 from domain.actors import STAFF_ROLES
 from domain.errors import ConflictError, Unauthenticated, ValidationFailed
 
@@ -32,6 +33,10 @@ async def login_citizen(services: Services, code: str) -> dict[str, Any]:
         session.openid,
         session.unionid,
     )
+    # the citizen's data key exists before any command of theirs seals personal data
+    mapper = services.repository.mapper
+    if isinstance(mapper, EventMapper) and not mapper.keys.has(citizen_id):
+        await mapper.keys.ensure(services.pool, [citizen_id])
     token, expires = services.tokens.issue(
         Principal(id=str(citizen_id), role="citizen"), services.clock()
     )

@@ -102,6 +102,11 @@ class KeyRing:
             raise KeyNeeded(owner)
         return entry.version, entry.key
 
+    def has(self, owner: UUID) -> bool:
+        """Whether a live key of the owner is in memory (so sealing needs no database)."""
+        entry = self._entry(owner)
+        return entry is not None and entry.key is not None
+
     def decryption_key(self, owner: UUID, version: int) -> AESGCM | None:
         """The key an envelope was sealed with; None when it has been deleted (erased)."""
         entry = self._entry(owner)

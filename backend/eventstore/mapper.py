@@ -109,9 +109,17 @@ async def decode_all(
 
 
 async def encode_all(
-    mapper: Mapper[UUID], pool: asyncpg.Pool, events: Sequence[DomainEventProtocol[UUID]]
+    mapper: Mapper[UUID],
+    pool: asyncpg.Pool,
+    events: Sequence[DomainEventProtocol[UUID]],
+    db: Executor | None = None,
 ) -> list[StoredEvent]:
-    """Encode events (or snapshots), creating the citizens' keys they need first."""
+    """Encode events (or snapshots), creating the citizens' keys they need first.
+
+    A caller that already holds a connection passes it as ``db``: existing keys are read on it,
+    and only a key that does not exist yet takes a second connection from the pool (keys are
+    created and committed on their own), so a full pool cannot deadlock on key reads.
+    """
     encoded: list[StoredEvent | None] = [None] * len(events)
     todo: Sequence[int] = range(len(events))
     for _ in range(_ROUNDS):
@@ -127,6 +135,11 @@ async def encode_all(
                 again.append(i)
         if keys is None:
             return cast("list[StoredEvent]", encoded)
+        if db is not None:
+            await keys.load(db, dict.fromkeys(owners))
+            if all(keys.has(owner) for owner in owners):
+                todo = again
+                continue
         await keys.ensure(pool, owners)
         todo = again
     msg = "the citizen keys needed to encode these events keep leaving the cache"

@@ -75,9 +75,14 @@ class Repository:
         (the one way to decode outside this class: personal data needs its keys)."""
         return await decode_all(self.mapper, conn if conn is not None else self.pool, stored)
 
-    async def encode(self, events: Sequence[DomainEventProtocol[UUID]]) -> list[StoredEvent]:
-        """Domain events (or snapshots) as stored events, personal data sealed."""
-        return await encode_all(self.mapper, self.pool, events)
+    async def encode(
+        self,
+        events: Sequence[DomainEventProtocol[UUID]],
+        conn: asyncpg.Connection | PoolConnectionProxy | None = None,
+    ) -> list[StoredEvent]:
+        """Domain events (or snapshots) as stored events, personal data sealed. With ``conn``
+        (a connection the caller holds) keys are read on it rather than on a second one."""
+        return await encode_all(self.mapper, self.pool, events, conn)
 
     async def events(self, aggregate_id: UUID) -> list[Event]:
         """The aggregate's domain events in order (empty when unknown)."""
@@ -123,8 +128,12 @@ class Repository:
                 stored = await self.encode(pending)
                 saved = await self.writer.save(stored, after_insert)
             else:
+                # seal first: a missing key takes a connection of its own, never one more
+                # while this command already holds one (a full pool would wait for ever)
+                pending = [e for aggregate in aggregates for e in aggregate.collect_events()]
+                stored = await self.encode(pending)
                 async with self.pool.acquire() as conn, conn.transaction():
-                    saved = await self._save(conn, aggregates, after_insert)
+                    saved = await self._insert(conn, stored, after_insert)
         except ConflictError:
             if self.on_conflict is not None:
                 self.on_conflict()
@@ -158,8 +167,16 @@ class Repository:
         after_insert: AfterInsert | None,
     ) -> Saved:
         pending = [event for aggregate in aggregates for event in aggregate.collect_events()]
-        # keys are created on a connection of their own, committed before these events
-        stored = await self.encode(pending)
+        # existing keys are read on this connection; a new one is created and committed apart
+        stored = await self.encode(pending, conn)
+        return await self._insert(conn, stored, after_insert)
+
+    async def _insert(
+        self,
+        conn: asyncpg.Connection | PoolConnectionProxy,
+        stored: list[StoredEvent],
+        after_insert: AfterInsert | None,
+    ) -> Saved:
         ids = await self.recorder.insert(conn, stored)
         saved = Saved(tuple(ids))
         if after_insert is not None:

@@ -210,3 +210,21 @@ async def test_onewindow_citizen_forget_deletes_the_key_from_the_command_line(
     assert row["erased_by"] == "cli"
     bad = await onewindow(db_url, tmp_path, "citizen", "forget", "not-a-uuid")
     assert bad.returncode == 2
+
+
+async def test_many_first_saves_of_new_citizens_never_wait_for_ever_on_a_small_pool(
+    db_url: str,
+) -> None:
+    """Found by the benchmark: each first save held a pooled connection while creating the
+    citizen's key on a second one; with the pool full, every save waited for ever."""
+    from backend.db import connect_pool
+
+    small = await connect_pool(db_url, min_size=1, max_size=3)
+    try:
+        repository = store(small)
+        applications = [courier_application(uuid.uuid4()) for _ in range(20)]
+        async with asyncio.timeout(30):
+            saved = await asyncio.gather(*(repository.save(a) for a in applications))
+        assert len({s.position for s in saved}) == 20
+    finally:
+        await small.close()
