@@ -93,12 +93,16 @@ class GroupCommitWriter:
 
     async def _commit(self, group: list[_Pending]) -> None:
 
-        results: list[Saved | BaseException] = []
+        if len(group) == 1:
+            await self._commit_alone(group[0])
+            return
+        results: list[Saved | BaseException] | None = None
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 await self.recorder.lock(conn)
-                for pending in group:
-                    results.append(await self._one(conn, pending))
+                results = await self._all_at_once(conn, group)
+                if results is None:  # someone's conflict: one savepoint per command instead
+                    results = [await self._one(conn, pending) for pending in group]
                 if any(not isinstance(r, BaseException) and r.notification_ids for r in results):
                     await conn.execute(f"NOTIFY {self.recorder.channel}")
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
@@ -117,6 +121,59 @@ class GroupCommitWriter:
                 pending.done.set_exception(result)
             else:
                 pending.done.set_result(result)
+
+    async def _commit_alone(self, pending: _Pending) -> None:
+        """A group of one (the writer was idle): a plain transaction, no savepoint."""
+        from backend.eventstore.repository import Saved
+
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await self.recorder.lock(conn)
+                saved = Saved(tuple(await self.recorder.insert_locked(conn, pending.events)))
+                if pending.after_insert is not None:
+                    await pending.after_insert(conn, saved)
+                if saved.notification_ids:
+                    await conn.execute(f"NOTIFY {self.recorder.channel}")
+        except (ConflictError, asyncpg.PostgresError) as exc:
+            if not pending.done.done():
+                failure: BaseException = exc
+                if isinstance(exc, asyncpg.PostgresConnectionError):
+                    failure = CommitFailed(f"the commit failed, nothing was written: {exc}")
+                pending.done.set_exception(failure)
+            return
+        except (OSError, asyncpg.InterfaceError) as exc:
+            if not pending.done.done():
+                pending.done.set_exception(CommitFailed(f"the commit failed: {exc}"))
+            return
+        self.groups += 1
+        self.commands += 1
+        if not pending.done.done():
+            pending.done.set_result(saved)
+
+    async def _all_at_once(
+        self, conn: asyncpg.pool.PoolConnectionProxy, group: list[_Pending]
+    ) -> list[Saved | BaseException] | None:
+        """The common case, no conflict: every command's events in one INSERT, their rows
+        after it, under one savepoint. None when anything failed (all of it rolled back)."""
+        from backend.eventstore.repository import Saved
+
+        events = [event for pending in group for event in pending.events]
+        try:
+            async with conn.transaction():
+                ids = await self.recorder.insert_locked(conn, events)
+                saved: list[Saved | BaseException] = []
+                start = 0
+                for pending in group:
+                    mine = Saved(tuple(ids[start : start + len(pending.events)]))
+                    start += len(pending.events)
+                    if pending.after_insert is not None:
+                        await pending.after_insert(conn, mine)
+                    saved.append(mine)
+        except (ConflictError, asyncpg.PostgresError) as exc:
+            if isinstance(exc, asyncpg.PostgresConnectionError):
+                raise
+            return None
+        return saved
 
     async def _one(
         self, conn: asyncpg.pool.PoolConnectionProxy, pending: _Pending

@@ -54,7 +54,7 @@ class Recorder:
         self._insert = (
             f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) "
-            "RETURNING notification_id"
+            "RETURNING originator_id, originator_version, notification_id"
         )
 
     async def insert(
@@ -74,9 +74,12 @@ class Recorder:
 
     async def lock(self, conn: asyncpg.Connection | PoolConnectionProxy) -> None:
         """Take the table lock that orders notification ids by commit (held until commit)."""
-        await conn.execute(f"SET LOCAL lock_timeout = '{self._lock_timeout}'")
         try:
-            await conn.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
+            # one round trip for both statements
+            await conn.execute(
+                f"SET LOCAL lock_timeout = '{self._lock_timeout}';"
+                f" LOCK TABLE {self.table} IN EXCLUSIVE MODE"
+            )
         except asyncpg.LockNotAvailableError as exc:
             raise ConflictError("the event store is busy; try again") from exc
 
@@ -96,7 +99,9 @@ class Recorder:
             )
         except asyncpg.UniqueViolationError as exc:
             raise ConflictError("the record was changed by someone else; try again") from exc
-        return [r[0] for r in rows]
+        # ids in the order of ``events`` (a group splits them per command by position)
+        assigned = {(r[0], r[1]): r[2] for r in rows}
+        return [assigned[(e.originator_id, e.originator_version)] for e in events]
 
     async def select_events(
         self,
