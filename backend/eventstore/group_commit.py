@@ -129,11 +129,10 @@ class GroupCommitWriter:
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 await self.recorder.lock(conn)
-                saved = Saved(tuple(await self.recorder.insert_locked(conn, pending.events)))
+                ids = await self.recorder.insert_locked(conn, pending.events, notify=True)
+                saved = Saved(tuple(ids))
                 if pending.after_insert is not None:
                     await pending.after_insert(conn, saved)
-                if saved.notification_ids:
-                    await conn.execute(f"NOTIFY {self.recorder.channel}")
         except (ConflictError, asyncpg.PostgresError) as exc:
             if not pending.done.done():
                 failure: BaseException = exc

@@ -56,6 +56,12 @@ class Recorder:
             "SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) "
             "RETURNING originator_id, originator_version, notification_id"
         )
+        # the same, with the NOTIFY in the same statement (one round trip less); the notify
+        # subquery runs once, and PostgreSQL delivers it at commit like a NOTIFY statement
+        self._insert_notify = (
+            f"WITH inserted AS ({self._insert}) SELECT originator_id, originator_version,"
+            f" notification_id FROM inserted, (SELECT pg_notify('{self.channel}', '')) AS n"
+        )
 
     async def insert(
         self, conn: asyncpg.Connection | PoolConnectionProxy, events: Sequence[StoredEvent]
@@ -68,9 +74,7 @@ class Recorder:
         if not events:
             return []
         await self.lock(conn)
-        ids = await self.insert_locked(conn, events)
-        await conn.execute(f"NOTIFY {self.channel}")
-        return ids
+        return await self.insert_locked(conn, events, notify=True)
 
     async def lock(self, conn: asyncpg.Connection | PoolConnectionProxy) -> None:
         """Take the table lock that orders notification ids by commit (held until commit)."""
@@ -84,14 +88,19 @@ class Recorder:
             raise ConflictError("the event store is busy; try again") from exc
 
     async def insert_locked(
-        self, conn: asyncpg.Connection | PoolConnectionProxy, events: Sequence[StoredEvent]
+        self,
+        conn: asyncpg.Connection | PoolConnectionProxy,
+        events: Sequence[StoredEvent],
+        *,
+        notify: bool = False,
     ) -> list[int]:
-        """Insert under a lock the caller holds; notifying is the caller's job too."""
+        """Insert under a lock the caller holds; with ``notify``, the readers are woken at
+        commit too (otherwise that is the caller's job)."""
         if not events:
             return []
         try:
             rows = await conn.fetch(
-                self._insert,
+                self._insert_notify if notify else self._insert,
                 [e.originator_id for e in events],
                 [e.originator_version for e in events],
                 [e.topic for e in events],
