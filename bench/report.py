@@ -104,52 +104,39 @@ def write_json(path: Path, results: dict[str, Any]) -> None:
 
 
 ANALYSIS = """\
-- **Commands: round trips.** One op (submit + accept) sends 26 statements (22 without group
-  commit), each its own round
-  trip: two aggregate loads, the file check, the number upsert, per save `BEGIN`,
-  `SET LOCAL lock_timeout`, `LOCK TABLE`, `SAVEPOINT`, `INSERT`, `RELEASE`, `NOTIFY`, `COMMIT`
-  (group commit), and six times asyncpg's reset query (`SELECT pg_advisory_unlock_all(); CLOSE
-  ALL; UNLISTEN *; RESET ALL`), run whenever a connection goes back to the pool: almost a quarter
-  of all statements. The stock application sends 13 statements per op but pipelines lock,
-  notify and insert (psycopg pipeline mode): about six round trips. Each round trip costs
-  Python CPU in asyncpg and in the event loop, and on two shared cores CPU is what runs out.
-- **Commands: the application number.** `_next_number` is a transaction of its own whose commit
-  waits for an fsync while it holds the row lock of (day, service): every submit of one
-  service on one day queues on it. The diagnostic row runs the same statement with
-  `synchronous_commit` off for that transaction only (`bench/commands.py`): the number is
-  durable whenever an application that holds it is, since the save flushes the WAL after it.
-- **Commands: one event loop holding a lock.** Without group commit a command holds the events
-  table lock over several round trips, each waiting its turn on the loop behind the CPU work
-  of the other client tasks, and no two commits overlap: it stays behind group commit from 32
-  clients on. Group commit leaves one writer on the lock, but that writer still sends three
-  statements per command of a group (`SAVEPOINT`, `INSERT`, `RELEASE`) and is one task among
-  N; a group of one pays the savepoint too, which is most of its extra cost at 1 client.
-- **A hang found on the way.** Without group commit, 20 or more concurrent first submits of
-  citizens without a data key yet hang the process: `Repository.save` holds a pooled connection
-  in its transaction while `_save` -> `encode_all` -> `KeyRing.ensure` waits for another one;
-  once all 20 are held that way nothing moves (asyncpg's acquire has no timeout). The
-  benchmark creates each citizen's key before a point (as for the stock application) and stops
-  a point that does not finish.
+- **Commands: what changed after the first runs.** The first full run measured 1.6x stock at
+  32 clients. Four changes to the store followed, each found with this benchmark:
+  group commit inserts a whole group's events with one `INSERT` under one savepoint (savepoints
+  per command only after a conflict; none for a group of one); the `NOTIFY` rides in the insert
+  statement and `SET LOCAL lock_timeout` with `LOCK TABLE`; the pool no longer runs asyncpg's
+  reset query (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`) on every release,
+  a quarter of all statements; and the day's application-number counter commits without
+  waiting for its fsync (its row lock no longer queues every submit of a service behind a
+  disk write; a number is durable whenever an application holding it is).
+- **Commands: run to run.** On this shared 2-core machine the stock application's 32-client
+  figure moved between 125 and 193 ops/s over three runs of the same code on the same day, and
+  ours between 384 and 511: the 32-client ratio was 2.6x, 2.8x and 3.6x. Compare ratios from
+  one run, and repeat a run before trusting a single one.
+- **Commands: what is left.** One op still costs about a dozen round trips (two aggregate
+  loads, the file check, the number, per save `BEGIN`, lock, insert, `COMMIT`), each paying
+  asyncpg and event-loop CPU, against about six pipelined ones for the stock application; on
+  two shared cores CPU is what runs out. Next steps: pipeline `BEGIN` with the lock, and load
+  the catalogue item from a cache instead of its stream.
+- **A hang found on the way (fixed).** Without group commit, 20 or more concurrent first
+  submits of citizens without a data key hung the process: a save held a pooled connection
+  while creating the key on another. Keys are now created at login and, when missing, before
+  the save takes its connection (`tests/integration/test_personal_data.py`).
 - **Progress query.** Per request the server runs uvicorn's pure-Python h11 protocol
   (`httptools` is not installed), Litestar's routing, guard and dependency injection, PyJWT's
-  verification (about 0.1 ms: it checks every base64 character in Python), two round trips
-  (the query and the pool's reset), msgspec conversion and the metrics middleware. httpx is
-  costly as a load generator: one `AsyncClient` sharing 64 pooled connections spent about ten
-  times more CPU per request than 64 clients of one connection each (the benchmark uses the
-  latter); the minimal client shows what the server does when the client costs little.
-- **Projection catch-up.** `ProgressProjection.process` sends two statements per event (read
-  the row, then insert or update it), decoding and re-encoding the whole `detail` and `work`
-  JSON each time, and every update changes indexed columns (seven indexes, one GIN), so none
-  is a HOT update. The ceiling reads 500 events per statement; its decoding includes opening
-  each sealed form (AES-GCM) and loading the citizens' keys, one query per batch.
-- **Two prototypes** (run beside the benchmark, not part of it or of the code base):
-  a group commit writer that inserts a whole group's events with one `INSERT` and uses
-  savepoints only after a unique violation reached 412-448 submit+accept ops/s at 32 clients,
-  against 226-294 for the current writer and 140 for the stock application in the same runs
-  (about 3x stock); a progress projection run per batch (one `SELECT ... WHERE id = ANY` for
-  the batch's rows, the same `ProgressProjection` code applied in memory, `executemany` for
-  the writes, identical rows) reached 3,243 events/s against 891 for the current runner and
-  14,475 for the ceiling on 24,000 events: 3.6x faster, still 0.22 of the ceiling.\
+  verification (about 0.1 ms), the query, msgspec conversion and the metrics middleware.
+  httpx is costly as a load generator (one `AsyncClient` per simulated user here); the minimal
+  client shows what the server does when the client costs little.
+- **Projection catch-up (target not met).** `ProgressProjection.process` sends two statements
+  per event (read the row, then insert or update it), re-encoding the whole `detail` and `work`
+  JSON each time, and every update changes indexed columns (seven indexes, one GIN), so none is
+  a HOT update. A prototype that reads a batch's rows with one `SELECT ... WHERE id = ANY`,
+  applies the same code in memory and writes with `executemany` gave identical rows 3.6x
+  faster, still about 0.2 of the ceiling: reaching 0.8 also needs a lighter row.
 """
 
 
@@ -188,8 +175,7 @@ fresh embedded PostgreSQL {pg["version"]} in a temporary directory, with normal 
    the same database. Every client is its own citizen, whose data key exists before the point
    starts (for both). Each point: {p["warmup_s"]} s warm-up, then {p["duration_s"]} s measured;
    throughput counts completions inside the window, latency is per command (submit or accept)
-   started inside it. The *diagnostic* rows run our handlers with the application-number
-   upsert changed as proposed below: they measure a proposal, not the code as it is.
+   started inside it.
 2. **Progress query**: `GET /api/v1/applications/{{id}}` over HTTP from {p["query_clients"]}
    concurrent clients against the real server (`python -m backend.cli serve`: uvicorn with its
    h11 protocol, 1 worker, its projection worker running) in a subprocess: first httpx (one
