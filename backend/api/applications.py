@@ -19,10 +19,10 @@ from backend.api.dto import (
     Withdraw,
 )
 from backend.api.guards import PrincipalDep, ServicesDep, requires
+from backend.api.idempotent import idempotent_response
 from backend.api.rate_limit import rate_limit
 from backend.commands import applications, back_office, refunds
 from backend.commands.applications import SubmitApplication
-from backend.commands.idempotency import IdempotencyKey, idempotent
 from backend.queries import applications as queries
 
 __all__ = ["ApplicationsController"]
@@ -43,14 +43,13 @@ class ApplicationsController(Controller):
         idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[SubmittedApplication]:
         """Submit; the same Idempotency-Key and body always get the first answer."""
-        key = IdempotencyKey.of(UUID(principal.id), idempotency_key, await request.body())
-        answer = await idempotent(
-            services.pool,
-            key,
-            lambda remember: applications.submit(services, principal, data, remember),
-        )
-        return Response(
-            msgspec.convert(answer.body, SubmittedApplication), status_code=answer.status_code
+        return await idempotent_response(
+            request,
+            services,
+            principal,
+            idempotency_key,
+            run=lambda remember: applications.submit(services, principal, data, remember),
+            body_type=SubmittedApplication,
         )
 
     @get("/", operation_id="listMyApplications")

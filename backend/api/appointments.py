@@ -12,10 +12,10 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from backend.api.appointment_dto import AppointmentView, BookedAppointment, HallView, SlotView
 from backend.api.guards import PrincipalDep, ServicesDep, requires
+from backend.api.idempotent import idempotent_response
 from backend.api.rate_limit import rate_limit
 from backend.commands import appointments
 from backend.commands.appointments import BookAppointment
-from backend.commands.idempotency import IdempotencyKey, idempotent
 from backend.queries import appointments as queries
 
 __all__ = ["AppointmentsController", "HallsController"]
@@ -64,14 +64,13 @@ class AppointmentsController(Controller):
         idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[BookedAppointment]:
         """Book a place; 409 ``slot_full``, ``already_booked`` or ``booking_blocked``."""
-        key = IdempotencyKey.of(UUID(principal.id), idempotency_key, await request.body())
-        answer = await idempotent(
-            services.pool,
-            key,
-            lambda remember: appointments.book(services, principal, data, remember),
-        )
-        return Response(
-            msgspec.convert(answer.body, BookedAppointment), status_code=answer.status_code
+        return await idempotent_response(
+            request,
+            services,
+            principal,
+            idempotency_key,
+            run=lambda remember: appointments.book(services, principal, data, remember),
+            body_type=BookedAppointment,
         )
 
     @get("/", operation_id="listMyAppointments")

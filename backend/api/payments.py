@@ -11,10 +11,10 @@ from litestar import Controller, Request, Response, post
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from backend.api.guards import PrincipalDep, ServicesDep, requires
+from backend.api.idempotent import idempotent_response
 from backend.api.payment_dto import PaymentOrder, RefundRequest, RefundStatus, SandboxPayment
 from backend.api.rate_limit import rate_limit
 from backend.commands import payments, refunds
-from backend.commands.idempotency import IdempotencyKey, idempotent
 from backend.payments import webhooks
 from backend.payments.sandbox import sandbox_pay
 from integrations.wechat.pay_wire import MAX_XML_BYTES
@@ -50,19 +50,17 @@ class PaymentsController(Controller):
     ) -> Response[PaymentOrder]:
         """一键缴费: the open WeChat Pay order of the fee (201 when made now, 200 when it was
         open already); an expired one is closed and replaced."""
-        # the path is part of what a key stands for: one key, one application
-        key = IdempotencyKey.of(
-            UUID(principal.id), idempotency_key, request.url.path.encode() + await request.body()
-        )
         client_ip = request.client.host if request.client else "127.0.0.1"
-        answer = await idempotent(
-            services.pool,
-            key,
-            lambda remember: payments.order(
+        return await idempotent_response(
+            request,
+            services,
+            principal,
+            idempotency_key,
+            run=lambda remember: payments.order(
                 services, principal, application_id, client_ip, remember
             ),
+            body_type=PaymentOrder,
         )
-        return Response(msgspec.convert(answer.body, PaymentOrder), status_code=answer.status_code)
 
 
 class RefundsController(Controller):
