@@ -16,7 +16,7 @@ import pytest
 
 from backend.db import connect_pool
 from backend.dburl import with_database
-from backend.embedded_db import start_embedded_postgres
+from backend.embedded_db import start_embedded_postgres, stop_embedded_postgres
 from backend.migrate import apply_migrations
 
 TEMPLATE = "onewindow_test_template"
@@ -31,8 +31,11 @@ def server_url() -> Iterator[str]:
         return
     with tempfile.TemporaryDirectory(prefix="onewindow-test-") as tmp:
         url = start_embedded_postgres(Path(tmp) / "pg")
-        asyncio.run(_no_durability(url))
-        yield url
+        try:
+            asyncio.run(_no_durability(url))
+            yield url
+        finally:
+            stop_embedded_postgres(Path(tmp) / "pg")  # before its directory is removed
 
 
 async def _no_durability(url: str) -> None:
