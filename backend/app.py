@@ -10,41 +10,41 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
-from backend.api.admin import AdminController
-from backend.api.applications import ApplicationsController
-from backend.api.appointments import AppointmentsController, HallsController
-from backend.api.appointments_admin import AppointmentsAdminController
-from backend.api.auth import AuthController
-from backend.api.back_office import BackOfficeController
-from backend.api.catalog import CatalogController
-from backend.api.citizens import CitizensAdminController
-from backend.api.couriers import (
+from backend.accounts.erasure_routes import CitizensAdminController
+from backend.accounts.routes import AuthController
+from backend.applications.routes import ApplicationsController
+from backend.appointments.desk_routes import AppointmentsAdminController
+from backend.appointments.routes import AppointmentsController, HallsController
+from backend.back_office.desk_routes import BackOfficeController
+from backend.back_office.routes import AdminController
+from backend.bootstrap import bootstrap
+from backend.catalog.routes import CatalogController
+from backend.clock import Clock, system_clock
+from backend.deliveries.routes import (
     CourierController,
     CourierWebhookController,
     DeliveryAdminController,
 )
-from backend.api.files import FilesController
-from backend.api.guards import provide_principal, provide_services
-from backend.api.health import health, metrics, ready
-from backend.api.hygiene import refuse_nul
-from backend.api.notifications import (
+from backend.demo_data import load_demo
+from backend.files.routes import FilesController
+from backend.http.errors import EXCEPTION_HANDLERS
+from backend.http.guards import provide_principal, provide_services
+from backend.http.hygiene import refuse_nul
+from backend.metrics import metrics_middleware
+from backend.notifications.routes import (
     NotificationTemplatesController,
     SandboxMessagesController,
     SubscriptionsController,
 )
-from backend.api.payments import (
+from backend.operations.routes import health, metrics, ready
+from backend.payments.routes import (
     PaymentsController,
     RefundsController,
     SandboxPayController,
     WeChatPayWebhooks,
 )
-from backend.api.supervision import SupervisionController
-from backend.bootstrap import bootstrap
-from backend.clock import Clock, system_clock
-from backend.demo_data import load_demo
-from backend.errors import EXCEPTION_HANDLERS
-from backend.metrics import metrics_middleware
 from backend.settings import Settings, get_settings
+from backend.supervision.routes import SupervisionController
 
 __all__ = ["create_app", "create_app_from_env"]
 

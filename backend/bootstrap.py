@@ -7,24 +7,33 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from backend.adapters.couriers import open_couriers
+from backend.adapters.payments import open_payments
 from backend.auth.tokens import TokenService
-from backend.calendar_data import load_calendar_with_overrides
 from backend.clock import Clock, system_clock
-from backend.couriers.dispatcher import BookingDispatcher
-from backend.couriers.stuck import failed_booking_reasons
-from backend.couriers.wiring import open_couriers
 from backend.db import connect_pool, database_url
-from backend.eventstore import KeyRing, Recorder, Repository, build_mapper
+from backend.db.migrate import apply_migrations
+from backend.deliveries.dispatcher import BookingDispatcher
+from backend.deliveries.stuck import failed_booking_reasons
+from backend.eventstore import (
+    KeyRing,
+    Recorder,
+    Repository,
+    SnapshotPolicy,
+    Writer,
+    build_mapper,
+    decoder,
+)
 from backend.eventstore.group_commit import GroupCommitWriter
 from backend.jobs import every, watch
-from backend.migrate import apply_migrations
+from backend.metrics import Metrics
 from backend.notifications import build_dispatcher
 from backend.notifications.stuck import failed_notification_reasons
 from backend.payments.reconcile import reconcile_payments
-from backend.payments.wiring import open_payments
 from backend.ratelimit import RateLimiter
 from backend.services import Services
 from backend.settings import Settings
+from backend.working_days.data import load_calendar_with_overrides
 from domain.application import Application
 from integrations.files import LocalFileStore
 from integrations.wechat import FakeWeChat, WechatpyLogin
@@ -89,13 +98,29 @@ async def bootstrap(
             KeyRing(settings.secret_key, ttl_seconds=settings.citizen_key_cache_seconds)
         )
         templates = load_templates(settings.notification_templates)
+        metrics = Metrics()
+        writer: Writer | None = None
+        if settings.group_commit:
+            writer = GroupCommitWriter(pool, recorder)
+            stack.push_async_callback(writer.close)
+        repository = Repository(
+            pool,
+            recorder,
+            mapper,
+            writer=writer,
+            # long-lived applications (many supervision events) load from a snapshot
+            snapshots=SnapshotPolicy(every=50, types=(Application,)),
+            on_save=metrics.observe_save,
+            on_conflict=metrics.conflicts.inc,
+        )
         services = Services(
             settings=settings,
             pool=pool,
             recorder=recorder,
             mapper=mapper,
-            repository=Repository(pool, recorder, mapper),
-            runner=ProjectionRunner(pool, recorder, mapper, projections(templates)),
+            repository=repository,
+            metrics=metrics,
+            runner=ProjectionRunner(pool, recorder, decoder(mapper), projections(templates)),
             tokens=TokenService(settings.secret_key, settings.token_ttl_seconds),
             clock=clock,
             calendar=await load_calendar_with_overrides(pool),
@@ -108,15 +133,6 @@ async def bootstrap(
             payments=payments,
             rate_limiter=RateLimiter(pool, clock),
         )
-        if settings.group_commit:
-            writer = GroupCommitWriter(pool, recorder)
-            services.repository.writer = writer
-            stack.push_async_callback(writer.close)
-        # long-lived applications (many supervision events) load from a snapshot
-        services.repository.snapshot_every = 50
-        services.repository.snapshot_types = (Application,)
-        services.repository.on_save = services.metrics.observe_save
-        services.repository.on_conflict = services.metrics.conflicts.inc
         if settings.run_workers if run_workers is None else run_workers:
             stop = asyncio.Event()
             tasks = [

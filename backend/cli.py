@@ -95,7 +95,7 @@ def _migrate(_: argparse.Namespace, settings: Settings) -> int:
 
 
 def _staff_create(args: argparse.Namespace, settings: Settings) -> int:
-    from backend.commands.accounts import create_staff
+    from backend.accounts.commands import create_staff
 
     async def work(services: object) -> None:
         from backend.services import Services
@@ -111,7 +111,7 @@ def _staff_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _catalog_load(args: argparse.Namespace, settings: Settings) -> int:
-    from backend.commands.catalog import load_catalog_file
+    from backend.catalog.commands import load_catalog_file
     from backend.services import Services
 
     async def work(services: Services) -> dict[str, int]:
@@ -125,7 +125,7 @@ def _catalog_load(args: argparse.Namespace, settings: Settings) -> int:
 def _citizen_forget(args: argparse.Namespace, settings: Settings) -> int:
     import uuid
 
-    from backend.commands.citizens import forget_citizen
+    from backend.accounts.erasure import forget_citizen
     from backend.services import Services
 
     try:

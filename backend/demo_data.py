@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from backend.commands.accounts import create_staff
-from backend.commands.catalog import publish_catalog
-from backend.commands.halls import publish_halls
+from backend.accounts.commands import create_staff
+from backend.appointments.halls import publish_halls
+from backend.catalog.commands import publish_catalog
 from domain.errors import ConflictError
 
 if TYPE_CHECKING:

@@ -8,9 +8,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from backend.commands.appointments import record_no_shows, send_reminders
-from backend.commands.back_office import watch_deadlines
-from backend.commands.calendar import refresh_calendar
+from backend.appointments.commands import record_no_shows, send_reminders
+from backend.back_office.commands import watch_deadlines
+from backend.working_days.commands import refresh_calendar
 
 if TYPE_CHECKING:
     from backend.services import Services

@@ -10,12 +10,12 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.persistence import Mapper
 
+from backend.adapters.couriers import Couriers
+from backend.adapters.payments import Payments
 from backend.auth.tokens import TokenService
 from backend.clock import Clock
-from backend.couriers.wiring import Couriers
 from backend.eventstore import Recorder, Repository
 from backend.metrics import Metrics
-from backend.payments.wiring import Payments
 from backend.ratelimit import RateLimiter
 from backend.settings import Settings
 from domain.calendar import WorkingCalendar

@@ -24,7 +24,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from backend.embedded_db import start_embedded_postgres
+from backend.db.embedded import start_embedded_postgres
 from bench import commands, growth, projections, queries, report, stock
 from bench.common import CpuMeter, Recorded, Row, create_database, postmaster_pid
 

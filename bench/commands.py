@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
+from backend.applications import commands as applications
+from backend.applications.commands import SubmitApplication, accept, submit
 from backend.auth.tokens import Principal
 from backend.bootstrap import bootstrap
-from backend.commands import applications
-from backend.commands.applications import SubmitApplication, accept, submit
-from backend.commands.catalog import publish_catalog
+from backend.catalog.commands import publish_catalog
 from backend.demo_data import demo_catalog
+from backend.eventstore.group_commit import GroupCommitWriter
 from backend.services import Services
 from bench.common import CpuMeter, Recorded, Window, settings_for
 from domain.application import Delivery, MaterialRef
@@ -165,7 +166,7 @@ async def run_ours(
         await asyncio.gather(*(_client(services, c, clerk, recorded) for c in citizens))
         cpu = meter.stop(started)
         writer = services.repository.writer
-        if writer is not None and writer.groups:
+        if isinstance(writer, GroupCommitWriter) and writer.groups:
             # saves per group commit, over the whole run (warm-up included)
             recorded.extra["commands_per_group"] = round(writer.commands / writer.groups, 1)
     return recorded, cpu

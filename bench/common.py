@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from backend.dburl import with_database
+from backend.db.url import with_database
 from backend.settings import Settings
 
 __all__ = [

@@ -4,7 +4,7 @@ a snapshot.
 1. One real application is submitted through our handler and projected; ``application_view``
    is then filled to the small size and later to the large one with SQL copies of that row
    (``generate_series``: new id, number and citizen per copy, the rest identical), analysed,
-   and the bare ``get_progress`` query path (``backend.queries.applications``, no HTTP) is
+   and the bare ``get_progress`` query path (``backend.applications.queries``, no HTTP) is
    timed by one client on random rows.
 2. An ``Application`` with a 1,000-event stream (submit, accept, then ``add_note``) is loaded
    by ``Repository.get`` without a snapshot and again after ``Repository.take_snapshot``.
@@ -18,13 +18,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from uuid import UUID
 
+from backend.applications.commands import accept, submit
+from backend.applications.queries import get_progress
 from backend.auth.tokens import Principal
 from backend.bootstrap import bootstrap
-from backend.commands.applications import accept, submit
-from backend.commands.catalog import publish_catalog
+from backend.catalog.commands import publish_catalog
 from backend.demo_data import demo_catalog
 from backend.eventstore import KeyRing, Recorder, Repository, build_mapper
-from backend.queries.applications import get_progress
 from backend.services import Services
 from bench.commands import DEPARTMENT, add_citizen, service_definition, submission
 from bench.common import SECRET_KEY, percentile, settings_for

@@ -23,11 +23,11 @@ from typing import Any, cast
 
 import asyncpg
 
-from backend.calendar_data import load_calendar
 from backend.db import connect_pool
-from backend.eventstore import KeyRing, Recorder, build_mapper
+from backend.db.migrate import apply_migrations
+from backend.eventstore import KeyRing, Recorder, build_mapper, decoder
 from backend.eventstore.mapper import Event, decode_all, encode_all
-from backend.migrate import apply_migrations
+from backend.working_days.data import load_calendar
 from bench.commands import DEPARTMENT, SITUATION, service_definition, submission
 from bench.common import SECRET_KEY, CpuMeter
 from domain.actors import Actor
@@ -168,7 +168,7 @@ async def run_catch_up(
         runner = ProjectionRunner(
             cast("asyncpg.Pool", counting),
             Recorder(),
-            build_mapper(KeyRing(SECRET_KEY)),
+            decoder(build_mapper(KeyRing(SECRET_KEY))),
             [ProgressProjection()],
         )
         await read_and_decode(pool, runner.batch_size)  # warm the cache for both

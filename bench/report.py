@@ -165,7 +165,7 @@ fresh embedded PostgreSQL {pg["version"]} in a temporary directory, with normal 
 
 1. **Commands**: one op = "submit + accept" of service {p["service"]} (situation "self": two
    e-certificates and one uploaded file), i.e. 2 commands. *Ours*: our command handlers
-   (`backend.commands.applications.submit` and `accept`: catalogue lookup, file ownership
+   (`backend.applications.commands.submit` and `accept`: catalogue lookup, file ownership
    check, application number, load/act/save with retry, personal data sealed) as asyncio tasks
    on one event loop in one process, asyncpg pool of 20, with group commit on and off.
    *Stock*: eventsourcing {results["versions"]["eventsourcing"]}'s synchronous `Application`

@@ -2,15 +2,44 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import asyncpg
     from asyncpg.pool import PoolConnectionProxy
+    from eventsourcing.persistence import StoredEvent
 
-    from backend.eventstore.mapper import Event
+    from domain.events import Event
 
-__all__ = ["Projection"]
+__all__ = ["Decoder", "EventLog", "Notification", "Projection"]
+
+# Stored events as domain events, loading on ``conn`` the keys their personal data needs.
+Decoder = Callable[["Sequence[StoredEvent]", Any], Awaitable["list[Event]"]]
+
+
+class Notification(Protocol):
+    """A stored event with its position in the whole log."""
+
+    @property
+    def id(self) -> int: ...
+
+    def stored_event(self) -> StoredEvent: ...
+
+
+class EventLog(Protocol):
+    """The part of the event store the runner reads."""
+
+    channel: str  # NOTIFY channel of new events
+
+    async def select_notifications(
+        self,
+        conn: asyncpg.Connection | PoolConnectionProxy,
+        *,
+        after: int,
+        limit: int,
+        up_to: int | None = None,
+    ) -> Sequence[Notification]: ...
 
 
 class Projection(Protocol):

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import asyncpg
     from asyncpg.pool import PoolConnectionProxy
 
-    from backend.eventstore.mapper import Event
+    from domain.events import Event
 
 __all__ = ["DeliveryProjection"]
 

@@ -12,17 +12,11 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 import asyncpg
 
-from backend.eventstore.mapper import decode_all
-
 if TYPE_CHECKING:
-    from eventsourcing.persistence import Mapper
-
-    from backend.eventstore.recorder import Recorder
-    from projections.base import Projection
+    from projections.base import Decoder, EventLog, Projection
 
 __all__ = ["ProjectionRunner"]
 
@@ -36,8 +30,8 @@ class ProjectionRunner:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        recorder: Recorder,
-        mapper: Mapper[UUID],
+        recorder: EventLog,
+        decode: Decoder,
         projections: Sequence[Projection],
         *,
         batch_size: int = 500,
@@ -45,7 +39,7 @@ class ProjectionRunner:
     ) -> None:
         self.pool = pool
         self.recorder = recorder
-        self.mapper = mapper
+        self.decode = decode
         self.projections = list(projections)
         self.batch_size = batch_size
         self.idle_poll_seconds = idle_poll_seconds
@@ -87,7 +81,7 @@ class ProjectionRunner:
             if not notifications:
                 return 0
             # one query loads the citizens' keys the batch needs (personal data)
-            events = await decode_all(self.mapper, conn, [n.stored_event() for n in notifications])
+            events = await self.decode([n.stored_event() for n in notifications], conn)
             for notification, event in zip(notifications, events, strict=True):
                 await projection.process(conn, event, notification.id)
             await conn.execute(

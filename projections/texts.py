@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["STATUS_TEXT", "fen_to_yuan"]
+__all__ = ["COURIER_NAME", "DELIVERY_STEP_TEXT", "STATUS_TEXT", "fen_to_yuan"]
 
 STATUS_TEXT: dict[str, str] = {
     "submitted": "已提交，待受理",
@@ -19,6 +19,14 @@ STATUS_TEXT: dict[str, str] = {
     "ready_for_pickup": "待领取",
     "completed": "已办结",
     "withdrawn": "已撤回",
+}
+
+COURIER_NAME: dict[str, str] = {"sf": "顺丰速运"}
+# Scans between dispatch and the door, as the citizen reads them.
+DELIVERY_STEP_TEXT: dict[str, str] = {
+    "picked_up": "快递员已揽收",
+    "in_transit": "运输中",
+    "out_for_delivery": "派送中",
 }
 
 

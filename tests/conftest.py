@@ -15,9 +15,9 @@ import asyncpg
 import pytest
 
 from backend.db import connect_pool
-from backend.dburl import with_database
-from backend.embedded_db import start_embedded_postgres, stop_embedded_postgres
-from backend.migrate import apply_migrations
+from backend.db.embedded import start_embedded_postgres, stop_embedded_postgres
+from backend.db.migrate import apply_migrations
+from backend.db.url import with_database
 
 TEMPLATE = "onewindow_test_template"
 

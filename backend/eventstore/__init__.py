@@ -7,13 +7,17 @@ from backend.eventstore.mapper import (
     build_mapper,
     decode,
     decode_all,
+    decoder,
     encode_all,
 )
 from backend.eventstore.recorder import EVENTS_TABLE, Notification, Recorder
-from backend.eventstore.repository import Repository, Saved, Session
+from backend.eventstore.repository import Repository, Session, SnapshotPolicy
+from backend.eventstore.types import AfterInsert, CommitFailed, Saved, Writer
 
 __all__ = [
     "EVENTS_TABLE",
+    "AfterInsert",
+    "CommitFailed",
     "Event",
     "EventMapper",
     "KeyNeeded",
@@ -24,8 +28,11 @@ __all__ = [
     "Repository",
     "Saved",
     "Session",
+    "SnapshotPolicy",
+    "Writer",
     "build_mapper",
     "decode",
     "decode_all",
+    "decoder",
     "encode_all",
 ]

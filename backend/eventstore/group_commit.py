@@ -20,20 +20,16 @@ from typing import TYPE_CHECKING
 import asyncpg
 from eventsourcing.persistence import StoredEvent
 
+from backend.eventstore.types import CommitFailed, Saved
 from domain.errors import ConflictError
 
 if TYPE_CHECKING:
     from backend.eventstore.recorder import Recorder
-    from backend.eventstore.repository import AfterInsert, Saved
+    from backend.eventstore.types import AfterInsert
 
-__all__ = ["CommitFailed", "GroupCommitWriter"]
+__all__ = ["GroupCommitWriter"]
 
 _log = logging.getLogger(__name__)
-
-
-class CommitFailed(RuntimeError):
-    """The group's transaction did not commit (connection lost, server restart): nothing of
-    any command in it was written; callers may retry with their Idempotency-Key."""
 
 
 @dataclass
@@ -124,8 +120,6 @@ class GroupCommitWriter:
 
     async def _commit_alone(self, pending: _Pending) -> None:
         """A group of one (the writer was idle): a plain transaction, no savepoint."""
-        from backend.eventstore.repository import Saved
-
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 await self.recorder.lock(conn)
@@ -154,8 +148,6 @@ class GroupCommitWriter:
     ) -> list[Saved | BaseException] | None:
         """The common case, no conflict: every command's events in one INSERT, their rows
         after it, under one savepoint. None when anything failed (all of it rolled back)."""
-        from backend.eventstore.repository import Saved
-
         events = [event for pending in group for event in pending.events]
         try:
             async with conn.transaction():
@@ -178,8 +170,6 @@ class GroupCommitWriter:
         self, conn: asyncpg.pool.PoolConnectionProxy, pending: _Pending
     ) -> Saved | BaseException:
         """Insert one command under its own savepoint; its failure is its own."""
-        from backend.eventstore.repository import Saved
-
         try:
             async with conn.transaction():  # a savepoint inside the group's transaction
                 ids = await self.recorder.insert_locked(conn, pending.events)

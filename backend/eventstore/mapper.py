@@ -8,11 +8,11 @@ needs in one query and map again. ``decode`` alone raises ``KeyNeeded`` for a ke
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-from eventsourcing.domain import CanMutateAggregate, DomainEventProtocol
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
@@ -25,15 +25,23 @@ from eventsourcing.persistence import (
 
 from backend.eventstore.keyring import KeyNeeded, KeyRing
 from backend.eventstore.personal import PersonalAsEnvelope
+from domain.events import Event
 
 if TYPE_CHECKING:
     import asyncpg
 
     from backend.eventstore.keyring import Executor
 
-__all__ = ["Event", "EventMapper", "build_mapper", "decode", "decode_all", "encode_all"]
+__all__ = [
+    "Event",
+    "EventMapper",
+    "build_mapper",
+    "decode",
+    "decode_all",
+    "decoder",
+    "encode_all",
+]
 
-Event = CanMutateAggregate[UUID]
 
 # rounds of "map, load the missing keys" before giving up (one is enough unless the cache
 # bound is smaller than the number of citizens in one batch)
@@ -106,6 +114,15 @@ async def decode_all(
         todo = again
     msg = "the citizen keys needed to decode these events keep leaving the cache"
     raise RuntimeError(msg)
+
+
+def decoder(mapper: Mapper[UUID]) -> Callable[[Sequence[StoredEvent], Executor], Awaitable[Any]]:
+    """``decode_all`` with its mapper bound: how a projection runner reads the log."""
+
+    async def decode_on(stored: Sequence[StoredEvent], db: Executor) -> list[Any]:
+        return await decode_all(mapper, db, stored)
+
+    return decode_on
 
 
 async def encode_all(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
@@ -12,6 +12,8 @@ import msgspec
 from eventsourcing.domain import Aggregate, Snapshot
 
 from backend.eventstore.mapper import Event, EventMapper, decode_all, encode_all
+from backend.eventstore.types import AfterInsert, Saved
+from backend.eventstore.writer import TransactionWriter
 from domain.errors import ConflictError, NotFound
 
 if TYPE_CHECKING:
@@ -20,43 +22,52 @@ if TYPE_CHECKING:
     from eventsourcing.domain import DomainEventProtocol
     from eventsourcing.persistence import Mapper, StoredEvent
 
-    from backend.eventstore.group_commit import GroupCommitWriter
     from backend.eventstore.keyring import KeyRing
     from backend.eventstore.recorder import Recorder
+    from backend.eventstore.types import Writer
 
-__all__ = ["AfterInsert", "Repository", "Saved", "Session"]
+__all__ = ["AfterInsert", "Repository", "Saved", "Session", "SnapshotPolicy"]
 
 A = TypeVar("A", bound=Aggregate)
 
 
-class Saved(msgspec.Struct, frozen=True):
-    """What a command wrote: the notification ids of its events; ``position`` is the last."""
+class SnapshotPolicy(msgspec.Struct, frozen=True):
+    """A snapshot every ``every`` events of aggregates of these types (long-lived streams)."""
 
-    notification_ids: tuple[int, ...]
+    every: int
+    types: tuple[type[Aggregate], ...]
 
-    @property
-    def position(self) -> int:
-        return self.notification_ids[-1] if self.notification_ids else 0
-
-
-AfterInsert = Callable[["asyncpg.Connection | PoolConnectionProxy", Saved], Awaitable[None]]
+    def due(self, aggregate: Aggregate, written: int) -> bool:
+        """Whether this save crossed a multiple of ``every`` for ``aggregate``."""
+        every = self.every
+        return isinstance(aggregate, self.types) and (
+            aggregate.version // every > (aggregate.version - written) // every
+        )
 
 
 class Repository:
     """Aggregates in and out of the event store."""
 
-    def __init__(self, pool: asyncpg.Pool, recorder: Recorder, mapper: Mapper[UUID]) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        recorder: Recorder,
+        mapper: Mapper[UUID],
+        *,
+        writer: Writer | None = None,
+        snapshots: SnapshotPolicy | None = None,
+        on_save: Callable[[float, int], None] | None = None,
+        on_conflict: Callable[[], None] | None = None,
+    ) -> None:
         self.pool = pool
         self.recorder = recorder
         self.mapper = mapper
+        # how a command's events are committed: its own transaction, or group commit
+        self.writer: Writer = writer or TransactionWriter(pool, recorder)
+        self.snapshots = snapshots
         # observers for /metrics: (seconds, events) after a commit; a lost race
-        self.on_save: Callable[[float, int], None] | None = None
-        self.on_conflict: Callable[[], None] | None = None
-        # group commit (see group_commit.py); None: one transaction per command
-        self.writer: GroupCommitWriter | None = None
-        # a snapshot every N events of these aggregate types (None: never)
-        self.snapshot_every: int | None = None
-        self.snapshot_types: tuple[type[Aggregate], ...] = ()
+        self.on_save = on_save
+        self.on_conflict = on_conflict
 
     @property
     def keys(self) -> KeyRing:
@@ -119,21 +130,14 @@ class Repository:
 
         ``after_insert`` runs in the same transaction with the new positions, for the rows a
         command implies (idempotency record, outbox). A version clash raises ``ConflictError``
-        and nothing is written.
+        and nothing is written; a commit that fails raises ``CommitFailed``.
         """
         started = time.perf_counter()
         try:
-            if self.writer is not None:
-                pending = [e for aggregate in aggregates for e in aggregate.collect_events()]
-                stored = await self.encode(pending)
-                saved = await self.writer.save(stored, after_insert)
-            else:
-                # seal first: a missing key takes a connection of its own, never one more
-                # while this command already holds one (a full pool would wait for ever)
-                pending = [e for aggregate in aggregates for e in aggregate.collect_events()]
-                stored = await self.encode(pending)
-                async with self.pool.acquire() as conn, conn.transaction():
-                    saved = await self._insert(conn, stored, after_insert)
+            # seal first: a missing key takes a connection of its own, never one more while
+            # this command already holds one (a full pool would wait for ever)
+            stored = await self._stored(aggregates)
+            saved = await self.writer.save(stored, after_insert)
         except ConflictError:
             if self.on_conflict is not None:
                 self.on_conflict()
@@ -143,6 +147,15 @@ class Repository:
         await self._maybe_snapshot(aggregates, len(saved.notification_ids))
         return saved
 
+    async def _stored(
+        self,
+        aggregates: tuple[Aggregate, ...],
+        conn: asyncpg.Connection | PoolConnectionProxy | None = None,
+    ) -> list[StoredEvent]:
+        """The aggregates' pending events, encoded and sealed."""
+        pending = [event for aggregate in aggregates for event in aggregate.collect_events()]
+        return await self.encode(pending, conn)
+
     async def take_snapshot(self, aggregate: Aggregate) -> None:
         """Store the aggregate's state at its version, so loading it replays less."""
         (stored,) = await self.encode([Snapshot.take(aggregate)])
@@ -150,14 +163,10 @@ class Repository:
             await self.recorder.insert_snapshot(conn, stored)
 
     async def _maybe_snapshot(self, aggregates: tuple[Aggregate, ...], written: int) -> None:
-        every = self.snapshot_every
-        if not every or not written:
+        if self.snapshots is None or not written:
             return
         for aggregate in aggregates:
-            # crossed a multiple of ``every`` with this save
-            if isinstance(aggregate, self.snapshot_types) and (
-                aggregate.version // every > (aggregate.version - written) // every
-            ):
+            if self.snapshots.due(aggregate, written):
                 await self.take_snapshot(aggregate)
 
     async def _save(
@@ -166,19 +175,9 @@ class Repository:
         aggregates: tuple[Aggregate, ...],
         after_insert: AfterInsert | None,
     ) -> Saved:
-        pending = [event for aggregate in aggregates for event in aggregate.collect_events()]
         # existing keys are read on this connection; a new one is created and committed apart
-        stored = await self.encode(pending, conn)
-        return await self._insert(conn, stored, after_insert)
-
-    async def _insert(
-        self,
-        conn: asyncpg.Connection | PoolConnectionProxy,
-        stored: list[StoredEvent],
-        after_insert: AfterInsert | None,
-    ) -> Saved:
-        ids = await self.recorder.insert(conn, stored)
-        saved = Saved(tuple(ids))
+        stored = await self._stored(aggregates, conn)
+        saved = Saved(tuple(await self.recorder.insert(conn, stored)))
         if after_insert is not None:
             await after_insert(conn, saved)
         return saved

@@ -7,8 +7,8 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from backend.commands.payments import close_order, query_order
-from backend.commands.refunds import settle_refund
+from backend.payments.orders import close_order, query_order
+from backend.payments.refunds import settle_refund
 from integrations.wechat.errors import WeChatError, WeChatUnavailable
 
 if TYPE_CHECKING:

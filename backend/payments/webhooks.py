@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from backend.commands.payments import Outcome, VerifiedPayment, record_payment
-from backend.commands.refunds import record_refund_notice
+from backend.payments.orders import Outcome, VerifiedPayment, record_payment
+from backend.payments.refunds import record_refund_notice
 from domain.errors import ConflictError
 from integrations.wechat.pay import InvalidRefundNotice, WeChatPayGateway
 from integrations.wechat.pay_wire import MalformedXml, parse_xml, reply

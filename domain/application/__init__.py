@@ -1,6 +1,8 @@
 """The application (办件) aggregate and its value objects."""
 
-from domain.application.aggregate import DEFER_WORKING_DAYS, EVALUATION_WINDOW, Application
+from domain.application.aggregate import EVALUATION_WINDOW, Application
+from domain.application.review import DEFER_WORKING_DAYS
+from domain.application.state import QUEUES, CaseState, DeadlineState, Queue, queues_for
 from domain.application.status import (
     ACTIVE,
     CLOSED,
@@ -27,11 +29,16 @@ __all__ = [
     "FINISHED",
     "FORCEABLE",
     "IN_REVIEW",
+    "QUEUES",
     "Address",
     "Application",
+    "CaseState",
+    "DeadlineState",
     "Delivery",
     "MaterialRef",
     "PinnedMaterial",
+    "Queue",
     "ServiceSnapshot",
     "Status",
+    "queues_for",
 ]

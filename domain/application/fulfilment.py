@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor
+from domain.application.access import CaseAccess
 from domain.application.values import check_text
 from domain.errors import Forbidden, InvalidState, ValidationFailed
 
@@ -115,23 +116,16 @@ class SwitchedToPickup(Aggregate.Event):
         aggregate.delivery_failed = False
 
 
-class Fulfilment:
+class Fulfilment(CaseAccess):
     """The application's commands for payment and delivery (mixed into ``Application``)."""
 
     if TYPE_CHECKING:
-        status: str
-        paid_amount: int
-        refunded_amount: int
-        delivery_failed: bool
-        delivery_record: dict[str, Any]
 
         @property
         def delivery(self) -> Delivery: ...
 
         @property
         def fee(self) -> int: ...
-
-        def trigger_event(self, event_class: Any, **kwargs: Any) -> None: ...
 
     def record_payment(
         self, *, payment_id: str, amount: int, transaction_id: str, at: datetime

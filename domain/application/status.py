@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 __all__ = [
     "ACTIVE",
+    "ALL",
+    "AWAITING_MATERIALS",
     "CLOSED",
     "DECIDED",
     "FINISHED",
     "FORCEABLE",
     "IN_REVIEW",
+    "OPEN",
+    "WAITS_FOR_STAFF",
     "Status",
 ]
 
@@ -55,3 +59,10 @@ ACTIVE: frozenset[str] = frozenset({"accepted", "under_review"})
 FORCEABLE: frozenset[str] = frozenset(
     {"accepted", "under_review", "approved", "denied", "rejected", "ready_for_pickup", "completed"}
 )
+# Everything else: the case is still going on somewhere.
+ALL: frozenset[str] = frozenset(get_args(Status))
+OPEN: frozenset[str] = ALL - CLOSED
+# A department has the next move (not the citizen, the payment or the courier).
+WAITS_FOR_STAFF: frozenset[str] = frozenset({"submitted", "accepted", "under_review", "approved"})
+# Deferred (容缺) materials can still be handed in, so they can be overdue.
+AWAITING_MATERIALS: frozenset[str] = ALL - DECIDED

@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
 from backend.bootstrap import bootstrap
-from backend.dburl import with_database
+from backend.db.url import with_database
 from backend.demo_data import load_demo
 from backend.settings import Settings
 from tests.conftest import TEMPLATE, scratch_database

@@ -16,7 +16,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.dburl import with_database
+from backend.db.url import with_database
 from backend.settings import Settings
 from tests.conftest import TEMPLATE
 from tests.e2e.conftest import citizen_headers, required_materials, staff_headers, upload

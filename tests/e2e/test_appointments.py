@@ -19,7 +19,7 @@ from litestar.testing import AsyncTestClient
 from backend.app import create_app
 from backend.auth.tokens import Principal
 from backend.clock import system_clock
-from backend.dburl import with_database
+from backend.db.url import with_database
 from backend.services import Services
 from backend.settings import Settings
 from domain.halls import LOCAL_TZ

@@ -21,10 +21,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
+from backend.applications.queries import wait_for_position
 from backend.clock import CHINA, system_clock
-from backend.dburl import with_database
+from backend.db.url import with_database
 from backend.jobs import watch
-from backend.queries.applications import wait_for_position
 from backend.services import Services
 from backend.settings import Settings
 from tests.conftest import TEMPLATE

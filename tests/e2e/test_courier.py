@@ -19,15 +19,15 @@ import httpx
 import pytest
 import uvicorn
 
+from backend.accounts.commands import create_staff
 from backend.app import create_app
+from backend.applications.queries import wait_for_position
 from backend.clock import system_clock
-from backend.commands.accounts import create_staff
-from backend.commands.deliveries import courier_order
-from backend.couriers.dispatcher import BookingDispatcher
-from backend.couriers.settings import CourierSettings
-from backend.queries.applications import wait_for_position
+from backend.deliveries.commands import courier_order
+from backend.deliveries.dispatcher import BookingDispatcher
 from backend.services import Services
 from backend.settings import Settings
+from backend.settings.couriers import CourierSettings
 from domain.application import Application
 from integrations.courier import FakeSf, PushReply
 from tests.conftest import scratch_database

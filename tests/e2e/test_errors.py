@@ -13,7 +13,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.dburl import with_database
+from backend.db.url import with_database
 from backend.ratelimit import RateLimits, Rule
 from backend.settings import Settings
 from tests.conftest import TEMPLATE

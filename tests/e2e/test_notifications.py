@@ -14,7 +14,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.eventstore import KeyRing, Recorder, build_mapper
+from backend.eventstore import KeyRing, Recorder, build_mapper, decoder
 from backend.settings import Settings
 from integrations.wechat import FakeWeChat
 from projections.notifications import NotificationProjection
@@ -171,7 +171,7 @@ async def test_rebuilding_or_replaying_the_projection_writes_and_sends_nothing_t
     # what `onewindow projections rebuild notifications` does, from another process
     projection = NotificationProjection()
     mapper = build_mapper(KeyRing(SECRET))  # the app's secret key unwraps the citizens' keys
-    runner = ProjectionRunner(pool, Recorder(), mapper, [projection])
+    runner = ProjectionRunner(pool, Recorder(), decoder(mapper), [projection])
     head = await pool.fetchval("SELECT max(notification_id) FROM onewindow_events")
     await runner.rebuild(projection)  # (the app's own worker may apply some of the batches)
     assert await runner.position("notifications") == head

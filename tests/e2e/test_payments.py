@@ -24,13 +24,13 @@ import uvicorn
 from wechatpy.pay.utils import calculate_signature
 
 from backend.app import create_app
+from backend.applications.queries import wait_for_position
 from backend.clock import system_clock
-from backend.dburl import with_database
+from backend.db.url import with_database
 from backend.payments.reconcile import reconcile_payments
-from backend.payments.settings import SANDBOX_API_KEY, PaymentSettings
-from backend.queries.applications import wait_for_position
 from backend.services import Services
 from backend.settings import Settings
+from backend.settings.payments import SANDBOX_API_KEY, PaymentSettings
 from domain.payment import Payment, payment_id
 from integrations.wechat.fake_pay import FakeWeChatPay
 from integrations.wechat.pay_wire import parse_xml

@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 
 from backend.bootstrap import projections
-from backend.eventstore import KeyRing, Recorder, Repository, build_mapper
+from backend.eventstore import KeyRing, Recorder, Repository, build_mapper, decoder
 from domain.application import Application
 from projections.runner import ProjectionRunner
 from tests.e2e.conftest import SECRET, citizen_headers, required_materials, staff_headers, upload
@@ -169,7 +169,9 @@ async def test_forgetting_a_citizen_erases_their_data_and_keeps_their_cases_work
     # read models rebuild from the log as before
     view = "SELECT status, version, detail FROM application_view WHERE id = $1"
     before = await pool.fetchrow(view, UUID(app_id))
-    runner = ProjectionRunner(pool, Recorder(), build_mapper(KeyRing(SECRET)), projections())
+    runner = ProjectionRunner(
+        pool, Recorder(), decoder(build_mapper(KeyRing(SECRET))), projections()
+    )
     await runner.rebuild(runner.projection("progress"))
     after = await pool.fetchrow(view, UUID(app_id))
     assert dict(after) == dict(before)

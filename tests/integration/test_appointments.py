@@ -15,17 +15,17 @@ from typing import Any
 
 import pytest
 
+from backend.appointments import commands as appointments
+from backend.appointments.commands import BookAppointment
+from backend.appointments.halls import publish_halls
+from backend.appointments.queries import slots
 from backend.auth.tokens import Principal
 from backend.bootstrap import bootstrap
-from backend.commands import appointments
-from backend.commands.appointments import BookAppointment
-from backend.commands.catalog import publish_catalog
-from backend.commands.halls import publish_halls
-from backend.commands.idempotency import IdempotencyKey, idempotent
+from backend.catalog.commands import publish_catalog
 from backend.db import connect_pool
 from backend.demo_data import demo_catalog
 from backend.eventstore import Repository
-from backend.queries.appointments import slots
+from backend.http.idempotency import IdempotencyKey, idempotent
 from backend.services import Services
 from backend.settings import Settings
 from domain.appointment import AlreadyBookedThatDay, Appointment, BookingBlocked

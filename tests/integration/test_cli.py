@@ -15,7 +15,7 @@ import msgspec
 import pytest
 
 from backend.auth.passwords import verify_password
-from backend.dburl import with_database
+from backend.db.url import with_database
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "backend" / "demo" / "catalog.json"

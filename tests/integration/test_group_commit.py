@@ -13,8 +13,8 @@ import asyncpg
 import pytest
 from eventsourcing.domain import Aggregate
 
-from backend.eventstore import Recorder, Repository, build_mapper
-from backend.eventstore.group_commit import CommitFailed, GroupCommitWriter
+from backend.eventstore import CommitFailed, Recorder, Repository, build_mapper
+from backend.eventstore.group_commit import GroupCommitWriter
 from domain.errors import ConflictError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,9 +43,8 @@ class Counter(Aggregate):
 @pytest.fixture
 async def grouped(pool: asyncpg.Pool) -> Any:
     recorder = Recorder()
-    repository = Repository(pool, recorder, build_mapper())
     writer = GroupCommitWriter(pool, recorder)
-    repository.writer = writer
+    repository = Repository(pool, recorder, build_mapper(), writer=writer)
     yield repository, writer
     await writer.close()
 
@@ -101,8 +100,9 @@ _OTHER_PROCESS = textwrap.dedent(
     async def main(url: str, count: int) -> None:
         pool = await connect_pool(url, min_size=1, max_size=4)
         recorder = Recorder()
-        repository = Repository(pool, recorder, build_mapper())
-        repository.writer = GroupCommitWriter(pool, recorder)
+        repository = Repository(
+            pool, recorder, build_mapper(), writer=GroupCommitWriter(pool, recorder)
+        )
         print("ready", flush=True)
         sys.stdin.readline()
         await asyncio.gather(*(repository.save(Counter(label=f"p{i}")) for i in range(count)))
@@ -171,9 +171,8 @@ async def test_a_failed_commit_fails_every_command_of_the_group_and_writes_nothi
     pool: asyncpg.Pool,
 ) -> None:
     recorder = Recorder()
-    repository = Repository(pool, recorder, build_mapper())
     writer = GroupCommitWriter(pool, recorder)
-    repository.writer = writer
+    repository = Repository(pool, recorder, build_mapper(), writer=writer)
     victim_pid: list[int] = []
 
     async def kill_connection(conn: Any, saved: Any) -> None:

@@ -13,14 +13,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from backend.dburl import with_database
-from backend.migrate import (
+from backend.db.migrate import (
     MIGRATIONS_DIR,
     MigrationChanged,
     apply_migrations,
     load_migrations,
     pending_migrations,
 )
+from backend.db.url import with_database
 
 ALL_VERSIONS = [m.version for m in load_migrations()]
 

@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from backend.demo_data import demo_catalog
-from backend.eventstore import KeyRing, Recorder, Repository, build_mapper
+from backend.eventstore import KeyRing, Recorder, Repository, build_mapper, decoder
 from domain.actors import Actor
 from domain.application import Application, Delivery, MaterialRef
 from domain.calendar import WorkingCalendar
@@ -104,7 +104,7 @@ class World:
         return ProjectionRunner(
             self.pool,
             self.recorder,
-            self.mapper,
+            decoder(self.mapper),
             list(projections) or [ProgressProjection(), CatalogProjection()],
             batch_size=batch_size,
         )
@@ -373,7 +373,7 @@ async def test_the_live_worker_wakes_on_notify_and_stops_when_asked(world: World
     runner = ProjectionRunner(
         world.pool,
         world.recorder,
-        world.mapper,
+        decoder(world.mapper),
         [ProgressProjection(), CatalogProjection()],
         idle_poll_seconds=60,
     )

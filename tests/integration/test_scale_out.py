@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from backend.bootstrap import projections
-from backend.eventstore import KeyRing, Recorder, build_mapper
+from backend.eventstore import KeyRing, Recorder, build_mapper, decoder
 from projections.runner import ProjectionRunner
 from tests.e2e.conftest import DEMO_PASSWORD, PNG
 
@@ -245,7 +245,9 @@ async def test_two_apis_and_two_workers_survive_a_killed_worker_without_loss_or_
 
     pool = await connect_pool(db_url, min_size=1, max_size=4)
     try:
-        runner = ProjectionRunner(pool, Recorder(), build_mapper(KeyRing(SECRET)), projections())
+        runner = ProjectionRunner(
+            pool, Recorder(), decoder(build_mapper(KeyRing(SECRET))), projections()
+        )
         await runner.rebuild(runner.projection("progress"))
     finally:
         await pool.close()

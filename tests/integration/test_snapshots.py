@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncpg
 
-from backend.eventstore import Recorder, Repository, build_mapper
+from backend.eventstore import Recorder, Repository, SnapshotPolicy, build_mapper
 from tests.integration.test_group_commit import Counter
 
 
 async def test_a_snapshot_every_n_events_loads_the_same_state_as_a_full_replay(
     pool: asyncpg.Pool,
 ) -> None:
-    repository = Repository(pool, Recorder(), build_mapper())
-    repository.snapshot_every = 100
-    repository.snapshot_types = (Counter,)
+    repository = Repository(
+        pool, Recorder(), build_mapper(), snapshots=SnapshotPolicy(every=100, types=(Counter,))
+    )
     counter = Counter(label="long")
     await repository.save(counter)
     for batch in range(25):

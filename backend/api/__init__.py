@@ -1,1 +1,0 @@
-"""HTTP controllers: parse, call a command or query, return a DTO."""

@@ -1,0 +1,128 @@
+"""Halls, slot availability, my appointments and a hall's day list, from the read model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import msgspec
+
+from backend.applications.queries import wait_for_position
+from domain.errors import NotFound
+from domain.halls import HallDefinition, open_slots
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from backend.auth.tokens import Principal
+    from backend.services import Services
+
+__all__ = ["hall_day", "list_halls", "list_mine", "slots"]
+
+_PROJECTION = "appointments"
+_APPOINTMENT_COLUMNS = (
+    "id, slot_id, hall_id, hall_name, hall_address, starts_at, ends_at, service_code,"
+    " service_name, application_id, status, queue_number"
+)
+
+
+async def _wait(services: Services, after: int | None) -> None:
+    if after:
+        await wait_for_position(services, after, _PROJECTION)
+
+
+async def list_halls(services: Services, service_code: str | None = None) -> list[dict[str, Any]]:
+    """Every hall, or the halls whose departments handle ``service_code``."""
+    rows = await services.pool.fetch(
+        "SELECT h.definition FROM hall_view h WHERE $1::text IS NULL OR EXISTS ("
+        " SELECT 1 FROM catalog_view c WHERE c.code = $1 AND c.department = ANY(h.departments))"
+        " ORDER BY h.id",
+        service_code,
+    )
+    return [r[0] for r in rows]
+
+
+async def slots(
+    services: Services, hall_id: str, day: date, after: int | None = None
+) -> list[dict[str, Any]]:
+    """The day's slots from the template, with places left (one indexed query)."""
+    await _wait(services, after)
+    row = await services.pool.fetchrow(
+        "SELECT h.definition, (SELECT coalesce(jsonb_object_agg(s.slot_id,"
+        " jsonb_build_array(s.capacity, s.booked)), '{}'::jsonb) FROM appointment_slot_view s"
+        " WHERE s.hall_id = h.id AND s.day = $2) AS taken FROM hall_view h WHERE h.id = $1",
+        hall_id,
+        day,
+    )
+    if row is None:
+        raise NotFound(f"no hall {hall_id}")
+    hall = msgspec.convert(row["definition"], HallDefinition)
+    taken: dict[str, list[int]] = row["taken"]
+    result = []
+    for slot in open_slots(hall, day, services.calendar):
+        # a slot keeps the capacity it was opened with; untouched slots follow the template
+        capacity, booked = taken.get(slot.id, (slot.capacity, 0))
+        result.append(
+            {
+                "slotId": slot.id,
+                "start": slot.start,
+                "end": slot.end,
+                "capacity": capacity,
+                "remaining": max(capacity - booked, 0),
+            }
+        )
+    return result
+
+
+def _appointment(row: Any) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "slotId": row["slot_id"],
+        "hallId": row["hall_id"],
+        "hallName": row["hall_name"],
+        "hallAddress": row["hall_address"],
+        "start": row["starts_at"],
+        "end": row["ends_at"],
+        "serviceCode": row["service_code"],
+        "serviceName": row["service_name"],
+        "applicationId": str(row["application_id"]) if row["application_id"] else None,
+        "status": row["status"],
+        "queueNumber": row["queue_number"],
+    }
+
+
+async def list_mine(
+    services: Services,
+    citizen: Principal,
+    application_id: UUID | None = None,
+    after: int | None = None,
+) -> list[dict[str, Any]]:
+    """My appointments, latest start first; only those of one application if given."""
+    await _wait(services, after)
+    rows = await services.pool.fetch(
+        f"SELECT {_APPOINTMENT_COLUMNS} FROM appointment_view"  # noqa: S608
+        " WHERE citizen_id = $1 AND ($2::uuid IS NULL OR application_id = $2)"
+        " ORDER BY starts_at DESC LIMIT 200",
+        UUID(citizen.id),
+        application_id,
+    )
+    return [_appointment(r) for r in rows]
+
+
+async def hall_day(
+    services: Services, staff: Principal, hall_id: str, day: date, after: int | None = None
+) -> list[dict[str, Any]]:
+    """The day's bookings of a hall in start order, for its staff (404 for anyone else)."""
+    await _wait(services, after)
+    definition = await services.pool.fetchval(
+        "SELECT definition FROM hall_view WHERE id = $1", hall_id
+    )
+    if definition is None or not msgspec.convert(definition, HallDefinition).admits(staff.actor()):
+        raise NotFound(f"no hall {hall_id}")
+    rows = await services.pool.fetch(
+        f"SELECT {_APPOINTMENT_COLUMNS}, citizen_id FROM appointment_view"  # noqa: S608
+        " WHERE hall_id = $1 AND day = $2 ORDER BY starts_at, booked_at",
+        hall_id,
+        day,
+    )
+    return [{**_appointment(r), "citizenId": str(r["citizen_id"])} for r in rows]

@@ -1,0 +1,94 @@
+"""Halls and slots (public) and citizens' appointments: book, list, cancel."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+
+from backend.appointments import commands as appointments
+from backend.appointments import queries
+from backend.appointments.commands import BookAppointment
+from backend.appointments.dto import AppointmentView, BookedAppointment, HallView, SlotView
+from backend.http.guards import PrincipalDep, ServicesDep, requires
+from backend.http.idempotent import idempotent_response
+from backend.http.rate_limit import rate_limit
+
+__all__ = ["AppointmentsController", "HallsController"]
+
+After = Annotated[int | None, QueryParameter(ge=0)]
+
+
+class HallsController(Controller):
+    path = "/api/v1/halls"
+    tags = ["appointments"]  # noqa: RUF012
+
+    @get("/", operation_id="listHalls")
+    async def list_halls(
+        self,
+        services: ServicesDep,
+        service_code: Annotated[str | None, QueryParameter(name="serviceCode")] = None,
+    ) -> list[HallView]:
+        """Service halls; with ``serviceCode`` only those whose departments handle it."""
+        return msgspec.convert(await queries.list_halls(services, service_code), list[HallView])
+
+    @get("/{hall_id:str}/slots", operation_id="listSlots")
+    async def slots(
+        self,
+        services: ServicesDep,
+        hall_id: FromPath[str],
+        day: Annotated[date, QueryParameter(name="date")],
+        after: After = None,
+    ) -> list[SlotView]:
+        """The day's slots with places left; none on weekends and public holidays."""
+        rows = await queries.slots(services, hall_id, day, after)
+        return msgspec.convert(rows, list[SlotView], from_attributes=True)
+
+
+class AppointmentsController(Controller):
+    path = "/api/v1/appointments"
+    tags = ["appointments"]  # noqa: RUF012
+    guards = [requires("citizen")]  # noqa: RUF012
+
+    @post("/", operation_id="bookAppointment", status_code=201, guards=[rate_limit("create")])
+    async def book(
+        self,
+        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        principal: PrincipalDep,
+        data: JSONBody[BookAppointment],
+        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
+    ) -> Response[BookedAppointment]:
+        """Book a place; 409 ``slot_full``, ``already_booked`` or ``booking_blocked``."""
+        return await idempotent_response(
+            request,
+            services,
+            principal,
+            idempotency_key,
+            run=lambda remember: appointments.book(services, principal, data, remember),
+            body_type=BookedAppointment,
+        )
+
+    @get("/", operation_id="listMyAppointments")
+    async def list_mine(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: Annotated[UUID | None, QueryParameter(name="applicationId")] = None,
+        after: After = None,
+    ) -> list[AppointmentView]:
+        """My appointments, latest first; ``applicationId`` keeps those of one application."""
+        rows = await queries.list_mine(services, principal, application_id, after)
+        return msgspec.convert(rows, list[AppointmentView], from_attributes=True)
+
+    @post("/{appointment_id:uuid}/cancel", operation_id="cancelAppointment", status_code=200)
+    async def cancel(
+        self, services: ServicesDep, principal: PrincipalDep, appointment_id: FromPath[UUID]
+    ) -> BookedAppointment:
+        """Cancel up to 2 hours before the start; the place is free again at once."""
+        result = await appointments.cancel(services, principal, appointment_id)
+        return msgspec.convert(result, BookedAppointment)

@@ -1,1 +1,0 @@
-"""Command handlers: load the aggregate, call the domain, save; one transaction each."""

@@ -1,1 +1,0 @@
-"""Courier delivery of results: settings, adapters' wiring, courier orders and their booking."""

@@ -1,0 +1,44 @@
+"""What the parts of the event store hand each other: what a save wrote, and the hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+import msgspec
+
+if TYPE_CHECKING:
+    import asyncpg
+    from asyncpg.pool import PoolConnectionProxy
+    from eventsourcing.persistence import StoredEvent
+
+__all__ = ["AfterInsert", "CommitFailed", "Saved", "Writer"]
+
+
+class Saved(msgspec.Struct, frozen=True):
+    """What a command wrote: the notification ids of its events; ``position`` is the last."""
+
+    notification_ids: tuple[int, ...]
+
+    @property
+    def position(self) -> int:
+        return self.notification_ids[-1] if self.notification_ids else 0
+
+
+# Rows a command implies (idempotency record, outbox), written in its transaction.
+AfterInsert = Callable[["asyncpg.Connection | PoolConnectionProxy", Saved], Awaitable[None]]
+
+
+class CommitFailed(RuntimeError):
+    """The transaction did not commit (connection lost, server restart): nothing of the
+    command was written; the caller may retry with its Idempotency-Key (HTTP 503)."""
+
+
+class Writer(Protocol):
+    """Writes one command's stored events, and its ``after_insert`` rows, atomically."""
+
+    async def save(
+        self, events: Sequence[StoredEvent], after_insert: AfterInsert | None
+    ) -> Saved: ...
+
+    async def close(self) -> None: ...

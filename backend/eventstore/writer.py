@@ -1,0 +1,40 @@
+"""One transaction per command: the plain writer, when group commit is off."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from backend.eventstore.types import CommitFailed, Saved
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import StoredEvent
+
+    from backend.eventstore.recorder import Recorder
+    from backend.eventstore.types import AfterInsert
+
+__all__ = ["TransactionWriter"]
+
+
+class TransactionWriter:
+    """One transaction per command (group commit off)."""
+
+    def __init__(self, pool: asyncpg.Pool, recorder: Recorder) -> None:
+        self.pool = pool
+        self.recorder = recorder
+
+    async def save(self, events: Sequence[StoredEvent], after_insert: AfterInsert | None) -> Saved:
+        """Lock, insert, run ``after_insert``, notify and commit."""
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                saved = Saved(tuple(await self.recorder.insert(conn, events)))
+                if after_insert is not None:
+                    await after_insert(conn, saved)
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+            raise CommitFailed(f"the commit failed, nothing was written: {exc}") from exc
+        return saved
+
+    async def close(self) -> None:
+        """Nothing is queued."""

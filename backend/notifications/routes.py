@@ -1,0 +1,83 @@
+"""Subscribe-message templates (public), a citizen's subscriptions, and the sandbox's inbox."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.params import FromQuery, JSONBody
+
+from backend.http.guards import PrincipalDep, ServicesDep, requires
+from backend.notifications import subscriptions
+from backend.notifications.dto import (
+    NotificationTemplate,
+    SandboxMessage,
+    SubscriptionQuota,
+    Subscriptions,
+)
+from domain.errors import NotFound
+
+__all__ = [
+    "NotificationTemplatesController",
+    "SandboxMessagesController",
+    "SubscriptionsController",
+]
+
+
+class NotificationTemplatesController(Controller):
+    path = "/api/v1/notification-templates"
+    tags = ["notifications"]  # noqa: RUF012
+
+    @get("/", operation_id="listNotificationTemplates")
+    async def list_templates(self, services: ServicesDep) -> list[NotificationTemplate]:
+        """One entry per notifying event; public, since the ids ship in the mini-program."""
+        return [
+            NotificationTemplate(spec.template_id, spec.event, spec.title, spec.long_term)
+            for spec in services.notification_templates
+        ]
+
+
+class SubscriptionsController(Controller):
+    path = "/api/v1/me/subscriptions"
+    tags = ["notifications"]  # noqa: RUF012
+    guards = [requires("citizen")]  # noqa: RUF012
+
+    @post("/", operation_id="recordSubscriptions", status_code=200)
+    async def record(
+        self, services: ServicesDep, principal: PrincipalDep, data: JSONBody[Subscriptions]
+    ) -> list[SubscriptionQuota]:
+        """Record what ``wx.requestSubscribeMessage`` accepted: one message per one-time accept."""
+        quota = await subscriptions.record_accepted(
+            services.pool, services.notification_templates, UUID(principal.id), data.accepted
+        )
+        return msgspec.convert(quota, list[SubscriptionQuota])
+
+    @get("/", operation_id="listSubscriptions")
+    async def list_quota(
+        self, services: ServicesDep, principal: PrincipalDep
+    ) -> list[SubscriptionQuota]:
+        """How many messages of each template may still be sent to me."""
+        quota = await subscriptions.quotas(
+            services.pool, services.notification_templates, UUID(principal.id)
+        )
+        return msgspec.convert(quota, list[SubscriptionQuota])
+
+
+class SandboxMessagesController(Controller):
+    """Registered in sandbox mode only."""
+
+    path = "/api/v1/sandbox/messages"
+    tags = ["sandbox"]  # noqa: RUF012
+
+    @get("/", operation_id="listSandboxMessages")
+    async def list_messages(
+        self, services: ServicesDep, openid: FromQuery[str | None] = None
+    ) -> list[SandboxMessage]:
+        """Subscribe messages the fake WeChat received, oldest first."""
+        if services.fake_wechat is None:
+            raise NotFound("not in sandbox mode")
+        return [
+            SandboxMessage(m.openid, m.template_id, dict(m.data), m.page, m.miniprogram_state, m.at)
+            for m in services.fake_wechat.messages(openid)
+        ]

@@ -1,0 +1,54 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Response, get
+
+from backend.db.migrate import pending_migrations
+from backend.http.guards import ServicesDep
+from backend.metrics import projection_lag, render_metrics
+
+__all__ = ["health", "metrics", "ready"]
+
+
+@get("/health", operation_id="health", tags=["operations"])
+async def health() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@get("/ready", operation_id="ready", tags=["operations"])
+async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
+    """Database reachable, migrations applied, projections no further behind than allowed."""
+    try:
+        async with services.pool.acquire() as conn:
+            pending = await pending_migrations(conn)
+        lag = await projection_lag(services)
+    except (OSError, TimeoutError) as exc:
+        return Response({"status": "unready", "reason": f"database: {exc}"}, status_code=503)
+    limit = services.settings.ready_max_lag
+    behind = sorted(name for name, events in lag.items() if events > limit)
+    failing = dict(services.runner.failures)
+    ok = pending == 0 and not behind and not failing
+    body: dict[str, Any] = {
+        "status": "ready" if ok else "unready",
+        "pendingMigrations": pending,
+        "lag": lag,
+        "maxLag": limit,
+        "leading": sorted(services.runner.leading),
+    }
+    if behind:
+        body["reason"] = f"projections behind by more than {limit} events: {', '.join(behind)}"
+    if failing:
+        body["failing"] = failing
+    return Response(body, status_code=200 if ok else 503)
+
+
+@get("/metrics", operation_id="metrics", tags=["operations"], include_in_schema=False)
+async def metrics(services: ServicesDep) -> Response[bytes]:
+    """Prometheus text exposition of this process."""
+    return Response(
+        await render_metrics(services), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )

@@ -1,1 +1,0 @@
-"""Queries: read models first, the event store only for history."""

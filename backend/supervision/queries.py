@@ -1,0 +1,221 @@
+"""Stuck cases, statistics and rectifications: what supervisors look at."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from backend.clock import CHINA
+from domain.application.status import OPEN
+from domain.application.stuck import REASONS, CaseFacts, StuckRules, stuck_reasons
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from backend.auth.tokens import Principal
+    from backend.services import Services
+
+__all__ = [
+    "REASONS",
+    "ExtraReasons",
+    "StuckRules",
+    "list_rectifications",
+    "statistics",
+    "stuck_cases",
+]
+
+# Reasons kept by other parts (payments, delivery, notifications): application id -> reasons,
+# each (code, since, words for the supervisor).
+ExtraReasons = Callable[
+    ["asyncpg.Pool"], Awaitable[dict[UUID, list[tuple[str, datetime | None, str]]]]
+]
+
+
+def _day(moment: datetime) -> date:
+    """The date in China of a stored moment."""
+    return moment.astimezone(CHINA).date()
+
+
+def _facts(row: Any) -> CaseFacts:
+    return CaseFacts(
+        status=row["status"],
+        deadline=row["deadline"],
+        idle_since=_day(row["last_action_at"]),
+        pending_departments=tuple(row["pending_departments"]),
+        department=row["department"],
+        deferred_due=row["deferred_due"],
+        deferred_overdue=row["deferred_overdue"],
+        payment_problem=row["payment_problem"],
+        delivery_failed=row["delivery_failed"],
+    )
+
+
+async def stuck_cases(
+    services: Services,
+    staff: Principal,
+    *,
+    reason: str | None = None,
+    department: str | None = None,
+    service_code: str | None = None,
+    rules: StuckRules | None = None,
+    extra: list[ExtraReasons] | tuple[ExtraReasons, ...] = (),
+) -> list[dict[str, Any]]:
+    """Open cases with at least one reason, most urgent first, explained in words."""
+    rules = rules or StuckRules()
+    today = services.clock().date()
+    if staff.role not in ("supervisor", "admin"):
+        department = staff.department  # department staff see their own cases only
+    quiet = rules.shortest_wait
+    extra_reasons: dict[UUID, list[tuple[str, datetime | None, str]]] = {}
+    for provider in extra:
+        for key, items in (await provider(services.pool)).items():
+            extra_reasons.setdefault(key, []).extend(items)
+    # A superset in SQL; the exact rules run below. Idle: n working days take at least n
+    # calendar days. Due soon: at most one working day left means a deadline before the second
+    # working day from today, which over Spring Festival is more than a week away.
+    rows = await services.pool.fetch(
+        "SELECT id, number, service_code, service_name, department, status, deadline,"
+        " legal_deadline, last_action_at, pending_departments, deferred_due, deferred_overdue,"
+        " escalations, payment_problem, delivery_failed"
+        " FROM application_view WHERE status = ANY($1::text[])"
+        " AND ($2::text IS NULL OR $2 = ANY(departments))"
+        " AND ($3::text IS NULL OR service_code = $3)"
+        " AND (deadline < $4::date OR last_action_at < $5 OR deferred_due < $7::date"
+        "      OR deferred_overdue OR id = ANY($6::uuid[])"
+        "      OR delivery_failed OR payment_problem IS NOT NULL)"
+        " ORDER BY deadline NULLS LAST, last_action_at",
+        list(OPEN),
+        department,
+        service_code,
+        services.calendar.add_working_days(today, 2),
+        datetime.combine(today - timedelta(days=quiet - 1), datetime.min.time(), CHINA),
+        list(extra_reasons),
+        today,
+    )
+    cases = []
+    for row in rows:
+        explained = dict(stuck_reasons(_facts(row), today, services.calendar, rules))
+        for code, _since, words in extra_reasons.get(row["id"], []):
+            # one code once (two failed messages, a failed delivery seen twice), every fact told
+            if code not in explained:
+                explained[code] = words
+            elif words not in explained[code]:
+                explained[code] = f"{explained[code]}；{words}"
+        found = list(explained.items())
+        if reason is not None and reason not in {code for code, _ in found}:
+            continue
+        if not found:
+            continue
+        found.sort(key=lambda item: REASONS.index(item[0]) if item[0] in REASONS else 99)
+        cases.append(
+            {
+                "applicationId": str(row["id"]),
+                "number": row["number"],
+                "serviceCode": row["service_code"],
+                "serviceName": row["service_name"],
+                "status": row["status"],
+                "department": row["department"],
+                "pendingDepartments": list(row["pending_departments"]),
+                "reasons": [code for code, _ in found],
+                "explanations": [words for _, words in found],
+                "since": row["last_action_at"],
+                "deadline": row["deadline"],
+                "legalDeadline": row["legal_deadline"],
+                "escalations": row["escalations"],
+            }
+        )
+    return cases
+
+
+async def statistics(
+    services: Services,
+    staff: Principal,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    department: str | None = None,
+) -> list[dict[str, Any]]:
+    """Per service and lead department, over applications submitted in [start, end]."""
+    if staff.role not in ("supervisor", "admin"):
+        department = staff.department
+    # days are China's days, whatever time zone the database session has
+    since = datetime.combine(start, time.min, CHINA) if start else None
+    until = datetime.combine(end + timedelta(days=1), time.min, CHINA) if end else None
+    rows = await services.pool.fetch(
+        "SELECT service_code, service_name, department, status, deadline, accepted_at,"
+        " finished_at, supplement_rounds, zero_visit, rating FROM application_view"
+        " WHERE ($1::timestamptz IS NULL OR submitted_at >= $1)"
+        " AND ($2::timestamptz IS NULL OR submitted_at < $2)"
+        " AND ($3::text IS NULL OR department = $3)",
+        since,
+        until,
+        department,
+    )
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for row in rows:
+        groups.setdefault((row["service_code"], row["department"]), []).append(row)
+    calendar = services.calendar
+    result = []
+    for (code, dept), items in sorted(groups.items()):
+        completed = [r for r in items if r["status"] == "completed"]
+        decided = [r for r in items if r["finished_at"] is not None and r["deadline"] is not None]
+        on_time = [r for r in decided if _day(r["finished_at"]) <= r["deadline"]]
+        durations = [
+            calendar.working_days_between(_day(r["accepted_at"]), _day(r["finished_at"]))
+            for r in items
+            if r["accepted_at"] is not None and r["finished_at"] is not None
+        ]
+        ratings = [r["rating"] for r in items if r["rating"] is not None]
+        result.append(
+            {
+                "serviceCode": code,
+                "serviceName": items[0]["service_name"],
+                "department": dept,
+                "received": len(items),
+                "completed": len(completed),
+                "onTimeRate": round(len(on_time) / len(decided), 4) if decided else None,
+                "averageWorkingDays": round(sum(durations) / len(durations), 2)
+                if durations
+                else None,
+                "supplementRounds": sum(r["supplement_rounds"] for r in items),
+                "withSecondSupplementRound": sum(1 for r in items if r["supplement_rounds"] >= 2),
+                "zeroVisitShare": round(sum(r["zero_visit"] for r in completed) / len(completed), 4)
+                if completed
+                else None,
+                "ratings": len(ratings),
+                "averageRating": round(sum(ratings) / len(ratings), 2) if ratings else None,
+                "satisfiedShare": round(sum(1 for r in ratings if r >= 4) / len(ratings), 4)
+                if ratings
+                else None,
+            }
+        )
+    return result
+
+
+async def list_rectifications(
+    services: Services, status: str | None = None
+) -> list[dict[str, Any]]:
+    """整改 items, open ones first."""
+    rows = await services.pool.fetch(
+        "SELECT id, application_id, number, rating, comment, departments, steps, status,"
+        " opened_at, updated_at FROM rectification_view"
+        " WHERE ($1::text IS NULL OR status = $1)"
+        " ORDER BY status = 'closed', opened_at",
+        status,
+    )
+    return [
+        {
+            "applicationId": str(r["application_id"]),
+            "number": r["number"],
+            "rating": r["rating"],
+            "comment": r["comment"],
+            "departments": list(r["departments"]),
+            "steps": r["steps"],
+            "status": r["status"],
+            "openedAt": r["opened_at"],
+            "updatedAt": r["updated_at"],
+        }
+        for r in rows
+    ]

@@ -1,0 +1,78 @@
+"""Who may see and act on an application: the checks every command of it starts with."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import msgspec
+
+from domain.application.state import CaseState
+from domain.application.values import ServiceSnapshot
+from domain.errors import Forbidden, InvalidState, NotFound
+
+if TYPE_CHECKING:
+    from domain.actors import Actor
+    from domain.calendar import WorkingCalendar
+
+__all__ = ["CaseAccess"]
+
+
+class CaseAccess(CaseState):
+    """The access rules and the pinned service, over the case state (mixed into
+    ``Application``)."""
+
+    citizen_id: UUID
+    service_record: dict[str, Any]
+
+    if TYPE_CHECKING:
+
+        def trigger_event(self, event_class: Any, **kwargs: Any) -> None: ...
+
+    @property
+    def service(self) -> ServiceSnapshot:
+        """The part of the service item pinned at submission."""
+        return msgspec.convert(self.service_record, ServiceSnapshot)
+
+    def _deadlines(self, calendar: WorkingCalendar, start: date) -> tuple[date, date]:
+        """The promised and the legal deadline when the clock starts on ``start``."""
+        service = self.service
+        return (
+            calendar.add_working_days(start, service.promised_days),
+            calendar.add_working_days(start, service.legal_days),
+        )
+
+    def ensure_visible_to(self, actor: Actor) -> None:
+        """Citizens see their own; staff their departments'; 404 otherwise, never 403."""
+        if actor.role == "citizen":
+            visible = str(self.citizen_id) == actor.id
+        elif actor.oversees_all:
+            visible = True
+        else:
+            visible = actor.department in self.departments
+        if not visible:
+            raise NotFound("application not found")
+
+    def _ensure_lead(self, actor: Actor) -> None:
+        self.ensure_visible_to(actor)
+        if not actor.oversees_all and actor.department != self.lead:
+            raise NotFound("application not found")
+
+    def _ensure_acting_department(self, actor: Actor) -> None:
+        """The lead department, or one the current stage waits for."""
+        self.ensure_visible_to(actor)
+        if actor.oversees_all or actor.department == self.lead:
+            return
+        if actor.department not in self.pending_departments:
+            raise InvalidState("it is not this department's turn")
+
+    @staticmethod
+    def _ensure_supervisor(actor: Actor) -> None:
+        if not actor.oversees_all:
+            raise Forbidden("only supervisors and admins may do this")
+
+    def _ensure_status(self, allowed: Collection[str], action: str) -> None:
+        if self.status not in allowed:
+            raise InvalidState(f"cannot {action} an application that is {self.status}")
