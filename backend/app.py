@@ -45,6 +45,7 @@ from backend.payments.routes import (
 )
 from backend.settings import Settings, get_settings
 from backend.supervision.routes import SupervisionController
+from backend.working_days.routes import CalendarController
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -75,6 +76,7 @@ def create_app(
             AppointmentsAdminController,
             BackOfficeController,
             SupervisionController,
+            CalendarController,
             CitizensAdminController,
             CourierController,
             CourierWebhookController,

@@ -16,8 +16,6 @@ __all__ = [
     "ApplicationProgress",
     "ApplicationSummary",
     "AppointmentView",
-    "CalendarDay",
-    "CalendarOverride",
     "CitizenLogin",
     "CitizenToken",
     "DeferredMaterialView",
@@ -341,14 +339,3 @@ class RectificationItem(Dto, frozen=True):
     status: str
     opened_at: datetime
     updated_at: datetime
-
-
-class CalendarOverride(Body, frozen=True):
-    kind: Literal["holiday", "workday"]
-    note: str = ""
-
-
-class CalendarDay(Dto, frozen=True):
-    day: date
-    kind: str
-    note: str

@@ -1,4 +1,4 @@
-"""Supervisors' views: stuck cases, statistics, rectifications, and the holiday calendar."""
+"""Supervisors' views: stuck cases, statistics, rectifications."""
 
 from __future__ import annotations
 
@@ -6,19 +6,12 @@ from datetime import date
 from typing import Literal
 
 import msgspec
-from litestar import Controller, delete, get, put
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar import Controller, get
+from litestar.params import FromQuery
 
-from backend.http.dto import (
-    CalendarDay,
-    CalendarOverride,
-    RectificationItem,
-    ServiceStats,
-    StuckCase,
-)
+from backend.http.dto import RectificationItem, ServiceStats, StuckCase
 from backend.http.guards import STAFF, PrincipalDep, ServicesDep, requires
 from backend.supervision import queries as supervision
-from backend.working_days import commands as calendar_commands
 
 __all__ = ["SupervisionController"]
 
@@ -83,36 +76,3 @@ class SupervisionController(Controller):
         """整改 items opened by ratings of 1-2."""
         rows = await supervision.list_rectifications(services, status)
         return msgspec.convert(rows, list[RectificationItem], from_attributes=True)
-
-    @get("/calendar", operation_id="calendarOverrides")
-    async def calendar(self, services: ServicesDep) -> list[CalendarDay]:
-        """Days entered by admins on top of the holiday package."""
-        rows = await calendar_commands.list_overrides(services)
-        return msgspec.convert(rows, list[CalendarDay], from_attributes=True)
-
-    @put(
-        "/calendar/{day:date}",
-        operation_id="setCalendarDay",
-        status_code=200,
-        guards=[requires("admin")],
-    )
-    async def set_day(
-        self,
-        services: ServicesDep,
-        principal: PrincipalDep,
-        day: FromPath[date],
-        data: JSONBody[CalendarOverride],
-    ) -> CalendarDay:
-        """Make a day a holiday or a (make-up) workday; new deadlines use it at once."""
-        row = await calendar_commands.set_override(services, principal, day, data.kind, data.note)
-        return msgspec.convert(row, CalendarDay, from_attributes=True)
-
-    @delete(
-        "/calendar/{day:date}",
-        operation_id="clearCalendarDay",
-        status_code=204,
-        guards=[requires("admin")],
-    )
-    async def clear_day(self, services: ServicesDep, day: FromPath[date]) -> None:
-        """Back to what the holiday package says."""
-        await calendar_commands.clear_override(services, day)

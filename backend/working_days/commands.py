@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from backend.working_days.data import load_calendar_with_overrides
+from backend.working_days.dto import CalendarDay
 from domain.errors import NotFound
 
 if TYPE_CHECKING:
@@ -20,15 +21,15 @@ async def refresh_calendar(services: Services) -> None:
     services.calendar = await load_calendar_with_overrides(services.pool)
 
 
-async def list_overrides(services: Services) -> list[dict[str, Any]]:
+async def list_overrides(services: Services) -> list[CalendarDay]:
     """Every override, by day."""
     rows = await services.pool.fetch("SELECT day, kind, note FROM calendar_overrides ORDER BY day")
-    return [dict(r) for r in rows]
+    return [CalendarDay(day=r["day"], kind=r["kind"], note=r["note"]) for r in rows]
 
 
 async def set_override(
     services: Services, admin: Principal, day: date, kind: str, note: str
-) -> dict[str, Any]:
+) -> CalendarDay:
     """Make ``day`` a holiday or a workday."""
     await services.pool.execute(
         "INSERT INTO calendar_overrides (day, kind, note, updated_by) VALUES ($1, $2, $3, $4)"
@@ -40,7 +41,7 @@ async def set_override(
         admin.name or admin.id,
     )
     await refresh_calendar(services)
-    return {"day": day, "kind": kind, "note": note}
+    return CalendarDay(day=day, kind=kind, note=note)
 
 
 async def clear_override(services: Services, day: date) -> None:
