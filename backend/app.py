@@ -10,13 +10,11 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
-from backend.accounts.erasure_routes import CitizensAdminController
-from backend.accounts.routes import AuthController
+from backend.accounts.routes import AuthController, CitizensAdminController
 from backend.applications.routes import ApplicationsController
 from backend.appointments.desk_routes import AppointmentsAdminController
 from backend.appointments.routes import AppointmentsController, HallsController
-from backend.back_office.desk_routes import BackOfficeController
-from backend.back_office.routes import AdminController
+from backend.back_office.routes import BackOfficeController
 from backend.bootstrap import bootstrap
 from backend.catalog.routes import CatalogController
 from backend.clock import Clock, system_clock
@@ -44,7 +42,7 @@ from backend.payments.routes import (
     WeChatPayWebhooks,
 )
 from backend.settings import Settings, get_settings
-from backend.supervision.routes import SupervisionController
+from backend.supervision.routes import SupervisionActionsController, SupervisionController
 from backend.working_days.routes import CalendarController
 
 __all__ = ["create_app", "create_app_from_env"]
@@ -70,12 +68,12 @@ def create_app(
             CatalogController,
             FilesController,
             ApplicationsController,
-            AdminController,
             HallsController,
             AppointmentsController,
             AppointmentsAdminController,
             BackOfficeController,
             SupervisionController,
+            SupervisionActionsController,
             CalendarController,
             CitizensAdminController,
             CourierController,

@@ -136,7 +136,7 @@ def _citizen_forget(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(services: Services) -> bool:
         result = await forget_citizen(services, citizen_id, by="cli")
-        return bool(result["erased"])
+        return result.erased
 
     if _with_services(settings, work):
         print(f"citizen {citizen_id}: data key deleted, personal data now reads as erased")

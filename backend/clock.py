@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
-__all__ = ["CHINA", "Clock", "system_clock"]
+from domain.calendar import CST
 
-# China has kept UTC+8 without daylight saving since 1991.
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+__all__ = ["Clock", "system_clock"]
 
 Clock = Callable[[], datetime]
 
 
 def system_clock() -> datetime:
     """Now, in China time."""
-    return datetime.now(UTC).astimezone(CHINA)
+    return datetime.now(UTC).astimezone(CST)

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-if TYPE_CHECKING:
-    from backend.services import Services
-
-__all__ = ["Metrics", "metrics_middleware", "render_metrics"]
+__all__ = ["Metrics", "metrics_middleware"]
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -81,34 +78,6 @@ class Metrics:
         """Called by the repository after each committed command."""
         self.save.observe(seconds)
         self.events_per_save.observe(events)
-
-
-async def projection_lag(services: Services) -> dict[str, int]:
-    """Events behind the head, per projection (from the database: true across processes)."""
-    async with services.pool.acquire() as conn:
-        head = await services.recorder.max_notification_id(conn)
-        rows = await conn.fetch("SELECT name, position FROM projection_tracking")
-    positions = {r["name"]: r["position"] for r in rows}
-    return {p.name: head - positions.get(p.name, 0) for p in services.runner.projections}
-
-
-async def render_metrics(services: Services) -> bytes:
-    """The text exposition, with gauges read now."""
-    metrics = services.metrics
-    runner = services.runner
-    for name, lag in (await projection_lag(services)).items():
-        metrics.lag.labels(name).set(lag)
-        metrics.leader.labels(name).set(1 if name in runner.leading else 0)
-        metrics.batch.labels(name).set(runner.batch_sizes.get(name, 0))
-        metrics.applied.labels(name).set(runner.events_applied.get(name, 0))
-    if await services.pool.fetchval("SELECT to_regclass('notification_outbox') IS NOT NULL"):
-        rows = await services.pool.fetch(
-            "SELECT status, count(*) FROM notification_outbox GROUP BY status"
-        )
-        for row in rows:
-            metrics.outbox.labels(row[0]).set(row[1])
-    data: bytes = generate_latest(metrics.registry)
-    return data
 
 
 def metrics_middleware(app: ASGIApp) -> ASGIApp:

@@ -49,7 +49,6 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     notification_templates: Templates = field(default_factory=load_templates)
     fake_wechat: FakeWeChat | None = None  # sandbox mode: the fake the adapters talk to
-    extras: dict[str, object] = field(default_factory=dict)
     couriers: Couriers | None = None  # courier companies (sandbox: the fake SF behind them)
     payments: Payments | None = None  # WeChat Pay (sandbox: the fake behind it); None: off
     rate_limiter: RateLimiter | None = None  # 429s, counted in PostgreSQL; None: no limits

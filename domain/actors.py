@@ -6,10 +6,12 @@ from typing import Any, Literal
 
 import msgspec
 
-__all__ = ["STAFF_ROLES", "Actor", "Role"]
+__all__ = ["OVERSEERS", "STAFF_ROLES", "Actor", "Role"]
 
 Role = Literal["citizen", "clerk", "reviewer", "supervisor", "admin", "courier", "system"]
 STAFF_ROLES: frozenset[str] = frozenset({"clerk", "reviewer", "supervisor", "admin", "courier"})
+# who sees and acts on every department's cases
+OVERSEERS: frozenset[str] = frozenset({"supervisor", "admin"})
 
 
 class Actor(msgspec.Struct, frozen=True):
@@ -23,13 +25,8 @@ class Actor(msgspec.Struct, frozen=True):
     @property
     def oversees_all(self) -> bool:
         """Supervisors and admins see and act on every department's applications."""
-        return self.role in ("supervisor", "admin")
+        return self.role in OVERSEERS
 
     def as_record(self) -> dict[str, Any]:
         """The form stored inside events."""
         return {"id": self.id, "role": self.role, "department": self.department, "name": self.name}
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> Actor:
-        """Read back the form stored inside events."""
-        return msgspec.convert(record, cls)

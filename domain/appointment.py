@@ -16,10 +16,10 @@ import msgspec
 from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor
-from domain.calendar import WorkingCalendar
+from domain.calendar import CST, WorkingCalendar
 from domain.catalog import ServiceDefinition
 from domain.errors import InvalidState, NotFound, ValidationFailed
-from domain.halls import LOCAL_TZ, HallDefinition, SlotTime
+from domain.halls import HallDefinition, SlotTime
 
 __all__ = [
     "AlreadyBookedThatDay",
@@ -61,7 +61,7 @@ class BookingPolicy(msgspec.Struct, frozen=True, kw_only=True):
 
 def local_date(at: datetime) -> date:
     """The calendar day in China at ``at``."""
-    return at.astimezone(LOCAL_TZ).date()
+    return at.astimezone(CST).date()
 
 
 def check_bookable(
@@ -292,9 +292,7 @@ class Appointment(Aggregate):
             return False
         if not at < self.starts_at <= at + timedelta(days=2):
             return False
-        if self.starts_at.astimezone(LOCAL_TZ).date() - at.astimezone(LOCAL_TZ).date() != timedelta(
-            days=1
-        ):
+        if self.starts_at.astimezone(CST).date() - at.astimezone(CST).date() != timedelta(days=1):
             return False
         self.trigger_event(
             self.AppointmentReminder,

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone
 
-__all__ = ["WorkingCalendar"]
+__all__ = ["CST", "WorkingCalendar"]
+
+# China Standard Time: UTC+8 without daylight saving since 1991. Every date of a case (a
+# deadline, a working day, an appointment) is a day in this zone.
+CST = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 class WorkingCalendar:

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import msgspec
 from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor
-from domain.calendar import WorkingCalendar
+from domain.calendar import CST, WorkingCalendar
 from domain.errors import ValidationFailed
 
 __all__ = [
-    "LOCAL_TZ",
     "Hall",
     "HallDefinition",
     "SlotPeriod",
@@ -34,7 +33,7 @@ __all__ = [
 ]
 
 # Halls are in China: UTC+8 all year.
-LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
 
 _NAMESPACE = uuid.UUID("0c0f3d55-6a57-4a8e-9d0e-68616c6c7331")
 _HALL_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
@@ -125,8 +124,8 @@ class HallDefinition(_Camel, frozen=True):
         """The slots the template gives ``day`` (whether the hall opens that day is separate)."""
         result: list[SlotTime] = []
         for period in self.periods:
-            start = datetime.combine(day, _clock_time(period.start), LOCAL_TZ)
-            end_of_period = datetime.combine(day, _clock_time(period.end), LOCAL_TZ)
+            start = datetime.combine(day, _clock_time(period.start), CST)
+            end_of_period = datetime.combine(day, _clock_time(period.end), CST)
             step = timedelta(minutes=period.slot_minutes)
             while start < end_of_period:
                 end = min(start + step, end_of_period)

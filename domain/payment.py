@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
+import msgspec
 from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor
@@ -27,6 +28,7 @@ from domain.errors import InvalidState, ValidationFailed
 __all__ = [
     "MAX_ATTEMPTS",
     "Payment",
+    "PaymentNotice",
     "PaymentState",
     "out_trade_no_for",
     "payment_id",
@@ -36,6 +38,19 @@ _NAMESPACE = uuid.UUID("5d0f3c52-8a61-4f0e-9a51-7061796d6e74")
 MAX_ATTEMPTS = 99  # orders per application; two digits in the out_trade_no
 
 PaymentState = Literal["created", "paid", "closed", "refunding", "refunded"]
+
+
+class PaymentNotice(msgspec.Struct, frozen=True):
+    """What WeChat Pay said about a payment (a notification or an order query), its signature
+    already checked; whether it can be booked is ``policies.payment_notice_problem``."""
+
+    out_trade_no: str
+    transaction_id: str
+    amount: int
+    appid: str
+    mch_id: str
+    paid_at: str
+    source: Literal["notification", "query"]
 
 
 def out_trade_no_for(application_number: str, attempt: int) -> str:

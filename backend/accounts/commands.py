@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import asyncpg
 
+from backend.accounts.dto import CitizenToken, StaffToken
 from backend.auth.passwords import hash_password, verify_password
 from backend.auth.tokens import Principal
 from backend.eventstore.mapper import EventMapper
@@ -22,7 +23,7 @@ __all__ = ["create_staff", "login_citizen", "login_staff"]
 _MIN_PASSWORD = 8
 
 
-async def login_citizen(services: Services, code: str) -> dict[str, Any]:
+async def login_citizen(services: Services, code: str) -> CitizenToken:
     """code2session through WeChat; the citizen is found or created by openid."""
     session = await services.wechat_login.code_to_session(code)
     citizen_id = await services.pool.fetchval(
@@ -40,7 +41,7 @@ async def login_citizen(services: Services, code: str) -> dict[str, Any]:
     token, expires = services.tokens.issue(
         Principal(id=str(citizen_id), role="citizen"), services.clock()
     )
-    return {"token": token, "citizenId": str(citizen_id), "expiresAt": expires.isoformat()}
+    return CitizenToken(token=token, citizen_id=str(citizen_id), expires_at=expires)
 
 
 async def create_staff(
@@ -74,7 +75,7 @@ async def create_staff(
     return staff_id
 
 
-async def login_staff(services: Services, username: str, password: str) -> dict[str, Any]:
+async def login_staff(services: Services, username: str, password: str) -> StaffToken:
     """Username and password; the same answer for an unknown user and a wrong password."""
     row = await services.pool.fetchrow(
         "SELECT id, password_hash, role, department FROM staff WHERE username = $1 AND active",
@@ -89,10 +90,10 @@ async def login_staff(services: Services, username: str, password: str) -> dict[
         id=str(row["id"]), role=row["role"], department=row["department"], name=username
     )
     token, expires = services.tokens.issue(principal, services.clock())
-    return {
-        "token": token,
-        "staffId": str(row["id"]),
-        "role": row["role"],
-        "department": row["department"],
-        "expiresAt": expires.isoformat(),
-    }
+    return StaffToken(
+        token=token,
+        staff_id=str(row["id"]),
+        role=row["role"],
+        department=row["department"],
+        expires_at=expires,
+    )

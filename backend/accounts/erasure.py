@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from backend.accounts.dto import PersonalDataErased
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -12,7 +14,7 @@ if TYPE_CHECKING:
 __all__ = ["forget_citizen"]
 
 
-async def forget_citizen(services: Services, citizen_id: UUID, *, by: str) -> dict[str, Any]:
+async def forget_citizen(services: Services, citizen_id: UUID, *, by: str) -> PersonalDataErased:
     """Delete the citizen's data key: every ``Personal`` value they own (application forms,
     courier addresses, in events and snapshots alike) reads as erased from now on, while the
     cases themselves stay whole for history and statistics.
@@ -23,4 +25,4 @@ async def forget_citizen(services: Services, citizen_id: UUID, *, by: str) -> di
     ``citizen_key_cache_seconds``.
     """
     erased = await services.repository.keys.forget(services.pool, citizen_id, by=by)
-    return {"citizenId": str(citizen_id), "erased": erased}
+    return PersonalDataErased(citizen_id=citizen_id, erased=erased)

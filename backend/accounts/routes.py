@@ -1,17 +1,25 @@
-"""Logins: citizens through WeChat, staff with a password."""
+"""Logins (citizens through WeChat, staff with a password) and citizens' erasure."""
 
 from __future__ import annotations
 
-import msgspec
-from litestar import Controller, post
-from litestar.params import JSONBody
+from uuid import UUID
+
+from litestar import Controller, delete, post
+from litestar.params import FromPath, JSONBody
 
 from backend.accounts import commands as accounts
-from backend.http.dto import CitizenLogin, CitizenToken, StaffLogin, StaffToken
-from backend.http.guards import ServicesDep
+from backend.accounts.dto import (
+    CitizenLogin,
+    CitizenToken,
+    PersonalDataErased,
+    StaffLogin,
+    StaffToken,
+)
+from backend.accounts.erasure import forget_citizen
+from backend.http.guards import PrincipalDep, ServicesDep, requires
 from backend.http.rate_limit import rate_limit
 
-__all__ = ["AuthController"]
+__all__ = ["AuthController", "CitizensAdminController"]
 
 
 class AuthController(Controller):
@@ -28,10 +36,23 @@ class AuthController(Controller):
         self, services: ServicesDep, data: JSONBody[CitizenLogin]
     ) -> CitizenToken:
         """Exchange a ``wx.login`` code for a token (sandbox: any code ``sandbox-<name>``)."""
-        return msgspec.convert(await accounts.login_citizen(services, data.code), CitizenToken)
+        return await accounts.login_citizen(services, data.code)
 
     @post("/staff-login", operation_id="staffLogin", status_code=200, guards=[rate_limit("login")])
     async def staff_login(self, services: ServicesDep, data: JSONBody[StaffLogin]) -> StaffToken:
         """Username and password for operators, supervisors, admins and couriers."""
-        result = await accounts.login_staff(services, data.username, data.password)
-        return msgspec.convert(result, StaffToken)
+        return await accounts.login_staff(services, data.username, data.password)
+
+
+class CitizensAdminController(Controller):
+    path = "/api/v1/admin/citizens"
+    tags = ["citizens"]  # noqa: RUF012
+    guards = [requires("admin")]  # noqa: RUF012
+
+    @delete("/{citizen_id:uuid}/personal-data", operation_id="erasePersonalData", status_code=200)
+    async def erase(
+        self, services: ServicesDep, principal: PrincipalDep, citizen_id: FromPath[UUID]
+    ) -> PersonalDataErased:
+        """Delete the citizen's data key: their forms and addresses read as "[已删除]" from now
+        on, everywhere; applications, history and statistics stay. Cannot be undone."""
+        return await forget_citizen(services, citizen_id, by=f"staff:{principal.id}")

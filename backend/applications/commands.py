@@ -1,19 +1,19 @@
-"""Command handlers for applications (办件)."""
+"""Citizens' commands on their applications (办件): submit, hand in materials, withdraw, rate."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from datetime import date
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-import msgspec
-
-from backend.deliveries import commands as deliveries
+from backend.applications.dto import SubmitApplication, SubmittedApplication
 from backend.eventstore.retry import retry_on_conflict
+from backend.files.ownership import check_files_owned, unowned_files
+from backend.handling import CommandAccepted, accepted, act_on
 from backend.http.idempotency import Answer
-from domain.application import Application, Delivery, MaterialRef
+from backend.payments import refunds
+from domain import policies
+from domain.application import Application, MaterialRef
 from domain.catalog import ServiceItem, service_item_id
 from domain.errors import NotFound, ValidationFailed
 from domain.numbering import application_number, compact_code
@@ -24,25 +24,7 @@ if TYPE_CHECKING:
     from backend.http.idempotency import Remember
     from backend.services import Services
 
-__all__ = [
-    "SubmitApplication",
-    "accept",
-    "act_on",
-    "issue_result",
-    "review",
-    "submit",
-    "withdraw",
-]
-
-
-class SubmitApplication(msgspec.Struct, rename="camel", forbid_unknown_fields=True, frozen=True):
-    """What a citizen submits."""
-
-    service_code: str
-    situation_id: str
-    materials: tuple[MaterialRef, ...]
-    delivery: Delivery
-    form: dict[str, Any] = msgspec.field(default_factory=dict)
+__all__ = ["evaluate", "provide_materials", "submit", "withdraw"]
 
 
 async def _next_number(services: Services, service_code: str) -> str:
@@ -65,42 +47,32 @@ async def _next_number(services: Services, service_code: str) -> str:
     return application_number(today, service_code, int(sequence))
 
 
-async def check_files_owned(
-    services: Services, citizen_id: UUID, refs: tuple[MaterialRef, ...]
-) -> None:
-    file_ids = [r.file_id for r in refs if r.file_id is not None]
-    if not file_ids:
-        return
-    owned = {
-        r[0]
-        for r in await services.pool.fetch(
-            "SELECT id FROM files WHERE owner_id = $1 AND id = ANY($2::uuid[])",
-            citizen_id,
-            file_ids,
-        )
-    }
-    errors = {
-        f"materials[{i}].fileId": "unknown file"
-        for i, r in enumerate(refs)
-        if r.file_id is not None and r.file_id not in owned
-    }
-    if errors:
-        raise ValidationFailed("materials refer to unknown files", errors)
-
-
 async def submit(
     services: Services,
     citizen: Principal,
     command: SubmitApplication,
     remember: Remember | None = None,
 ) -> Answer:
-    """Submit an application against the current version of the service item."""
+    """Submit an application against the current version of the service item; a refused
+    submission uses no application number (the number is drawn once it passed every check)."""
     try:
         item = await services.repository.get(ServiceItem, service_item_id(command.service_code))
     except NotFound:
         raise ValidationFailed("unknown service", {"serviceCode": "no such service item"}) from None
     citizen_id = UUID(citizen.id)
-    await check_files_owned(services, citizen_id, command.materials)
+    # every field at fault in one answer: the guide's rules and the files' owner
+    errors = await unowned_files(services, citizen_id, command.materials)
+    try:
+        Application.check(
+            service=item.definition,
+            situation_id=command.situation_id,
+            materials=command.materials,
+            delivery=command.delivery,
+        )
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.detail, {**exc.errors, **errors}) from None
+    if errors:
+        raise ValidationFailed("materials refer to unknown files", errors)
     application = Application.submit(
         id=uuid.uuid4(),
         number=await _next_number(services, command.service_code),
@@ -115,15 +87,13 @@ async def submit(
     )
 
     def answer(saved: Saved) -> Answer:
-        return Answer(
-            201,
-            {
-                "id": str(application.id),
-                "number": application.number,
-                "status": application.status,
-                "position": saved.position,
-            },
+        body = SubmittedApplication(
+            id=str(application.id),
+            number=application.number,
+            status=application.status,
+            position=saved.position,
         )
+        return Answer(201, body)
 
     saved = await services.repository.save(
         application, after_insert=remember(answer) if remember else None
@@ -131,85 +101,53 @@ async def submit(
     return answer(saved)
 
 
-async def act_on(
-    services: Services, application_id: UUID, act: Callable[[Application], None]
-) -> dict[str, Any]:
-    """Load, act, save, retrying on a concurrent change; the answer carries the position."""
-
-    async def attempt() -> dict[str, Any]:
-        application = await services.repository.get(Application, application_id)
-        act(application)
-        saved = await services.repository.save(application)
-        return {"id": str(application.id), "status": application.status, "position": saved.position}
-
-    return await retry_on_conflict(attempt, services.settings.command_retries)
-
-
-async def accept(
+async def provide_materials(
     services: Services,
-    staff: Principal,
+    citizen: Principal,
     application_id: UUID,
-    deferred_due: date | None = None,
-) -> dict[str, Any]:
-    """受理; the promised deadline counts working days from today; 容缺 materials get a due date."""
-    now = services.clock()
-
-    return await act_on(
-        services,
-        application_id,
-        lambda a: a.accept(
-            actor=staff.actor(), calendar=services.calendar, at=now, deferred_due=deferred_due
-        ),
-    )
-
-
-async def review(
-    services: Services,
-    staff: Principal,
-    application_id: UUID,
-    *,
-    decision: Literal["approve", "deny"],
-    opinion: str,
-    department: str | None = None,
-) -> dict[str, Any]:
-    """A department's decision on the current review stage."""
+    materials: tuple[MaterialRef, ...],
+) -> CommandAccepted:
+    """The citizen's answer to a supplement request, or deferred materials handed in."""
+    await check_files_owned(services, UUID(citizen.id), materials)
     now = services.clock()
     return await act_on(
         services,
         application_id,
-        lambda a: a.review(
-            actor=staff.actor(),
-            decision=decision,
-            opinion=opinion,
-            department=department,
-            at=now,
+        lambda a: a.provide_materials(
+            actor=citizen.actor(), materials=materials, calendar=services.calendar, at=now
         ),
     )
-
-
-async def issue_result(
-    services: Services, staff: Principal, application_id: UUID, document_no: str
-) -> dict[str, Any]:
-    """出证; a result sent by courier gets its courier order in the same transaction (booked
-    right after, outside it: see ``backend.deliveries.dispatcher``)."""
-    now = services.clock()
-
-    async def attempt() -> dict[str, Any]:
-        application = await services.repository.get(Application, application_id)
-        application.issue_result(actor=staff.actor(), document_no=document_no, at=now)
-        saved = await deliveries.save_issued(services, application, now)
-        return {"id": str(application.id), "status": application.status, "position": saved.position}
-
-    return await retry_on_conflict(attempt, services.settings.command_retries)
 
 
 async def withdraw(
     services: Services, citizen: Principal, application_id: UUID, reason: str
-) -> dict[str, Any]:
-    """The citizen withdraws before a decision."""
+) -> CommandAccepted:
+    """The citizen withdraws; a fee paid for a result not yet issued is refunded."""
+    paid = await refunds.paid_order_of(services, application_id)
+    if paid is not None:
+        return await refunds.withdraw_and_refund(services, citizen, application_id, reason, paid)
     now = services.clock()
     return await act_on(
         services,
         application_id,
-        lambda a: a.withdraw(actor=citizen.actor(), reason=reason, at=now),
+        lambda a: policies.withdraw(a, None, actor=citizen.actor(), reason=reason, at=now),
     )
+
+
+async def evaluate(
+    services: Services, citizen: Principal, application_id: UUID, rating: int, comment: str
+) -> CommandAccepted:
+    """好差评; a bad rating opens a rectification in the same transaction."""
+    now = services.clock()
+
+    async def attempt() -> CommandAccepted:
+        async with services.repository.session() as session:
+            application = await session.get(Application, application_id)
+            rectification = policies.evaluate(
+                application, actor=citizen.actor(), rating=rating, comment=comment, at=now
+            )
+            changed = [application] if rectification is None else [application, rectification]
+            saved = await session.save(*changed)
+        return accepted(application.id, application.status, saved)
+
+    return await retry_on_conflict(attempt, services.settings.command_retries)

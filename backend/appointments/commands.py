@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import asyncpg
-import msgspec
 
+from backend.appointments.dto import BookAppointment, BookedAppointment, CheckedIn
 from backend.appointments.halls import load_hall
 from backend.eventstore.retry import retry_on_conflict
 from backend.http.idempotency import Answer
@@ -32,14 +32,14 @@ from domain.appointment import (
     queue_number,
 )
 from domain.attendance import CitizenBookings, citizen_bookings_id
+from domain.calendar import CST
 from domain.catalog import ServiceDefinition, ServiceItem, service_item_id
 from domain.errors import ConflictError, NotFound, ValidationFailed
-from domain.halls import LOCAL_TZ, parse_slot_id
+from domain.halls import parse_slot_id
 from domain.slot import Slot, slot_aggregate_id
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
-    from datetime import datetime
 
     from backend.auth.tokens import Principal
     from backend.eventstore import Saved, Session
@@ -59,14 +59,6 @@ __all__ = [
 
 # How long a command waits for another writer of the same citizen or slot before giving up.
 _LOCK_TIMEOUT = "10s"
-
-
-class BookAppointment(msgspec.Struct, rename="camel", forbid_unknown_fields=True, frozen=True):
-    """What a citizen books: a slot, the service it is for, and optionally the application."""
-
-    slot_id: str
-    service_code: str
-    application_id: UUID | None = None
 
 
 def booking_policy(settings: Settings) -> BookingPolicy:
@@ -145,14 +137,14 @@ async def _check_application(
         )
 
 
-def _booking_body(appointment: Appointment, saved: Saved) -> dict[str, Any]:
-    return {
-        "id": str(appointment.id),
-        "slotId": appointment.slot_id,
-        "start": appointment.start,
-        "status": appointment.status,
-        "position": saved.position,
-    }
+def _booking_body(appointment: Appointment, saved: Saved) -> BookedAppointment:
+    return BookedAppointment(
+        id=str(appointment.id),
+        slot_id=appointment.slot_id,
+        start=datetime.fromisoformat(appointment.start),
+        status=appointment.status,
+        position=saved.position,
+    )
 
 
 def _booked_answer(appointment: Appointment) -> Callable[[Saved], Answer]:
@@ -217,14 +209,14 @@ async def book(
     return await retry_on_conflict(attempt, services.settings.command_retries)
 
 
-async def cancel(services: Services, citizen: Principal, appointment_id: UUID) -> dict[str, Any]:
+async def cancel(services: Services, citizen: Principal, appointment_id: UUID) -> BookedAppointment:
     """The citizen cancels up to the cut-off; the place and the day are free again at once."""
     now = services.clock()
     policy = booking_policy(services.settings)
     known = await services.repository.get(Appointment, appointment_id)
     known.ensure_visible_to(citizen.actor())
 
-    async def attempt() -> dict[str, Any]:
+    async def attempt() -> BookedAppointment:
         async with _transaction(services) as session:
             await _lock(session, f"citizen:{known.citizen_id}", f"slot:{known.slot_id}")
             appointment = await session.get(Appointment, appointment_id)
@@ -239,7 +231,7 @@ async def cancel(services: Services, citizen: Principal, appointment_id: UUID) -
     return await retry_on_conflict(attempt, services.settings.command_retries)
 
 
-async def check_in(services: Services, staff: Principal, appointment_id: UUID) -> dict[str, Any]:
+async def check_in(services: Services, staff: Principal, appointment_id: UUID) -> CheckedIn:
     """Staff at the hall check a citizen in; the day's next queue number of the hall (A017)."""
     now = services.clock()
     policy = booking_policy(services.settings)
@@ -248,7 +240,7 @@ async def check_in(services: Services, staff: Principal, appointment_id: UUID) -
     if not hall.admits(staff.actor()):
         raise NotFound("appointment not found")
 
-    async def attempt() -> dict[str, Any]:
+    async def attempt() -> CheckedIn:
         async with _transaction(services) as session:
             await _lock(session, f"citizen:{known.citizen_id}")
             appointment = await session.get(Appointment, appointment_id)
@@ -266,12 +258,12 @@ async def check_in(services: Services, staff: Principal, appointment_id: UUID) -
             record = await session.get(CitizenBookings, citizen_bookings_id(known.citizen_id))
             record.close(appointment.id, "checked_in", at=now)
             saved = await session.save(appointment, record)
-        return {
-            "id": str(appointment.id),
-            "queueNumber": number,
-            "status": appointment.status,
-            "position": saved.position,
-        }
+        return CheckedIn(
+            id=str(appointment.id),
+            queue_number=number,
+            status=appointment.status,
+            position=saved.position,
+        )
 
     return await retry_on_conflict(attempt, services.settings.command_retries)
 
@@ -304,7 +296,7 @@ async def record_no_shows(services: Services) -> int:
 async def send_reminders(services: Services) -> int:
     """Remind every citizen whose visit is tomorrow (China time); each booking once."""
     now = services.clock()
-    tomorrow = now.astimezone(LOCAL_TZ).date() + timedelta(days=1)
+    tomorrow = now.astimezone(CST).date() + timedelta(days=1)
     rows = await services.pool.fetch(
         "SELECT id FROM appointment_view WHERE status = 'booked' AND NOT reminded AND day = $1",
         tomorrow,

@@ -6,7 +6,6 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, QueryParameter
 
@@ -33,8 +32,7 @@ class AppointmentsAdminController(Controller):
         after: Annotated[int | None, QueryParameter(ge=0)] = None,
     ) -> list[HallAppointment]:
         """The day's bookings in start order (staff of a department served here, supervisors)."""
-        rows = await queries.hall_day(services, principal, hall_id, day, after)
-        return msgspec.convert(rows, list[HallAppointment], from_attributes=True)
+        return await queries.hall_day(services, principal, hall_id, day, after)
 
     @post(
         "/appointments/{appointment_id:uuid}/check-in",
@@ -45,6 +43,4 @@ class AppointmentsAdminController(Controller):
         self, services: ServicesDep, principal: PrincipalDep, appointment_id: FromPath[UUID]
     ) -> CheckedIn:
         """The citizen is here: the next queue number of the hall for the day (e.g. A017)."""
-        return msgspec.convert(
-            await appointments.check_in(services, principal, appointment_id), CheckedIn
-        )
+        return await appointments.check_in(services, principal, appointment_id)

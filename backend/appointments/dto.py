@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
-import msgspec
-
+from backend.http.dto import Body, Dto
 from domain.halls import SlotPeriod
 
 __all__ = [
     "AppointmentView",
+    "BookAppointment",
     "BookedAppointment",
     "CheckedIn",
     "HallAppointment",
@@ -18,8 +19,12 @@ __all__ = [
 ]
 
 
-class Dto(msgspec.Struct, rename="camel", frozen=True):
-    pass
+class BookAppointment(Body, frozen=True):
+    """What a citizen books: a slot, the service it is for, and optionally the application."""
+
+    slot_id: str
+    service_code: str
+    application_id: UUID | None = None
 
 
 class HallView(Dto, frozen=True):

@@ -7,7 +7,8 @@ from uuid import UUID
 
 import msgspec
 
-from backend.applications.queries import wait_for_position
+from backend.appointments.dto import AppointmentView, HallAppointment, HallView, SlotView
+from backend.read_side import wait_for_position
 from domain.errors import NotFound
 from domain.halls import HallDefinition, open_slots
 
@@ -31,7 +32,7 @@ async def _wait(services: Services, after: int | None) -> None:
         await wait_for_position(services, after, _PROJECTION)
 
 
-async def list_halls(services: Services, service_code: str | None = None) -> list[dict[str, Any]]:
+async def list_halls(services: Services, service_code: str | None = None) -> list[HallView]:
     """Every hall, or the halls whose departments handle ``service_code``."""
     rows = await services.pool.fetch(
         "SELECT h.definition FROM hall_view h WHERE $1::text IS NULL OR EXISTS ("
@@ -39,12 +40,12 @@ async def list_halls(services: Services, service_code: str | None = None) -> lis
         " ORDER BY h.id",
         service_code,
     )
-    return [r[0] for r in rows]
+    return [msgspec.convert(r[0], HallView) for r in rows]
 
 
 async def slots(
     services: Services, hall_id: str, day: date, after: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[SlotView]:
     """The day's slots from the template, with places left (one indexed query)."""
     await _wait(services, after)
     row = await services.pool.fetchrow(
@@ -63,13 +64,13 @@ async def slots(
         # a slot keeps the capacity it was opened with; untouched slots follow the template
         capacity, booked = taken.get(slot.id, (slot.capacity, 0))
         result.append(
-            {
-                "slotId": slot.id,
-                "start": slot.start,
-                "end": slot.end,
-                "capacity": capacity,
-                "remaining": max(capacity - booked, 0),
-            }
+            SlotView(
+                slot_id=slot.id,
+                start=slot.start,
+                end=slot.end,
+                capacity=capacity,
+                remaining=max(capacity - booked, 0),
+            )
         )
     return result
 
@@ -77,17 +78,17 @@ async def slots(
 def _appointment(row: Any) -> dict[str, Any]:
     return {
         "id": str(row["id"]),
-        "slotId": row["slot_id"],
-        "hallId": row["hall_id"],
-        "hallName": row["hall_name"],
-        "hallAddress": row["hall_address"],
+        "slot_id": row["slot_id"],
+        "hall_id": row["hall_id"],
+        "hall_name": row["hall_name"],
+        "hall_address": row["hall_address"],
         "start": row["starts_at"],
         "end": row["ends_at"],
-        "serviceCode": row["service_code"],
-        "serviceName": row["service_name"],
-        "applicationId": str(row["application_id"]) if row["application_id"] else None,
+        "service_code": row["service_code"],
+        "service_name": row["service_name"],
+        "application_id": str(row["application_id"]) if row["application_id"] else None,
         "status": row["status"],
-        "queueNumber": row["queue_number"],
+        "queue_number": row["queue_number"],
     }
 
 
@@ -96,7 +97,7 @@ async def list_mine(
     citizen: Principal,
     application_id: UUID | None = None,
     after: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[AppointmentView]:
     """My appointments, latest start first; only those of one application if given."""
     await _wait(services, after)
     rows = await services.pool.fetch(
@@ -106,12 +107,12 @@ async def list_mine(
         UUID(citizen.id),
         application_id,
     )
-    return [_appointment(r) for r in rows]
+    return [AppointmentView(**_appointment(r)) for r in rows]
 
 
 async def hall_day(
     services: Services, staff: Principal, hall_id: str, day: date, after: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[HallAppointment]:
     """The day's bookings of a hall in start order, for its staff (404 for anyone else)."""
     await _wait(services, after)
     definition = await services.pool.fetchval(
@@ -125,4 +126,4 @@ async def hall_day(
         hall_id,
         day,
     )
-    return [{**_appointment(r), "citizenId": str(r["citizen_id"])} for r in rows]
+    return [HallAppointment(**_appointment(r), citizen_id=str(r["citizen_id"])) for r in rows]

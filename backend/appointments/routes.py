@@ -6,16 +6,20 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from backend.appointments import commands as appointments
 from backend.appointments import queries
-from backend.appointments.commands import BookAppointment
-from backend.appointments.dto import AppointmentView, BookedAppointment, HallView, SlotView
+from backend.appointments.dto import (
+    AppointmentView,
+    BookAppointment,
+    BookedAppointment,
+    HallView,
+    SlotView,
+)
 from backend.http.guards import PrincipalDep, ServicesDep, requires
-from backend.http.idempotent import idempotent_response
+from backend.http.idempotency import idempotent_post
 from backend.http.rate_limit import rate_limit
 
 __all__ = ["AppointmentsController", "HallsController"]
@@ -34,7 +38,7 @@ class HallsController(Controller):
         service_code: Annotated[str | None, QueryParameter(name="serviceCode")] = None,
     ) -> list[HallView]:
         """Service halls; with ``serviceCode`` only those whose departments handle it."""
-        return msgspec.convert(await queries.list_halls(services, service_code), list[HallView])
+        return await queries.list_halls(services, service_code)
 
     @get("/{hall_id:str}/slots", operation_id="listSlots")
     async def slots(
@@ -45,8 +49,7 @@ class HallsController(Controller):
         after: After = None,
     ) -> list[SlotView]:
         """The day's slots with places left; none on weekends and public holidays."""
-        rows = await queries.slots(services, hall_id, day, after)
-        return msgspec.convert(rows, list[SlotView], from_attributes=True)
+        return await queries.slots(services, hall_id, day, after)
 
 
 class AppointmentsController(Controller):
@@ -64,13 +67,12 @@ class AppointmentsController(Controller):
         idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[BookedAppointment]:
         """Book a place; 409 ``slot_full``, ``already_booked`` or ``booking_blocked``."""
-        return await idempotent_response(
+        return await idempotent_post(
             request,
             services,
             principal,
             idempotency_key,
-            run=lambda remember: appointments.book(services, principal, data, remember),
-            body_type=BookedAppointment,
+            lambda remember: appointments.book(services, principal, data, remember),
         )
 
     @get("/", operation_id="listMyAppointments")
@@ -82,13 +84,11 @@ class AppointmentsController(Controller):
         after: After = None,
     ) -> list[AppointmentView]:
         """My appointments, latest first; ``applicationId`` keeps those of one application."""
-        rows = await queries.list_mine(services, principal, application_id, after)
-        return msgspec.convert(rows, list[AppointmentView], from_attributes=True)
+        return await queries.list_mine(services, principal, application_id, after)
 
     @post("/{appointment_id:uuid}/cancel", operation_id="cancelAppointment", status_code=200)
     async def cancel(
         self, services: ServicesDep, principal: PrincipalDep, appointment_id: FromPath[UUID]
     ) -> BookedAppointment:
         """Cancel up to 2 hours before the start; the place is free again at once."""
-        result = await appointments.cancel(services, principal, appointment_id)
-        return msgspec.convert(result, BookedAppointment)
+        return await appointments.cancel(services, principal, appointment_id)

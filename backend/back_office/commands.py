@@ -1,43 +1,53 @@
-"""Back-office commands: supplements, rejection, suspension, supervision, evaluation."""
+"""The departments' commands: accept, ask once for what is missing, reject, review, pause,
+issue and hand over the result, note; and the deadline watcher."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, get_args
+from datetime import date
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
-from backend.applications.commands import act_on, check_files_owned
+from backend.deliveries.issue import save_issued
 from backend.eventstore.retry import retry_on_conflict
-from domain.application import DECIDED, Application, MaterialRef, Status
-from domain.rectification import Rectification, rectification_id
+from backend.handling import CommandAccepted, accepted, act_on
+from domain.application import Application
+from domain.application.status import ACTIVE, AWAITING_MATERIALS
 
 if TYPE_CHECKING:
     from backend.auth.tokens import Principal
     from backend.services import Services
 
 __all__ = [
+    "accept",
     "add_note",
-    "escalate",
-    "evaluate",
-    "force_transition",
     "hand_over",
-    "provide_materials",
-    "reassign",
-    "record_rectification",
+    "issue_result",
     "reject",
     "request_supplement",
-    "resend_notifications",
     "resume",
+    "review",
     "suspend",
     "watch_deadlines",
 ]
 
-# where deferred (容缺) materials can still be handed in, so where they can be overdue
-_AWAITING_MATERIALS = [s for s in get_args(Status) if s not in DECIDED]
+
+async def accept(
+    services: Services, staff: Principal, application_id: UUID, deferred_due: date | None = None
+) -> CommandAccepted:
+    """受理; the promised deadline counts working days from today; 容缺 materials get a due date."""
+    now = services.clock()
+    return await act_on(
+        services,
+        application_id,
+        lambda a: a.accept(
+            actor=staff.actor(), calendar=services.calendar, at=now, deferred_due=deferred_due
+        ),
+    )
 
 
 async def request_supplement(
     services: Services, staff: Principal, application_id: UUID, missing: list[str], note: str
-) -> dict[str, Any]:
+) -> CommandAccepted:
     """一次性告知: every missing material in one notice."""
     now = services.clock()
     return await act_on(
@@ -47,27 +57,9 @@ async def request_supplement(
     )
 
 
-async def provide_materials(
-    services: Services,
-    citizen: Principal,
-    application_id: UUID,
-    materials: tuple[MaterialRef, ...],
-) -> dict[str, Any]:
-    """The citizen's answer to a supplement request, or deferred materials handed in."""
-    await check_files_owned(services, UUID(citizen.id), materials)
-    now = services.clock()
-    return await act_on(
-        services,
-        application_id,
-        lambda a: a.provide_materials(
-            actor=citizen.actor(), materials=materials, calendar=services.calendar, at=now
-        ),
-    )
-
-
 async def reject(
     services: Services, staff: Principal, application_id: UUID, reason: str
-) -> dict[str, Any]:
+) -> CommandAccepted:
     """不予受理."""
     now = services.clock()
     return await act_on(
@@ -75,9 +67,29 @@ async def reject(
     )
 
 
+async def review(
+    services: Services,
+    staff: Principal,
+    application_id: UUID,
+    *,
+    decision: Literal["approve", "deny"],
+    opinion: str,
+    department: str | None = None,
+) -> CommandAccepted:
+    """A department's decision on the current review stage."""
+    now = services.clock()
+    return await act_on(
+        services,
+        application_id,
+        lambda a: a.review(
+            actor=staff.actor(), decision=decision, opinion=opinion, department=department, at=now
+        ),
+    )
+
+
 async def suspend(
     services: Services, staff: Principal, application_id: UUID, reason: str
-) -> dict[str, Any]:
+) -> CommandAccepted:
     """Stop the clock."""
     now = services.clock()
     return await act_on(
@@ -87,7 +99,7 @@ async def suspend(
     )
 
 
-async def resume(services: Services, staff: Principal, application_id: UUID) -> dict[str, Any]:
+async def resume(services: Services, staff: Principal, application_id: UUID) -> CommandAccepted:
     """Start the clock again."""
     now = services.clock()
     return await act_on(
@@ -97,7 +109,23 @@ async def resume(services: Services, staff: Principal, application_id: UUID) -> 
     )
 
 
-async def hand_over(services: Services, staff: Principal, application_id: UUID) -> dict[str, Any]:
+async def issue_result(
+    services: Services, staff: Principal, application_id: UUID, document_no: str
+) -> CommandAccepted:
+    """出证; a result sent by courier gets its courier order in the same transaction (booked
+    right after, outside it: see ``backend.deliveries.dispatcher``)."""
+    now = services.clock()
+
+    async def attempt() -> CommandAccepted:
+        application = await services.repository.get(Application, application_id)
+        application.issue_result(actor=staff.actor(), document_no=document_no, at=now)
+        saved = await save_issued(services, application, now)
+        return accepted(application.id, application.status, saved)
+
+    return await retry_on_conflict(attempt, services.settings.command_retries)
+
+
+async def hand_over(services: Services, staff: Principal, application_id: UUID) -> CommandAccepted:
     """The result was collected at the window."""
     now = services.clock()
     return await act_on(
@@ -105,111 +133,14 @@ async def hand_over(services: Services, staff: Principal, application_id: UUID) 
     )
 
 
-async def reassign(
-    services: Services,
-    staff: Principal,
-    application_id: UUID,
-    *,
-    department: str,
-    from_department: str | None,
-    reason: str,
-) -> dict[str, Any]:
-    """Move the waiting step to another department."""
-    now = services.clock()
-    return await act_on(
-        services,
-        application_id,
-        lambda a: a.reassign(
-            actor=staff.actor(),
-            to_department=department,
-            from_department=from_department,
-            reason=reason,
-            at=now,
-        ),
-    )
-
-
-async def escalate(
-    services: Services, staff: Principal, application_id: UUID, note: str
-) -> dict[str, Any]:
-    """督办."""
-    now = services.clock()
-    return await act_on(
-        services, application_id, lambda a: a.escalate(actor=staff.actor(), note=note, at=now)
-    )
-
-
 async def add_note(
     services: Services, staff: Principal, application_id: UUID, text: str
-) -> dict[str, Any]:
+) -> CommandAccepted:
     """An internal note."""
     now = services.clock()
     return await act_on(
         services, application_id, lambda a: a.add_note(actor=staff.actor(), text=text, at=now)
     )
-
-
-async def force_transition(
-    services: Services, staff: Principal, application_id: UUID, status: str, reason: str
-) -> dict[str, Any]:
-    """Move a stuck case by hand, with a reason."""
-    now = services.clock()
-    return await act_on(
-        services,
-        application_id,
-        lambda a: a.force_transition(
-            actor=staff.actor(),
-            to_status=status,
-            reason=reason,
-            calendar=services.calendar,
-            at=now,
-        ),
-    )
-
-
-async def evaluate(
-    services: Services, citizen: Principal, application_id: UUID, rating: int, comment: str
-) -> dict[str, Any]:
-    """好差评; a rating of 1 or 2 opens a rectification in the same transaction."""
-    now = services.clock()
-
-    async def attempt() -> dict[str, Any]:
-        async with services.repository.session() as session:
-            application = await session.get(Application, application_id)
-            application.evaluate(actor=citizen.actor(), rating=rating, comment=comment, at=now)
-            changed: list[Any] = [application]
-            if rating <= 2:
-                changed.append(
-                    Rectification.open(
-                        application_id=application.id,
-                        number=application.number,
-                        rating=rating,
-                        comment=comment,
-                        departments=list(application.departments),
-                        at=now,
-                    )
-                )
-            saved = await session.save(*changed)
-        return {"id": str(application.id), "status": application.status, "position": saved.position}
-
-    return await retry_on_conflict(attempt, services.settings.command_retries)
-
-
-async def record_rectification(
-    services: Services, staff: Principal, application_id: UUID, step: str, note: str
-) -> dict[str, Any]:
-    """The supervisor's next step on a rectification."""
-    now = services.clock()
-
-    async def attempt() -> dict[str, Any]:
-        item = await services.repository.get(Rectification, rectification_id(application_id))
-        item.record(actor=staff.actor(), step=step, note=note, at=now)
-        saved = await services.repository.save(item)
-        # the same status as the rectification list shows: the step just recorded
-        status = "closed" if item.closed else step
-        return {"id": str(application_id), "status": status, "position": saved.position}
-
-    return await retry_on_conflict(attempt, services.settings.command_retries)
 
 
 async def watch_deadlines(services: Services) -> int:
@@ -220,12 +151,12 @@ async def watch_deadlines(services: Services) -> int:
     # before the second working day from today; deferred materials of a case still open.
     rows = await services.pool.fetch(
         "SELECT id FROM application_view WHERE"
-        " (status IN ('accepted', 'under_review') AND deadline < $2"
-        "  AND NOT ('red' = ANY(warnings)))"
-        " OR (deferred_due < $1 AND NOT deferred_overdue AND status = ANY($3::text[]))",
+        " (status = ANY($3::text[]) AND deadline < $2 AND NOT ('red' = ANY(warnings)))"
+        " OR (deferred_due < $1 AND NOT deferred_overdue AND status = ANY($4::text[]))",
         today,
         services.calendar.add_working_days(today, 2),
-        _AWAITING_MATERIALS,
+        sorted(ACTIVE),
+        sorted(AWAITING_MATERIALS),
     )
     changed = 0
     for row in rows:
@@ -240,34 +171,3 @@ async def watch_deadlines(services: Services) -> int:
 
         changed += await retry_on_conflict(attempt, services.settings.command_retries)
     return changed
-
-
-async def resend_notifications(
-    services: Services, staff: Principal, application_id: UUID, reason: str
-) -> dict[str, Any]:
-    """Put the application's failed notifications back in the outbox, as one recorded action."""
-    now = services.clock()
-
-    async def attempt() -> dict[str, Any]:
-        async with services.repository.session() as session:
-            application = await session.get(Application, application_id)
-            application.ensure_visible_to(staff.actor())
-            failed = await session.conn.fetchval(
-                "SELECT count(*) FROM notification_outbox"
-                " WHERE application_id = $1 AND status = 'failed'",
-                application_id,
-            )
-            application.resend_notifications(
-                actor=staff.actor(), reason=reason, failed=int(failed), at=now
-            )
-            await session.conn.execute(
-                "UPDATE notification_outbox SET status = 'pending', attempts = 0,"
-                " next_attempt_at = now(), last_error = NULL, claimed_until = NULL,"
-                " claim_token = NULL, updated_at = now()"
-                " WHERE application_id = $1 AND status = 'failed'",
-                application_id,
-            )
-            saved = await session.save(application)
-        return {"id": str(application.id), "status": application.status, "position": saved.position}
-
-    return await retry_on_conflict(attempt, services.settings.command_retries)

@@ -1,23 +1,36 @@
-"""Operators: work queues, acceptance, review, result, history."""
+"""The departments at work: queues, acceptance, supplements, review, the clock, the result."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from backend.applications import commands as applications
-from backend.applications import queries
-from backend.http.dto import Accept, AcceptedCommand, HistoryEntry, IssueResult, Review, WorkItem
+from backend.back_office import commands, queries
+from backend.back_office.dto import (
+    Accept,
+    HistoryEntry,
+    IssueResult,
+    Note,
+    RequestSupplement,
+    Review,
+    WorkItem,
+)
+from backend.handling import CommandAccepted
+from backend.http.dto import Reason
 from backend.http.guards import STAFF, PrincipalDep, ServicesDep, requires
+from domain.application import Queue
 
-__all__ = ["AdminController"]
+__all__ = ["BackOfficeController"]
+
+_LEAD_DESK = requires("clerk", "supervisor", "admin")
+_REVIEWERS = requires("reviewer", "supervisor", "admin")
+ApplicationId = FromPath[UUID]
 
 
-class AdminController(Controller):
+class BackOfficeController(Controller):
     path = "/api/v1/admin"
     tags = ["operators"]  # noqa: RUF012
     guards = [requires(*STAFF)]  # noqa: RUF012
@@ -27,47 +40,85 @@ class AdminController(Controller):
         self,
         services: ServicesDep,
         principal: PrincipalDep,
-        queue: FromQuery[Literal["acceptance", "review", "issue"] | None] = None,
+        queue: FromQuery[Queue | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> list[WorkItem]:
         """What waits for my department, earliest deadline first (all, for supervisors)."""
-        rows = await queries.worklist(services, principal, queue, limit, offset)
-        return msgspec.convert(rows, list[WorkItem], from_attributes=True)
+        return await queries.worklist(services, principal, queue, limit, offset)
+
+    @get("/applications/{application_id:uuid}/history", operation_id="applicationHistory")
+    async def history(
+        self, services: ServicesDep, principal: PrincipalDep, application_id: ApplicationId
+    ) -> list[HistoryEntry]:
+        """Every event in order, with actor and time; nothing here can be edited."""
+        return await queries.history(services, principal, application_id)
 
     @post(
         "/applications/{application_id:uuid}/accept",
         operation_id="acceptApplication",
         status_code=200,
-        guards=[requires("clerk", "supervisor", "admin")],
+        guards=[_LEAD_DESK],
     )
     async def accept(
         self,
         services: ServicesDep,
         principal: PrincipalDep,
-        application_id: FromPath[UUID],
+        application_id: ApplicationId,
         data: JSONBody[Accept | None] = None,
-    ) -> AcceptedCommand:
+    ) -> CommandAccepted:
         """受理: the working-day clock starts; missing deferrable materials are deferred (容缺)."""
         due = data.deferred_due if data else None
-        result = await applications.accept(services, principal, application_id, due)
-        return msgspec.convert(result, AcceptedCommand)
+        return await commands.accept(services, principal, application_id, due)
+
+    @post(
+        "/applications/{application_id:uuid}/request-supplement",
+        operation_id="requestSupplement",
+        status_code=200,
+    )
+    async def request_supplement(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: ApplicationId,
+        data: JSONBody[RequestSupplement],
+    ) -> CommandAccepted:
+        """一次性告知: every missing material in one notice; the clock restarts when complete."""
+        return await commands.request_supplement(
+            services, principal, application_id, list(data.missing), data.note
+        )
+
+    @post(
+        "/applications/{application_id:uuid}/reject",
+        operation_id="rejectApplication",
+        status_code=200,
+        guards=[_LEAD_DESK],
+    )
+    async def reject(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: ApplicationId,
+        data: JSONBody[Reason],
+    ) -> CommandAccepted:
+        """不予受理, with a written reason."""
+        return await commands.reject(services, principal, application_id, data.reason)
 
     @post(
         "/applications/{application_id:uuid}/review",
         operation_id="reviewApplication",
         status_code=200,
-        guards=[requires("reviewer", "supervisor", "admin")],
+        guards=[_REVIEWERS],
     )
     async def review(
         self,
         services: ServicesDep,
         principal: PrincipalDep,
-        application_id: FromPath[UUID],
+        application_id: ApplicationId,
         data: JSONBody[Review],
-    ) -> AcceptedCommand:
+    ) -> CommandAccepted:
         """A department approves or denies on the current stage."""
-        result = await applications.review(
+        return await commands.review(
             services,
             principal,
             application_id,
@@ -75,31 +126,68 @@ class AdminController(Controller):
             opinion=data.opinion,
             department=data.department,
         )
-        return msgspec.convert(result, AcceptedCommand)
+
+    @post(
+        "/applications/{application_id:uuid}/suspend",
+        operation_id="suspendApplication",
+        status_code=200,
+    )
+    async def suspend(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: ApplicationId,
+        data: JSONBody[Reason],
+    ) -> CommandAccepted:
+        """Pause the clock (expert review, hearing, on-site inspection)."""
+        return await commands.suspend(services, principal, application_id, data.reason)
+
+    @post(
+        "/applications/{application_id:uuid}/resume",
+        operation_id="resumeApplication",
+        status_code=200,
+    )
+    async def resume(
+        self, services: ServicesDep, principal: PrincipalDep, application_id: ApplicationId
+    ) -> CommandAccepted:
+        """Run the clock again with the working days that were left."""
+        return await commands.resume(services, principal, application_id)
 
     @post(
         "/applications/{application_id:uuid}/issue-result",
         operation_id="issueResult",
         status_code=200,
-        guards=[requires("clerk", "supervisor", "admin")],
+        guards=[_LEAD_DESK],
     )
     async def issue_result(
         self,
         services: ServicesDep,
         principal: PrincipalDep,
-        application_id: FromPath[UUID],
+        application_id: ApplicationId,
         data: JSONBody[IssueResult],
-    ) -> AcceptedCommand:
+    ) -> CommandAccepted:
         """出证: issue the result document of an approved application."""
-        result = await applications.issue_result(
-            services, principal, application_id, data.document_no
-        )
-        return msgspec.convert(result, AcceptedCommand)
+        return await commands.issue_result(services, principal, application_id, data.document_no)
 
-    @get("/applications/{application_id:uuid}/history", operation_id="applicationHistory")
-    async def history(
-        self, services: ServicesDep, principal: PrincipalDep, application_id: FromPath[UUID]
-    ) -> list[HistoryEntry]:
-        """Every event in order, with actor and time; nothing here can be edited."""
-        entries = await queries.history(services, principal, application_id)
-        return msgspec.convert(entries, list[HistoryEntry], from_attributes=True)
+    @post(
+        "/applications/{application_id:uuid}/hand-over",
+        operation_id="handOverResult",
+        status_code=200,
+        guards=[_LEAD_DESK],
+    )
+    async def hand_over(
+        self, services: ServicesDep, principal: PrincipalDep, application_id: ApplicationId
+    ) -> CommandAccepted:
+        """The citizen collected the result at the window: completed."""
+        return await commands.hand_over(services, principal, application_id)
+
+    @post("/applications/{application_id:uuid}/notes", operation_id="addNote", status_code=200)
+    async def add_note(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: ApplicationId,
+        data: JSONBody[Note],
+    ) -> CommandAccepted:
+        """An internal note, kept in the history."""
+        return await commands.add_note(services, principal, application_id, data.text)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+import msgspec
+
+from backend.catalog.dto import ServiceGuide, ServiceSummary
 from domain.errors import NotFound
 
 if TYPE_CHECKING:
@@ -14,7 +17,7 @@ __all__ = ["get_service", "list_services"]
 
 async def list_services(
     pool: asyncpg.Pool, q: str | None = None, department: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[ServiceSummary]:
     """Items matching a name/code search and a department, by code."""
     rows = await pool.fetch(
         "SELECT definition FROM catalog_view"
@@ -23,13 +26,12 @@ async def list_services(
         q or None,
         department or None,
     )
-    return [r[0] for r in rows]
+    return [msgspec.convert(r[0], ServiceSummary) for r in rows]
 
 
-async def get_service(pool: asyncpg.Pool, code: str) -> dict[str, Any]:
+async def get_service(pool: asyncpg.Pool, code: str) -> ServiceGuide:
     """The guide of one item."""
     definition = await pool.fetchval("SELECT definition FROM catalog_view WHERE code = $1", code)
     if definition is None:
         raise NotFound(f"no service item {code}")
-    result: dict[str, Any] = definition
-    return result
+    return msgspec.convert(definition, ServiceGuide)

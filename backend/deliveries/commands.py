@@ -9,7 +9,6 @@ company itself never runs inside a transaction (see ``backend.deliveries.dispatc
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -17,7 +16,10 @@ from uuid import UUID
 import msgspec
 
 from backend.deliveries import orders
+from backend.deliveries.dto import DeliveryRecorded, Redispatched
+from backend.deliveries.issue import lock_key, new_delivery
 from backend.eventstore.retry import retry_on_conflict
+from backend.handling import CommandAccepted, accepted
 from domain.application import Application
 from domain.delivery import Delivery, Report, book, cancel_for_pickup, record_report
 from domain.errors import InvalidState, NotFound, ValidationFailed
@@ -26,7 +28,6 @@ from integrations.courier import Contact, CourierOrder
 if TYPE_CHECKING:
     from backend.auth.tokens import Principal
     from backend.deliveries.orders import Claimed
-    from backend.eventstore import Saved
     from backend.services import Services
     from integrations.courier import Route
 
@@ -38,7 +39,6 @@ __all__ = [
     "record_booking",
     "redispatch",
     "report",
-    "save_issued",
     "switch_to_pickup",
 ]
 
@@ -47,68 +47,39 @@ _log = logging.getLogger(__name__)
 _FUTURE_SLACK = timedelta(minutes=5)
 
 
-def _lock_key(application_id: UUID) -> str:
-    return f"delivery-of:{application_id}"
-
-
-def _new_delivery(
-    services: Services, application: Application, at: datetime, staff: Principal | None = None
-) -> Delivery:
-    config = services.settings.courier
-    return Delivery.request(
-        id=uuid.uuid4(),
-        application=application,
-        company=config.company,
-        max_attempts=config.max_attempts,
-        at=at,
-        actor=staff.actor() if staff is not None else None,
-    )
-
-
-async def save_issued(services: Services, application: Application, at: datetime) -> Saved:
-    """Save an application whose result was just issued; a result sent by courier gets its
-    courier order (a requested ``Delivery`` and a pending booking) in the same transaction."""
-    if application.status != "result_issued":
-        return await services.repository.save(application)
-    delivery = _new_delivery(services, application, at)
-    return await services.repository.save(
-        application, delivery, after_insert=orders.inserter(delivery)
-    )
-
-
-async def redispatch(services: Services, staff: Principal, application_id: UUID) -> dict[str, Any]:
+async def redispatch(services: Services, staff: Principal, application_id: UUID) -> Redispatched:
     """After a final failure, a supervisor sends the result again: a new courier order."""
     now = services.clock()
 
-    async def attempt() -> dict[str, Any]:
+    async def attempt() -> Redispatched:
         async with services.repository.session() as session:
-            await session.lock(_lock_key(application_id))
+            await session.lock(lock_key(application_id))
             application = await session.get(Application, application_id)
             application.ensure_visible_to(staff.actor())
             current = await orders.open_order_of(session.conn, application_id)
             if current is not None and current[1] == "pending":
                 raise InvalidState("a courier is already being booked for this result")
-            delivery = _new_delivery(services, application, now, staff)
+            delivery = new_delivery(services, application, now, staff)
             saved = await session.save(delivery, after_insert=orders.inserter(delivery))
-        return {
-            "id": str(application_id),
-            "status": application.status,
-            "position": saved.position,
-            "deliveryId": str(delivery.id),
-        }
+        return Redispatched(
+            id=str(application_id),
+            status=application.status,
+            position=saved.position,
+            delivery_id=str(delivery.id),
+        )
 
     return await retry_on_conflict(attempt, services.settings.command_retries)
 
 
 async def switch_to_pickup(
     services: Services, staff: Principal, application_id: UUID, reason: str
-) -> dict[str, Any]:
+) -> CommandAccepted:
     """The citizen collects the result at the window; an open courier order is cancelled."""
     now = services.clock()
 
-    async def attempt() -> dict[str, Any]:
+    async def attempt() -> CommandAccepted:
         async with services.repository.session() as session:
-            await session.lock(_lock_key(application_id))
+            await session.lock(lock_key(application_id))
             application = await session.get(Application, application_id)
             application.ensure_visible_to(staff.actor())
             current = await orders.open_order_of(session.conn, application_id)
@@ -119,14 +90,14 @@ async def switch_to_pickup(
                 changed.append(delivery)
                 await orders.mark_cancelled(session.conn, delivery.id)
             saved = await session.save(*changed)
-        return {"id": str(application_id), "status": application.status, "position": saved.position}
+        return accepted(application_id, application.status, saved)
 
     return await retry_on_conflict(attempt, services.settings.command_retries)
 
 
 async def report(
     services: Services, courier: Principal, delivery_id: UUID, event: Report
-) -> dict[str, Any]:
+) -> DeliveryRecorded:
     """A courier of the delivery's company reports a scan or an outcome from the app."""
     now = services.clock()
     if event.at.tzinfo is None:
@@ -142,22 +113,22 @@ async def report(
         if not owned:
             raise ValidationFailed("unknown photo", {"fileId": "upload the photo first"})
 
-    async def attempt() -> dict[str, Any]:
+    async def attempt() -> DeliveryRecorded:
         found = await services.repository.get(Delivery, delivery_id)
         if courier.department is None or found.company != courier.department:
             raise NotFound("delivery not found")  # another company's: never say whose
         async with services.repository.session() as session:
-            await session.lock(_lock_key(found.application_id))
+            await session.lock(lock_key(found.application_id))
             delivery = await session.get(Delivery, delivery_id)
             application = await session.get(Application, delivery.application_id)
             record_report(delivery, application, event, actor=courier.actor())
             saved = await session.save(delivery, application)
-        return {
-            "id": str(delivery.id),
-            "applicationId": str(application.id),
-            "status": delivery.status,
-            "position": saved.position,
-        }
+        return DeliveryRecorded(
+            id=str(delivery.id),
+            application_id=str(application.id),
+            status=delivery.status,
+            position=saved.position,
+        )
 
     return await retry_on_conflict(attempt, services.settings.command_retries)
 
@@ -184,7 +155,7 @@ async def apply_routes(services: Services, company: str, routes: list[Route]) ->
                 conn, company, sorted({r.waybill_no for r in routes})
             )
             for application_id in sorted({a for _, a in known.values()}):
-                await session.lock(_lock_key(application_id))
+                await session.lock(lock_key(application_id))
             loaded: dict[UUID, tuple[Delivery, Application]] = {}
             for route in routes:
                 found = known.get(route.waybill_no)
@@ -312,7 +283,7 @@ async def record_booking(services: Services, item: Claimed, waybill_no: str) -> 
 
     async def attempt() -> bool:
         async with services.repository.session() as session:
-            await session.lock(_lock_key(item.application_id))
+            await session.lock(lock_key(item.application_id))
             delivery = await session.get(Delivery, item.delivery_id)
             if delivery.status != "requested":
                 return delivery.waybill_no == waybill_no

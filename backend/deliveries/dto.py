@@ -8,9 +8,11 @@ from uuid import UUID
 
 import msgspec
 
+from backend.http.dto import Body, Dto
+from domain.application import Address
+
 __all__ = [
     "CourierDelivery",
-    "DeliveryAddress",
     "DeliveryRecorded",
     "DeliveryReport",
     "Redispatched",
@@ -20,30 +22,13 @@ Text = Annotated[str, msgspec.Meta(max_length=200)]
 LongText = Annotated[str, msgspec.Meta(max_length=500)]
 
 
-class Dto(msgspec.Struct, rename="camel", frozen=True):
-    pass
-
-
-class Body(msgspec.Struct, rename="camel", frozen=True, forbid_unknown_fields=True):
-    pass
-
-
-class DeliveryAddress(Dto, frozen=True):
-    name: str
-    phone: str
-    province: str
-    city: str
-    district: str
-    detail: str
-
-
 class CourierDelivery(Dto, frozen=True):
     """An open delivery of my company; the address only for its couriers."""
 
     id: str
     application_id: str
     status: str
-    address: DeliveryAddress | None
+    address: Address | None
     waybill_no: str | None
     attempts: int = 0
     updated_at: datetime | None = None

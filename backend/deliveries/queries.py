@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-import msgspec
-
-from backend.applications.queries import wait_for_position
-from domain.application import Application
+from backend.deliveries.dto import CourierDelivery
+from backend.read_side import wait_for_position
+from domain.application import Address, Application
 from domain.delivery import OPEN
 
 if TYPE_CHECKING:
@@ -23,7 +22,7 @@ _LIMIT = 200
 
 async def open_deliveries(
     services: Services, courier: Principal, after: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[CourierDelivery]:
     """Deliveries of the courier's company still to pick up or on the way, oldest first.
 
     The addresses (PII) are read from the applications themselves for exactly these
@@ -43,30 +42,27 @@ async def open_deliveries(
     )
     addresses = await _addresses(services, [r["application_id"] for r in rows])
     return [
-        {
-            "id": str(r["id"]),
-            "applicationId": str(r["application_id"]),
-            "status": r["status"],
-            "address": addresses.get(r["application_id"]),
-            "waybillNo": r["waybill_no"],
-            "attempts": r["attempts"],
-            "updatedAt": r["updated_at"],
-        }
+        CourierDelivery(
+            id=str(r["id"]),
+            application_id=str(r["application_id"]),
+            status=r["status"],
+            address=addresses.get(r["application_id"]),
+            waybill_no=r["waybill_no"],
+            attempts=r["attempts"],
+            updated_at=r["updated_at"],
+        )
         for r in rows
     ]
 
 
-async def _addresses(
-    services: Services, application_ids: list[UUID]
-) -> dict[UUID, dict[str, Any] | None]:
+async def _addresses(services: Services, application_ids: list[UUID]) -> dict[UUID, Address | None]:
     """The delivery address of each application, as the application itself reads it (None
     once the applicant's personal data was erased)."""
     gate = asyncio.Semaphore(8)  # a few loads at a time, leaving the pool to requests
 
-    async def address_of(application_id: UUID) -> tuple[UUID, dict[str, Any] | None]:
+    async def address_of(application_id: UUID) -> tuple[UUID, Address | None]:
         async with gate:
             application = await services.repository.get(Application, application_id)
-        address = application.delivery.address
-        return application_id, msgspec.to_builtins(address) if address else None
+        return application_id, application.delivery.address
 
     return dict(await asyncio.gather(*(address_of(i) for i in set(application_ids))))

@@ -6,7 +6,6 @@ import logging
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -18,7 +17,8 @@ from backend.deliveries.dto import (
     Redispatched,
 )
 from backend.deliveries.queries import open_deliveries
-from backend.http.dto import AcceptedCommand, Reason
+from backend.handling import CommandAccepted
+from backend.http.dto import Reason
 from backend.http.guards import PrincipalDep, ServicesDep, requires
 from domain.delivery import Report
 from domain.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
@@ -47,8 +47,7 @@ class CourierController(Controller):
     ) -> list[CourierDelivery]:
         """Open deliveries of my company (to pick up, on the way), with their addresses;
         ``after``: the position a report answered, to see it applied."""
-        rows = await open_deliveries(services, principal, after)
-        return msgspec.convert(rows, list[CourierDelivery])
+        return await open_deliveries(services, principal, after)
 
     @post(
         "/deliveries/{delivery_id:uuid}/events",
@@ -72,8 +71,7 @@ class CourierController(Controller):
             file_id=str(data.file_id) if data.file_id else None,
             reason=data.reason,
         )
-        result = await deliveries.report(services, principal, delivery_id, event)
-        return msgspec.convert(result, DeliveryRecorded)
+        return await deliveries.report(services, principal, delivery_id, event)
 
 
 class DeliveryAdminController(Controller):
@@ -88,8 +86,7 @@ class DeliveryAdminController(Controller):
         self, services: ServicesDep, principal: PrincipalDep, application_id: FromPath[UUID]
     ) -> Redispatched:
         """After a final failure: a new courier order, booked right after (a new waybill)."""
-        result = await deliveries.redispatch(services, principal, application_id)
-        return msgspec.convert(result, Redispatched)
+        return await deliveries.redispatch(services, principal, application_id)
 
     @post("/switch-to-pickup", operation_id="switchToPickup", status_code=200)
     async def switch_to_pickup(
@@ -98,10 +95,9 @@ class DeliveryAdminController(Controller):
         principal: PrincipalDep,
         application_id: FromPath[UUID],
         data: JSONBody[Reason],
-    ) -> AcceptedCommand:
+    ) -> CommandAccepted:
         """The citizen collects the result at the window instead; an open order is cancelled."""
-        result = await deliveries.switch_to_pickup(services, principal, application_id, data.reason)
-        return msgspec.convert(result, AcceptedCommand)
+        return await deliveries.switch_to_pickup(services, principal, application_id, data.reason)
 
 
 class CourierWebhookController(Controller):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from backend.files.dto import FileInfo
 from domain.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from integrations.files import MAX_FILE_SIZE, sniff_content_type
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["upload"]
 
 
-async def upload(services: Services, owner_id: uuid.UUID, data: bytes) -> dict[str, Any]:
+async def upload(services: Services, owner_id: uuid.UUID, data: bytes) -> FileInfo:
     """Store an upload (jpg, png or pdf, at most 10 MiB)."""
     if not data:
         raise ValidationFailed("empty file", {"file": "required"})
@@ -33,9 +34,9 @@ async def upload(services: Services, owner_id: uuid.UUID, data: bytes) -> dict[s
         stored.size,
         stored.content_type,
     )
-    return {
-        "fileId": str(file_id),
-        "sha256": stored.sha256,
-        "size": stored.size,
-        "contentType": stored.content_type,
-    }
+    return FileInfo(
+        file_id=str(file_id),
+        sha256=stored.sha256,
+        size=stored.size,
+        content_type=stored.content_type,
+    )

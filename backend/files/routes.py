@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from backend.files import commands as files
-from backend.http.dto import FileInfo
+from backend.files.dto import FileInfo
 from backend.http.guards import PrincipalDep, ServicesDep, requires
 from backend.http.rate_limit import rate_limit
 from domain.errors import ValidationFailed
@@ -55,5 +54,4 @@ class FilesController(Controller):
         if not isinstance(data.file, UploadFile):
             raise ValidationFailed("send the file in the form field 'file'", {"file": "required"})
         content = await data.file.read()
-        result = await files.upload(services, UUID(principal.id), content)
-        return msgspec.convert(result, FileInfo)
+        return await files.upload(services, UUID(principal.id), content)

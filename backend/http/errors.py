@@ -9,6 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from backend.eventstore.types import CommitFailed
 from backend.ratelimit import RateLimited
 from domain import errors as domain
 from integrations.wechat import InvalidLoginCode, WeChatError, WeChatUnavailable
@@ -89,6 +90,18 @@ def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return problem(exc.status_code, code.replace("_", " ").capitalize(), str(exc.detail), code)
 
 
+def _commit_failed(_: Request[Any, Any, Any], exc: CommitFailed) -> Response[Any]:
+    _log.warning("a command could not be committed: %s", exc)
+    response = problem(
+        503,
+        "Service unavailable",
+        "the database cannot take the write now; nothing was written, try again",
+        "unavailable",
+    )
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def _wechat(_: Request[Any, Any, Any], exc: WeChatError) -> Response[Any]:
     if isinstance(exc, InvalidLoginCode):
         return problem(401, "WeChat login failed", exc.errmsg, "invalid_login_code")
@@ -114,6 +127,7 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     domain.DomainError: _domain_error,
     RateLimited: _rate_limited,
+    CommitFailed: _commit_failed,
     ValidationException: _validation,
     HTTPException: _http,
     WeChatError: _wechat,

@@ -1,4 +1,5 @@
-"""Idempotency-Key: the same key and body get the first answer; another body gets 409.
+"""Idempotency-Key on creating POSTs: the same key and body get the first answer; another body
+gets 409.
 
 The record is written in the command's own transaction, so an answer is remembered exactly
 when the command's events are committed. Two requests racing with one key: the loser's insert
@@ -14,24 +15,28 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
+from litestar import Request, Response
 
 from domain.errors import ConflictError, DomainError, ValidationFailed
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
 
+    from backend.auth.tokens import Principal
     from backend.eventstore import Saved
+    from backend.services import Services
 
-__all__ = ["Answer", "IdempotencyKey", "Remember", "idempotent"]
+__all__ = ["Answer", "IdempotencyKey", "Remember", "idempotent", "idempotent_post"]
 
 _MAX_KEY = 200
 
 
 class Answer(msgspec.Struct, frozen=True):
-    """A command's HTTP answer, as remembered for replays."""
+    """A command's HTTP answer, as remembered for replays: the response DTO when it was just
+    made, its JSON form when it is replayed."""
 
     status_code: int
-    body: dict[str, Any]
+    body: msgspec.Struct | dict[str, Any]
 
 
 class IdempotencyKey(msgspec.Struct, frozen=True):
@@ -96,7 +101,7 @@ async def idempotent(
                 key.key,
                 key.request_hash,
                 answer.status_code,
-                answer.body,
+                msgspec.to_builtins(answer.body),
             )
 
         return write
@@ -114,3 +119,20 @@ async def idempotent(
         if (answer := await _replay(pool, key)) is not None:
             return answer
         raise
+
+
+async def idempotent_post(
+    request: Request[Any, Any, Any],
+    services: Services,
+    principal: Principal,
+    key: str | None,
+    run: Callable[[Remember | None], Awaitable[Answer]],
+) -> Response[Any]:
+    """The one way a creating POST honours ``Idempotency-Key`` (API.md): the command runs once
+    per key; the same key with the same path and body gets the first answer again (status
+    included), the same key with anything else is 409 ``conflict``."""
+    request_key = IdempotencyKey.of(
+        UUID(principal.id), key, request.url.path.encode() + await request.body()
+    )
+    answer = await idempotent(services.pool, request_key, run)
+    return Response(answer.body, status_code=answer.status_code)

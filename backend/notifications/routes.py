@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromQuery, JSONBody
 
@@ -48,20 +47,18 @@ class SubscriptionsController(Controller):
         self, services: ServicesDep, principal: PrincipalDep, data: JSONBody[Subscriptions]
     ) -> list[SubscriptionQuota]:
         """Record what ``wx.requestSubscribeMessage`` accepted: one message per one-time accept."""
-        quota = await subscriptions.record_accepted(
+        return await subscriptions.record_accepted(
             services.pool, services.notification_templates, UUID(principal.id), data.accepted
         )
-        return msgspec.convert(quota, list[SubscriptionQuota])
 
     @get("/", operation_id="listSubscriptions")
     async def list_quota(
         self, services: ServicesDep, principal: PrincipalDep
     ) -> list[SubscriptionQuota]:
         """How many messages of each template may still be sent to me."""
-        quota = await subscriptions.quotas(
+        return await subscriptions.quotas(
             services.pool, services.notification_templates, UUID(principal.id)
         )
-        return msgspec.convert(quota, list[SubscriptionQuota])
 
 
 class SandboxMessagesController(Controller):

@@ -3,9 +3,10 @@ one-time template; long-term (政务民生) templates need no quota."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
+from backend.notifications.dto import SubscriptionQuota
 from domain.errors import ValidationFailed
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ MAX_ACCEPTED = 20  # wx.requestSubscribeMessage asks for at most 3 at a time
 
 async def record_accepted(
     pool: asyncpg.Pool, templates: Templates, citizen_id: UUID, accepted: list[str]
-) -> list[dict[str, Any]]:
+) -> list[SubscriptionQuota]:
     """Add one unit of quota per accepted one-time template; unknown ids are a 400."""
     if len(accepted) > MAX_ACCEPTED:
         raise ValidationFailed("too many templates", {"accepted": f"at most {MAX_ACCEPTED}"})
@@ -47,7 +48,7 @@ async def record_accepted(
 
 async def quotas(
     pool: asyncpg.Pool, templates: Templates, citizen_id: UUID
-) -> list[dict[str, Any]]:
+) -> list[SubscriptionQuota]:
     """Each template with what is left (``None``: long-term, no quota needed)."""
     rows = await pool.fetch(
         "SELECT template_id, remaining FROM notification_quota WHERE citizen_id = $1", citizen_id
@@ -58,12 +59,12 @@ async def quotas(
         spec = templates.template(template_id)
         assert spec is not None
         answer.append(
-            {
-                "templateId": template_id,
-                "title": spec.title,
-                "longTerm": spec.long_term,
-                "remaining": None if spec.long_term else remaining.get(template_id, 0),
-            }
+            SubscriptionQuota(
+                template_id=template_id,
+                title=spec.title,
+                long_term=spec.long_term,
+                remaining=None if spec.long_term else remaining.get(template_id, 0),
+            )
         )
     return answer
 

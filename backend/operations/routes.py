@@ -8,7 +8,7 @@ from litestar import Response, get
 
 from backend.db.migrate import pending_migrations
 from backend.http.guards import ServicesDep
-from backend.metrics import projection_lag, render_metrics
+from backend.operations.readings import projection_lag, render_metrics
 
 __all__ = ["health", "metrics", "ready"]
 

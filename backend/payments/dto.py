@@ -7,11 +7,9 @@ from typing import Annotated
 
 import msgspec
 
-__all__ = ["PaymentOrder", "RefundRequest", "RefundStatus", "SandboxPayment"]
+from backend.http.dto import Body, Dto
 
-
-class Dto(msgspec.Struct, rename="camel", frozen=True):
-    pass
+__all__ = ["PaymentOrder", "RefundRequest", "SandboxPayment"]
 
 
 class PaymentOrder(Dto, frozen=True):
@@ -25,16 +23,8 @@ class PaymentOrder(Dto, frozen=True):
     position: int
 
 
-class RefundRequest(msgspec.Struct, rename="camel", frozen=True, forbid_unknown_fields=True):
+class RefundRequest(Body, frozen=True):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-
-
-class RefundStatus(Dto, frozen=True):
-    """``status``: the payment's (``refunding`` until WeChat says the money is back)."""
-
-    id: str
-    status: str
-    position: int
 
 
 class SandboxPayment(Dto, frozen=True):

@@ -13,16 +13,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import msgspec
 
 from backend.http.idempotency import Answer
+from backend.payments.dto import PaymentOrder
 from backend.payments.ledger import change_order, latest_order, save_order
 from domain.application import Application
 from domain.errors import ConflictError, InvalidState, NotFound, ValidationFailed
-from domain.payment import MAX_ATTEMPTS, Payment, payment_id
+from domain.payment import MAX_ATTEMPTS, Payment, PaymentNotice, payment_id
+from domain.policies import payment_notice_problem
 from integrations.wechat.errors import WeChatUnavailable
 from integrations.wechat.pay import PayOrder
 
@@ -36,7 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Outcome",
-    "VerifiedPayment",
     "close_order",
     "order",
     "payments_of",
@@ -47,18 +48,6 @@ __all__ = [
 _log = logging.getLogger(__name__)
 _ROUNDS = 3  # close an expired order, look again; more means someone else keeps changing it
 _BODY_BYTES = 128  # WeChat's limit on the order description
-
-
-class VerifiedPayment(msgspec.Struct, frozen=True):
-    """What WeChat Pay said about a payment, its signature already checked."""
-
-    out_trade_no: str
-    transaction_id: str
-    amount: int
-    appid: str
-    mch_id: str
-    paid_at: str
-    source: Literal["notification", "query"]
 
 
 class Outcome(msgspec.Struct, frozen=True):
@@ -179,14 +168,14 @@ async def _placed(
         saved = await save_order(session, payment)
         answer = Answer(
             201 if prepared.created else 200,
-            {
-                "paymentId": str(payment.id),
-                "outTradeNo": payment.out_trade_no,
-                "amount": payment.amount,
-                "expiresAt": payment.expires_at.isoformat(),
-                "jsapiParams": payments.gateway.jsapi_params(prepay_id),
-                "position": saved.position,
-            },
+            PaymentOrder(
+                payment_id=str(payment.id),
+                out_trade_no=payment.out_trade_no,
+                amount=payment.amount,
+                expires_at=payment.expires_at,
+                jsapi_params=payments.gateway.jsapi_params(prepay_id),
+                position=saved.position,
+            ),
         )
         if remember is not None:
             await remember(lambda _: answer)(session.conn, saved)
@@ -203,7 +192,7 @@ def _description(application: Application) -> str:
     return text
 
 
-async def record_payment(services: Services, verified: VerifiedPayment) -> Outcome:
+async def record_payment(services: Services, verified: PaymentNotice) -> Outcome:
     """Book a verified payment on its order and on the application, once.
 
     A wrong merchant or amount is refused and recorded, on the order and on the application
@@ -224,12 +213,11 @@ async def record_payment(services: Services, verified: VerifiedPayment) -> Outco
             await save_order(session, payment, application)
             return Outcome(accepted=False, message=problem, changed=news)
 
-        if verified.appid != gateway.appid or verified.mch_id != gateway.mch_id:
-            return await refuse(
-                f"商户信息不符（appid {verified.appid[:32]}，商户号 {verified.mch_id[:32]}）"
-            )
-        if verified.amount != payment.amount:
-            return await refuse(f"支付金额{verified.amount}分与应缴{payment.amount}分不符")
+        problem = payment_notice_problem(
+            verified, payment, appid=gateway.appid, mch_id=gateway.mch_id
+        )
+        if problem is not None:
+            return await refuse(problem)
         try:
             news = payment.record_paid(
                 transaction_id=verified.transaction_id,
@@ -295,10 +283,10 @@ async def query_order(services: Services, out_trade_no: str) -> bool:
     return False  # NOTPAY, USERPAYING, PAYERROR: still open
 
 
-def _verified(state: OrderState) -> VerifiedPayment | None:
+def _verified(state: OrderState) -> PaymentNotice | None:
     if not state.transaction_id or state.amount is None:
         return None
-    return VerifiedPayment(
+    return PaymentNotice(
         out_trade_no=state.out_trade_no,
         transaction_id=state.transaction_id,
         amount=state.amount,

@@ -9,12 +9,13 @@ the money went back (refund notification or refund query).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from backend.applications import commands as applications
+from backend.handling import CommandAccepted, accepted
 from backend.payments.ledger import change_order, find_order, save_order
 from backend.payments.orders import Outcome, payments_of
+from domain import policies
 from domain.application import Application
 from domain.errors import InvalidState, NotFound, ValidationFailed
 from domain.payment import Payment, payment_id
@@ -26,14 +27,21 @@ if TYPE_CHECKING:
     from backend.eventstore import Saved, Session
     from backend.services import Services
 
-__all__ = ["apply_refund", "record_refund_notice", "refund", "settle_refund", "withdraw"]
+__all__ = [
+    "apply_refund",
+    "paid_order_of",
+    "record_refund_notice",
+    "refund",
+    "settle_refund",
+    "withdraw_and_refund",
+]
 
 _log = logging.getLogger(__name__)
 
 
 async def refund(
     services: Services, staff: Principal, application_id: UUID, reason: str
-) -> dict[str, Any]:
+) -> CommandAccepted:
     """An admin gives the fee back (the whole fee); the answer's status is the payment's."""
     payments_of(services)
     application = await services.repository.get(Application, application_id)
@@ -49,34 +57,35 @@ async def refund(
 
     saved = await change_order(services, row["out_trade_no"], change)
     status = await apply_refund(services, row["out_trade_no"])
-    return {"id": str(application_id), "status": status, "position": saved.position}
+    return accepted(application_id, status, saved)
 
 
-async def withdraw(
-    services: Services, citizen: Principal, application_id: UUID, reason: str
-) -> dict[str, Any]:
-    """The citizen withdraws; once the fee is paid (and before the result is issued) the
-    refund is requested in the same transaction."""
+async def paid_order_of(services: Services, application_id: UUID) -> str | None:
+    """The ``out_trade_no`` of the application's paid order, if its fee is paid."""
     row = await find_order(services.pool, application_id, ("paid",))
-    if row is None:
-        return await applications.withdraw(services, citizen, application_id, reason)
+    return None if row is None else str(row["out_trade_no"])
+
+
+async def withdraw_and_refund(
+    services: Services, citizen: Principal, application_id: UUID, reason: str, out_trade_no: str
+) -> CommandAccepted:
+    """The citizen withdraws an application whose fee is paid: the refund is requested in the
+    same transaction (``policies.withdraw``), then sent to WeChat."""
     now = services.clock()
 
     async def change(session: Session, payment: Payment) -> Saved:
         application = await session.get(Application, payment.application_id)
-        paid = application.paid_and_not_issued
-        application.withdraw(actor=citizen.actor(), reason=reason, at=now)
-        if paid:
-            words = f"申请人撤回申请：{reason}" if reason.strip() else "申请人撤回申请"
-            payment.request_refund(actor=citizen.actor(), reason=words, at=now)
+        if application.id != application_id:  # pragma: no cover - the index row says so
+            raise NotFound("application not found")
+        policies.withdraw(application, payment, actor=citizen.actor(), reason=reason, at=now)
         return await save_order(session, payment, application)
 
-    saved = await change_order(services, row["out_trade_no"], change)
+    saved = await change_order(services, out_trade_no, change)
     try:
-        await apply_refund(services, row["out_trade_no"])
+        await apply_refund(services, out_trade_no)
     except WeChatPayError as exc:  # recorded on the order; the withdrawal stands
         _log.warning("refund after withdrawal of %s refused: %s", application_id, exc)
-    return {"id": str(application_id), "status": "withdrawn", "position": saved.position}
+    return accepted(application_id, "withdrawn", saved)
 
 
 async def apply_refund(services: Services, out_trade_no: str) -> str:

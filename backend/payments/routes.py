@@ -6,16 +6,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, post
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
+from backend.handling import CommandAccepted
 from backend.http.guards import PrincipalDep, ServicesDep, requires
-from backend.http.idempotent import idempotent_response
+from backend.http.idempotency import idempotent_post
 from backend.http.rate_limit import rate_limit
 from backend.payments import orders as payments
 from backend.payments import refunds, webhooks
-from backend.payments.dto import PaymentOrder, RefundRequest, RefundStatus, SandboxPayment
+from backend.payments.dto import PaymentOrder, RefundRequest, SandboxPayment
 from backend.payments.sandbox import sandbox_pay
 from integrations.wechat.pay_wire import MAX_XML_BYTES
 
@@ -51,15 +51,14 @@ class PaymentsController(Controller):
         """一键缴费: the open WeChat Pay order of the fee (201 when made now, 200 when it was
         open already); an expired one is closed and replaced."""
         client_ip = request.client.host if request.client else "127.0.0.1"
-        return await idempotent_response(
+        return await idempotent_post(
             request,
             services,
             principal,
             idempotency_key,
-            run=lambda remember: payments.order(
+            lambda remember: payments.order(
                 services, principal, application_id, client_ip, remember
             ),
-            body_type=PaymentOrder,
         )
 
 
@@ -75,11 +74,11 @@ class RefundsController(Controller):
         principal: PrincipalDep,
         application_id: FromPath[UUID],
         data: JSONBody[RefundRequest],
-    ) -> RefundStatus:
+    ) -> CommandAccepted:
         """Give the whole fee back through WeChat Pay; the citizen's progress shows it once
-        WeChat confirms."""
-        result = await refunds.refund(services, principal, application_id, data.reason)
-        return msgspec.convert(result, RefundStatus)
+        WeChat confirms. ``status`` is the payment's (``refunding`` until WeChat says the money
+        is back)."""
+        return await refunds.refund(services, principal, application_id, data.reason)
 
 
 class WeChatPayWebhooks(Controller):
@@ -126,5 +125,4 @@ class SandboxPayController(Controller):
         self, services: ServicesDep, principal: PrincipalDep, out_trade_no: FromPath[str]
     ) -> SandboxPayment:
         """The fake WeChat Pay pays my order and notifies the app over HTTP."""
-        result = await sandbox_pay(services, principal, out_trade_no)
-        return msgspec.convert(result, SandboxPayment)
+        return await sandbox_pay(services, principal, out_trade_no)

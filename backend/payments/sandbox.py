@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from backend.payments.dto import SandboxPayment
 from domain.errors import InvalidState, NotFound
 from integrations.wechat.fake_pay import FakePayError
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["sandbox_pay"]
 
 
-async def sandbox_pay(services: Services, citizen: Principal, out_trade_no: str) -> dict[str, Any]:
+async def sandbox_pay(services: Services, citizen: Principal, out_trade_no: str) -> SandboxPayment:
     """The citizen pays their order at the fake; it POSTs the signed notification over HTTP to
     the order's ``notify_url`` (our ``/webhooks/wechat/pay`` under ``public_base_url``).
 
@@ -36,9 +37,9 @@ async def sandbox_pay(services: Services, citizen: Principal, out_trade_no: str)
         raise InvalidState(f"the sandbox cannot pay this order: {exc}") from None
     async with services.pool.acquire() as conn:
         position = await services.recorder.max_notification_id(conn)
-    return {
-        "outTradeNo": out_trade_no,
-        "transactionId": paid.transaction_id or "",
-        "notified": any(d.acknowledged for d in deliveries),
-        "position": position,
-    }
+    return SandboxPayment(
+        out_trade_no=out_trade_no,
+        transaction_id=paid.transaction_id or "",
+        notified=any(d.acknowledged for d in deliveries),
+        position=position,
+    )

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from backend.payments.orders import Outcome, VerifiedPayment, record_payment
+from backend.payments.orders import Outcome, record_payment
 from backend.payments.refunds import record_refund_notice
 from domain.errors import ConflictError
+from domain.payment import PaymentNotice
 from integrations.wechat.pay import InvalidRefundNotice, WeChatPayGateway
 from integrations.wechat.pay_wire import MalformedXml, parse_xml, reply
 
@@ -41,12 +42,12 @@ async def pay_notification(services: Services, body: bytes) -> Reply:
     if services.payments is None:
         return 503, reply(False, "未开通微信支付")
     read = _read_payment(services.payments.gateway, body)
-    if not isinstance(read, VerifiedPayment):
+    if not isinstance(read, PaymentNotice):
         return read
     return await _booked(services, lambda: record_payment(services, read))
 
 
-def _read_payment(gateway: WeChatPayGateway, body: bytes) -> VerifiedPayment | Reply:
+def _read_payment(gateway: WeChatPayGateway, body: bytes) -> PaymentNotice | Reply:
     """The payment a notification reports, or the answer to give it now."""
     try:
         fields = parse_xml(body)
@@ -62,7 +63,7 @@ def _read_payment(gateway: WeChatPayGateway, body: bytes) -> VerifiedPayment | R
     amount = _fen(fields.get("total_fee", ""))
     if amount is None or not fields.get("out_trade_no") or not fields.get("transaction_id"):
         return 400, reply(False, "缺少订单号、交易号或金额")
-    return VerifiedPayment(
+    return PaymentNotice(
         out_trade_no=fields["out_trade_no"],
         transaction_id=fields["transaction_id"],
         amount=amount,

@@ -7,9 +7,10 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from backend.clock import CHINA
+from backend.supervision.dto import RectificationItem, ServiceStats, StuckCase
 from domain.application.status import OPEN
 from domain.application.stuck import REASONS, CaseFacts, StuckRules, stuck_reasons
+from domain.calendar import CST
 
 if TYPE_CHECKING:
     import asyncpg
@@ -35,7 +36,7 @@ ExtraReasons = Callable[
 
 def _day(moment: datetime) -> date:
     """The date in China of a stored moment."""
-    return moment.astimezone(CHINA).date()
+    return moment.astimezone(CST).date()
 
 
 def _facts(row: Any) -> CaseFacts:
@@ -61,11 +62,11 @@ async def stuck_cases(
     service_code: str | None = None,
     rules: StuckRules | None = None,
     extra: list[ExtraReasons] | tuple[ExtraReasons, ...] = (),
-) -> list[dict[str, Any]]:
+) -> list[StuckCase]:
     """Open cases with at least one reason, most urgent first, explained in words."""
     rules = rules or StuckRules()
     today = services.clock().date()
-    if staff.role not in ("supervisor", "admin"):
+    if not staff.actor().oversees_all:
         department = staff.department  # department staff see their own cases only
     quiet = rules.shortest_wait
     extra_reasons: dict[UUID, list[tuple[str, datetime | None, str]]] = {}
@@ -90,7 +91,7 @@ async def stuck_cases(
         department,
         service_code,
         services.calendar.add_working_days(today, 2),
-        datetime.combine(today - timedelta(days=quiet - 1), datetime.min.time(), CHINA),
+        datetime.combine(today - timedelta(days=quiet - 1), datetime.min.time(), CST),
         list(extra_reasons),
         today,
     )
@@ -110,23 +111,27 @@ async def stuck_cases(
             continue
         found.sort(key=lambda item: REASONS.index(item[0]) if item[0] in REASONS else 99)
         cases.append(
-            {
-                "applicationId": str(row["id"]),
-                "number": row["number"],
-                "serviceCode": row["service_code"],
-                "serviceName": row["service_name"],
-                "status": row["status"],
-                "department": row["department"],
-                "pendingDepartments": list(row["pending_departments"]),
-                "reasons": [code for code, _ in found],
-                "explanations": [words for _, words in found],
-                "since": row["last_action_at"],
-                "deadline": row["deadline"],
-                "legalDeadline": row["legal_deadline"],
-                "escalations": row["escalations"],
-            }
+            StuckCase(
+                application_id=str(row["id"]),
+                number=row["number"],
+                service_code=row["service_code"],
+                service_name=row["service_name"],
+                status=row["status"],
+                department=row["department"],
+                pending_departments=tuple(row["pending_departments"]),
+                reasons=tuple(code for code, _ in found),
+                explanations=tuple(words for _, words in found),
+                since=row["last_action_at"],
+                deadline=row["deadline"],
+                legal_deadline=row["legal_deadline"],
+                escalations=row["escalations"],
+            )
         )
     return cases
+
+
+def _ratio(part: float, whole: int, digits: int = 4) -> float | None:
+    return round(part / whole, digits) if whole else None
 
 
 async def statistics(
@@ -136,13 +141,13 @@ async def statistics(
     start: date | None = None,
     end: date | None = None,
     department: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ServiceStats]:
     """Per service and lead department, over applications submitted in [start, end]."""
-    if staff.role not in ("supervisor", "admin"):
+    if not staff.actor().oversees_all:
         department = staff.department
     # days are China's days, whatever time zone the database session has
-    since = datetime.combine(start, time.min, CHINA) if start else None
-    until = datetime.combine(end + timedelta(days=1), time.min, CHINA) if end else None
+    since = datetime.combine(start, time.min, CST) if start else None
+    until = datetime.combine(end + timedelta(days=1), time.min, CST) if end else None
     rows = await services.pool.fetch(
         "SELECT service_code, service_name, department, status, deadline, accepted_at,"
         " finished_at, supplement_rounds, zero_visit, rating FROM application_view"
@@ -169,34 +174,28 @@ async def statistics(
         ]
         ratings = [r["rating"] for r in items if r["rating"] is not None]
         result.append(
-            {
-                "serviceCode": code,
-                "serviceName": items[0]["service_name"],
-                "department": dept,
-                "received": len(items),
-                "completed": len(completed),
-                "onTimeRate": round(len(on_time) / len(decided), 4) if decided else None,
-                "averageWorkingDays": round(sum(durations) / len(durations), 2)
-                if durations
-                else None,
-                "supplementRounds": sum(r["supplement_rounds"] for r in items),
-                "withSecondSupplementRound": sum(1 for r in items if r["supplement_rounds"] >= 2),
-                "zeroVisitShare": round(sum(r["zero_visit"] for r in completed) / len(completed), 4)
-                if completed
-                else None,
-                "ratings": len(ratings),
-                "averageRating": round(sum(ratings) / len(ratings), 2) if ratings else None,
-                "satisfiedShare": round(sum(1 for r in ratings if r >= 4) / len(ratings), 4)
-                if ratings
-                else None,
-            }
+            ServiceStats(
+                service_code=code,
+                service_name=items[0]["service_name"],
+                department=dept,
+                received=len(items),
+                completed=len(completed),
+                on_time_rate=_ratio(len(on_time), len(decided)),
+                average_working_days=_ratio(sum(durations), len(durations), 2),
+                supplement_rounds=sum(r["supplement_rounds"] for r in items),
+                with_second_supplement_round=sum(1 for r in items if r["supplement_rounds"] >= 2),
+                zero_visit_share=_ratio(sum(r["zero_visit"] for r in completed), len(completed)),
+                ratings=len(ratings),
+                average_rating=_ratio(sum(ratings), len(ratings), 2),
+                satisfied_share=_ratio(sum(1 for r in ratings if r >= 4), len(ratings)),
+            )
         )
     return result
 
 
 async def list_rectifications(
     services: Services, status: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[RectificationItem]:
     """整改 items, open ones first."""
     rows = await services.pool.fetch(
         "SELECT id, application_id, number, rating, comment, departments, steps, status,"
@@ -206,16 +205,16 @@ async def list_rectifications(
         status,
     )
     return [
-        {
-            "applicationId": str(r["application_id"]),
-            "number": r["number"],
-            "rating": r["rating"],
-            "comment": r["comment"],
-            "departments": list(r["departments"]),
-            "steps": r["steps"],
-            "status": r["status"],
-            "openedAt": r["opened_at"],
-            "updatedAt": r["updated_at"],
-        }
+        RectificationItem(
+            application_id=str(r["application_id"]),
+            number=r["number"],
+            rating=r["rating"],
+            comment=r["comment"],
+            departments=tuple(r["departments"]),
+            steps=tuple(r["steps"]),
+            status=r["status"],
+            opened_at=r["opened_at"],
+            updated_at=r["updated_at"],
+        )
         for r in rows
     ]

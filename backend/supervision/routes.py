@@ -1,30 +1,33 @@
-"""Supervisors' views: stuck cases, statistics, rectifications."""
+"""Supervisors (督办): stuck cases, statistics, rectifications, and their actions on a case."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Literal
+from uuid import UUID
 
-import msgspec
-from litestar import Controller, get
-from litestar.params import FromQuery
+from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from backend.http.dto import RectificationItem, ServiceStats, StuckCase
+from backend.handling import CommandAccepted
+from backend.http.dto import Reason
 from backend.http.guards import STAFF, PrincipalDep, ServicesDep, requires
-from backend.supervision import queries as supervision
+from backend.supervision import commands, queries
+from backend.supervision.dto import (
+    Escalate,
+    ForceTransition,
+    Reassign,
+    RectificationItem,
+    RectificationStep,
+    ServiceStats,
+    StuckCase,
+)
+from domain.application.stuck import StuckReason
 
-__all__ = ["SupervisionController"]
+__all__ = ["SupervisionActionsController", "SupervisionController"]
 
-Reason = Literal[
-    "overdue",
-    "due_soon",
-    "department_idle",
-    "supplement_waiting",
-    "deferred_material_overdue",
-    "payment_waiting",
-    "delivery_failed",
-    "notification_failed",
-]
+_SUPERVISORS = requires("supervisor", "admin")
+RectificationStatus = Literal["open", "follow_up", "fix", "feedback", "closed"]
 
 
 class SupervisionController(Controller):
@@ -37,12 +40,12 @@ class SupervisionController(Controller):
         self,
         services: ServicesDep,
         principal: PrincipalDep,
-        reason: FromQuery[Reason | None] = None,
+        reason: FromQuery[StuckReason | None] = None,
         department: FromQuery[str | None] = None,
         service_code: FromQuery[str | None] = None,
     ) -> list[StuckCase]:
         """Cases that are late, about to be, or waiting too long, with the reasons in words."""
-        cases = await supervision.stuck_cases(
+        return await queries.stuck_cases(
             services,
             principal,
             reason=reason,
@@ -50,7 +53,6 @@ class SupervisionController(Controller):
             service_code=service_code,
             extra=services.stuck_reasons,
         )
-        return msgspec.convert(cases, list[StuckCase], from_attributes=True)
 
     @get("/stats", operation_id="statistics")
     async def stats(
@@ -62,17 +64,85 @@ class SupervisionController(Controller):
         department: FromQuery[str | None] = None,
     ) -> list[ServiceStats]:
         """Per service and department: received, completed, on time, speed, satisfaction."""
-        rows = await supervision.statistics(
+        return await queries.statistics(
             services, principal, start=start, end=end, department=department
         )
-        return msgspec.convert(rows, list[ServiceStats])
 
-    @get("/rectifications", operation_id="rectifications", guards=[requires("supervisor", "admin")])
+    @get("/rectifications", operation_id="rectifications", guards=[_SUPERVISORS])
     async def rectifications(
-        self,
-        services: ServicesDep,
-        status: FromQuery[Literal["open", "follow_up", "fix", "feedback", "closed"] | None] = None,
+        self, services: ServicesDep, status: FromQuery[RectificationStatus | None] = None
     ) -> list[RectificationItem]:
         """整改 items opened by ratings of 1-2."""
-        rows = await supervision.list_rectifications(services, status)
-        return msgspec.convert(rows, list[RectificationItem], from_attributes=True)
+        return await queries.list_rectifications(services, status)
+
+
+class SupervisionActionsController(Controller):
+    path = "/api/v1/admin/applications/{application_id:uuid}"
+    tags = ["supervision"]  # noqa: RUF012
+    guards = [requires(*STAFF), _SUPERVISORS]  # noqa: RUF012
+
+    @post("/reassign", operation_id="reassignApplication", status_code=200)
+    async def reassign(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: FromPath[UUID],
+        data: JSONBody[Reassign],
+    ) -> CommandAccepted:
+        """Move the waiting step to another department."""
+        return await commands.reassign(
+            services,
+            principal,
+            application_id,
+            department=data.department,
+            from_department=data.from_department,
+            reason=data.reason,
+        )
+
+    @post("/escalate", operation_id="escalateApplication", status_code=200)
+    async def escalate(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: FromPath[UUID],
+        data: JSONBody[Escalate],
+    ) -> CommandAccepted:
+        """督办: press the departments the case waits for."""
+        return await commands.escalate(services, principal, application_id, data.note)
+
+    @post("/force-transition", operation_id="forceTransition", status_code=200)
+    async def force_transition(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: FromPath[UUID],
+        data: JSONBody[ForceTransition],
+    ) -> CommandAccepted:
+        """Move a stuck case by hand, with a written reason."""
+        return await commands.force_transition(
+            services, principal, application_id, data.status, data.reason
+        )
+
+    @post("/rectification", operation_id="recordRectification", status_code=200)
+    async def rectification(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: FromPath[UUID],
+        data: JSONBody[RectificationStep],
+    ) -> CommandAccepted:
+        """The next step of the rectification opened by a bad rating."""
+        return await commands.record_rectification(
+            services, principal, application_id, data.step, data.note
+        )
+
+    @post("/resend-notifications", operation_id="resendNotifications", status_code=200)
+    async def resend_notifications(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: FromPath[UUID],
+        data: JSONBody[Reason],
+    ) -> CommandAccepted:
+        """Send the citizen's failed notifications again (the notification_failed stuck case)."""
+        return await commands.resend_notifications(services, principal, application_id, data.reason)

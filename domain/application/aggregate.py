@@ -20,7 +20,13 @@ from domain.application.review import Review
 from domain.application.status import DECIDED, FINISHED, IN_REVIEW
 from domain.application.submission import check_delivery, check_submission
 from domain.application.supervision import Supervision
-from domain.application.values import Delivery, MaterialRef, ServiceSnapshot, check_text
+from domain.application.values import (
+    Delivery,
+    MaterialRef,
+    PinnedMaterial,
+    ServiceSnapshot,
+    check_text,
+)
 from domain.errors import Forbidden, InvalidState, ValidationFailed
 from domain.personal import Personal
 
@@ -353,6 +359,20 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
 
     # --- commands -----------------------------------------------------------------------------
 
+    @staticmethod
+    def check(
+        *,
+        service: ServiceDefinition,
+        situation_id: str,
+        materials: tuple[MaterialRef, ...],
+        delivery: Delivery,
+    ) -> tuple[PinnedMaterial, ...]:
+        """Whether a submission may be made: materials and delivery against the item's guide
+        (``ValidationFailed`` with every field at fault); the situation's pinned list."""
+        pinned = check_submission(service, situation_id, materials)
+        check_delivery(service, delivery)
+        return pinned
+
     @classmethod
     def submit(
         cls,
@@ -369,8 +389,9 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
         at: datetime,
     ) -> Application:
         """Submit an application; materials and delivery are checked against the item's guide."""
-        pinned = check_submission(service, situation_id, materials)
-        check_delivery(service, delivery)
+        pinned = cls.check(
+            service=service, situation_id=situation_id, materials=materials, delivery=delivery
+        )
         snapshot = ServiceSnapshot(
             code=service.code,
             version=service_version,

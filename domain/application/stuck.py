@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal, get_args
 
 import msgspec
 
 from domain.application.status import ACTIVE, WAITS_FOR_STAFF
 from domain.calendar import WorkingCalendar
 
-__all__ = ["REASONS", "CaseFacts", "StuckRules", "stuck_reasons"]
+__all__ = ["REASONS", "CaseFacts", "StuckReason", "StuckRules", "stuck_reasons"]
 
 # Every reason code a stuck case can have, in the order they are shown.
-REASONS = (
+StuckReason = Literal[
     "overdue",
     "due_soon",
     "department_idle",
@@ -21,7 +22,8 @@ REASONS = (
     "payment_waiting",
     "delivery_failed",
     "notification_failed",
-)
+]
+REASONS: tuple[str, ...] = get_args(StuckReason)
 
 
 class StuckRules(msgspec.Struct, frozen=True):

@@ -24,17 +24,17 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from domain.calendar import CST
 from integrations.courier.sf import msg_digest
 from integrations.loopback import LoopbackServer
 
 __all__ = ["FakeSf", "FakeSfOrder", "PushReply"]
 
-CHINA = timezone(timedelta(hours=8))
 _REQUIRED = ("partnerID", "requestID", "serviceCode", "timestamp", "msgDigest", "msgData")
 # Texts SF shows for each route code (with 【】 for places), used when a push gives no remark.
 _REMARKS = {
@@ -147,7 +147,7 @@ class FakeSf(LoopbackServer):
         reason_name: str | None = None,
     ) -> dict[str, str]:
         """One ``WaybillRoute`` as SF writes it (a fresh route id unless given)."""
-        at = (accept_time or datetime.now(CHINA)).astimezone(CHINA)
+        at = (accept_time or datetime.now(CST)).astimezone(CST)
         order_id = next((o.order_id for o in self.orders() if o.waybill_no == waybill_no), "")
         text = remark if remark is not None else _REMARKS.get(op_code, "快件处理中")
         item = {

@@ -31,12 +31,13 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus
 
 import httpx
 
+from domain.calendar import CST
 from integrations.courier.base import (
     Booking,
     Contact,
@@ -62,7 +63,6 @@ PRODUCTION_URL = "https://sfapi.sf-express.com/std/service"
 SANDBOX_URL = "https://sfapi-sbox.sf-express.com/std/service"
 CREATE_ORDER = "EXP_RECE_CREATE_ORDER"
 SEARCH_ORDER = "EXP_RECE_SEARCH_ORDER_RESP"
-CHINA = timezone(timedelta(hours=8))
 
 # opCode of a route -> what it means for us. From SF's route code list as integrators publish
 # it; codes not listed (sorting, customs, informational scans) change nothing.
@@ -271,7 +271,7 @@ def _route(item: object, index: int) -> Route:
         msg = f"WaybillRoute[{index}] lacks {', '.join(missing)}"
         raise PushRejected(msg)
     try:
-        at = datetime.strptime(values["acceptTime"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
+        at = datetime.strptime(values["acceptTime"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=CST)
     except ValueError as exc:
         msg = f"WaybillRoute[{index}].acceptTime is not yyyy-MM-dd HH:mm:ss"
         raise PushRejected(msg) from exc

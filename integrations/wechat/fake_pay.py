@@ -27,11 +27,11 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from domain.calendar import CST
 from integrations.loopback import LoopbackServer
 from integrations.wechat.pay_wire import (
     MalformedXml,
@@ -45,7 +45,6 @@ from integrations.wechat.pay_wire import (
 
 __all__ = ["Delivery", "FakeOrder", "FakePayError", "FakeRefund", "FakeWeChatPay"]
 
-_CHINA = ZoneInfo("Asia/Shanghai")
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 # unified order fields that must be the same for WeChat to hand out the same prepay_id again
 _SAME_ORDER = ("body", "total_fee", "openid", "trade_type", "time_expire", "notify_url")
@@ -193,7 +192,7 @@ class FakeWeChatPay(LoopbackServer):
                 raise FakePayError("ORDER_EXPIRED")
             order.state = "SUCCESS"
             order.transaction_id = f"4200{next(self._numbers):06d}{secrets.randbelow(10**18):018d}"
-            order.time_end = self._now().astimezone(_CHINA).strftime("%Y%m%d%H%M%S")
+            order.time_end = self._now().astimezone(CST).strftime("%Y%m%d%H%M%S")
             drop = self._drop
         if not notify or drop:
             return order, []
@@ -256,7 +255,7 @@ class FakeWeChatPay(LoopbackServer):
         with self._lock:
             refund = self._refunds[out_refund_no]
             order = self._orders[refund.out_trade_no]
-        success = self._now().astimezone(_CHINA).strftime("%Y-%m-%d %H:%M:%S")
+        success = self._now().astimezone(CST).strftime("%Y-%m-%d %H:%M:%S")
         info: dict[str, object] = {
             "transaction_id": order.transaction_id,
             "out_trade_no": order.out_trade_no,
@@ -480,7 +479,7 @@ def _failed(err_code: str, description: str) -> dict[str, object]:
 
 def _parse_time(value: str) -> datetime:
     """yyyyMMddHHmmss in China time."""
-    return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=_CHINA)
+    return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=CST)
 
 
 def _encrypt(plain: bytes, api_key: str) -> str:

@@ -17,13 +17,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Literal, Protocol, TypeVar
 from xml.parsers.expat import ExpatError
-from zoneinfo import ZoneInfo
 
 import msgspec
 import requests
 from wechatpy.exceptions import InvalidAppIdException, InvalidMchIdException, WeChatPayException
 from wechatpy.pay import WeChatPay
 
+from domain.calendar import CST
 from integrations.wechat.errors import WeChatError, WeChatUnavailable
 from integrations.wechat.http import PinnedSession, with_trailing_slash
 from integrations.wechat.pay_wire import SignType, nonce, sign, signature_ok
@@ -39,7 +39,6 @@ __all__ = [
     "WechatpyPay",
 ]
 
-_CHINA = ZoneInfo("Asia/Shanghai")
 # err_code answers that mean "try again later"
 _BUSY = frozenset({"SYSTEMERROR", "BANKERROR", "FREQUENCY_LIMITED", "USERPAYING"})
 T = TypeVar("T")
@@ -203,8 +202,8 @@ class WechatpyPay:
                 client_ip=order.client_ip,  # never None: wechatpy would look up its own IP
                 user_id=order.openid,
                 out_trade_no=order.out_trade_no,
-                time_start=order.starts_at.astimezone(_CHINA),
-                time_expire=order.expires_at.astimezone(_CHINA),
+                time_start=order.starts_at.astimezone(CST),
+                time_expire=order.expires_at.astimezone(CST),
                 **extra,
             ),
             self._sign_type,

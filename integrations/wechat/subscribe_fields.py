@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
+
+from domain.calendar import CST
 
 __all__ = ["KINDS", "fit", "kind_of", "length", "plain", "violation"]
 
 ELLIPSIS = "…"
 # WeChat shows times as Beijing time.
-_CHINA = timezone(timedelta(hours=8))
 
 _LIMITS = {
     "thing": 20,
@@ -120,7 +121,7 @@ def _is_chinese(text: str) -> bool:
 
 
 def _format_time(value: datetime) -> str:
-    local = value.astimezone(_CHINA) if value.tzinfo else value
+    local = value.astimezone(CST) if value.tzinfo else value
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
@@ -128,7 +129,7 @@ def _format_value(kind: str, value: object) -> str:
     if kind == "time" and isinstance(value, datetime):
         return _format_time(value)
     if kind == "date" and isinstance(value, datetime):
-        value = (value.astimezone(_CHINA) if value.tzinfo else value).date()
+        value = (value.astimezone(CST) if value.tzinfo else value).date()
     if kind == "date" and isinstance(value, date):
         return f"{value.year}年{value.month}月{value.day}日"
     if kind == "amount" and isinstance(value, int) and not isinstance(value, bool):

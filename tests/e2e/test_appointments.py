@@ -22,7 +22,7 @@ from backend.clock import system_clock
 from backend.db.url import with_database
 from backend.services import Services
 from backend.settings import Settings
-from domain.halls import LOCAL_TZ
+from domain.calendar import CST
 from tests.conftest import TEMPLATE
 from tests.e2e.conftest import citizen_headers, staff_headers
 
@@ -91,7 +91,7 @@ def services_of(client: AsyncTestClient[Any]) -> Services:
 
 
 def next_working_day(client: AsyncTestClient[Any]) -> date:
-    today = system_clock().astimezone(LOCAL_TZ).date()
+    today = system_clock().astimezone(CST).date()
     return services_of(client).calendar.add_working_days(today, 1)
 
 
@@ -190,7 +190,7 @@ async def test_a_citizen_books_cancels_rebooks_and_is_checked_in_with_a_queue_nu
     assert (early.status_code, early.json()["code"]) == (409, "invalid_state")  # not the day yet
     assert (await client.post(check_in, headers=outsider)).status_code == 404
 
-    clock.move_to(datetime.combine(day, datetime.min.time(), LOCAL_TZ) + timedelta(hours=8.9))
+    clock.move_to(datetime.combine(day, datetime.min.time(), CST) + timedelta(hours=8.9))
     checked = await client.post(check_in, headers=clerk)
     assert checked.status_code == 200, checked.text
     assert checked.json()["queueNumber"] == "A001"

@@ -21,12 +21,13 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.applications.queries import wait_for_position
-from backend.clock import CHINA, system_clock
+from backend.clock import system_clock
 from backend.db.url import with_database
 from backend.jobs import watch
+from backend.read_side import wait_for_position
 from backend.services import Services
 from backend.settings import Settings
+from domain.calendar import CST
 from tests.conftest import TEMPLATE
 from tests.e2e.conftest import DEMO_PASSWORD, upload
 
@@ -51,7 +52,7 @@ class FakeClock:
         return self.now or system_clock()
 
     def set(self, day: str, hour: int = 10, minute: int = 0) -> datetime:
-        self.now = datetime.combine(date.fromisoformat(day), time(hour, minute), CHINA)
+        self.now = datetime.combine(date.fromisoformat(day), time(hour, minute), CST)
         return self.now
 
 

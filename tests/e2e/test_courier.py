@@ -21,10 +21,10 @@ import uvicorn
 
 from backend.accounts.commands import create_staff
 from backend.app import create_app
-from backend.applications.queries import wait_for_position
 from backend.clock import system_clock
 from backend.deliveries.commands import courier_order
 from backend.deliveries.dispatcher import BookingDispatcher
+from backend.read_side import wait_for_position
 from backend.services import Services
 from backend.settings import Settings
 from backend.settings.couriers import CourierSettings

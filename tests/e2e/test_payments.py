@@ -24,10 +24,10 @@ import uvicorn
 from wechatpy.pay.utils import calculate_signature
 
 from backend.app import create_app
-from backend.applications.queries import wait_for_position
 from backend.clock import system_clock
 from backend.db.url import with_database
 from backend.payments.reconcile import reconcile_payments
+from backend.read_side import wait_for_position
 from backend.services import Services
 from backend.settings import Settings
 from backend.settings.payments import SANDBOX_API_KEY, PaymentSettings
@@ -144,7 +144,7 @@ class Shop:
         """Wait until the read models have applied every event written so far."""
         async with self.services.pool.acquire() as conn:
             top = await self.services.recorder.max_notification_id(conn)
-        await wait_for_position(self.services, top)
+        await wait_for_position(self.services, top, "progress")
 
     async def stuck(self, app_id: str) -> dict[str, Any] | None:
         """The application's stuck case for payment, or None."""

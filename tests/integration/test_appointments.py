@@ -13,10 +13,11 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from backend.appointments import commands as appointments
-from backend.appointments.commands import BookAppointment
+from backend.appointments.dto import BookAppointment, CheckedIn
 from backend.appointments.halls import publish_halls
 from backend.appointments.queries import slots
 from backend.auth.tokens import Principal
@@ -29,8 +30,8 @@ from backend.http.idempotency import IdempotencyKey, idempotent
 from backend.services import Services
 from backend.settings import Settings
 from domain.appointment import AlreadyBookedThatDay, Appointment, BookingBlocked
+from domain.calendar import CST
 from domain.errors import InvalidState, NotFound, SlotFull
-from domain.halls import LOCAL_TZ
 from domain.slot import Slot, slot_aggregate_id
 
 ID_CARD = "GG-00201-000"  # 居民身份证换领, 市公安局
@@ -50,7 +51,7 @@ SLOT = "test-hall:2026-10-08:0900"
 
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), LOCAL_TZ)
+    return datetime.combine(day, time(hour, minute), CST)
 
 
 class Clock:
@@ -88,7 +89,8 @@ CLERK = Principal(id=str(uuid.uuid4()), role="clerk", department="市公安局",
 
 async def book(services: Services, who: Principal, slot_id: str = SLOT) -> dict[str, Any]:
     answer = await appointments.book(services, who, BookAppointment(slot_id, ID_CARD))
-    return answer.body
+    body: dict[str, Any] = msgspec.to_builtins(answer.body)
+    return body
 
 
 async def outcome(services: Services, who: Principal, slot_id: str = SLOT) -> str:
@@ -112,9 +114,9 @@ async def remaining(services: Services, slot_id: str = SLOT) -> int:
     rows = await services.pool.fetch(
         "SELECT count(*) FROM appointment_view WHERE slot_id = $1 AND status = 'booked'", slot_id
     )
-    listed = {s["slotId"]: s for s in await slots(services, hall_id, date.fromisoformat(day))}
-    assert listed[slot_id]["capacity"] - listed[slot_id]["remaining"] == rows[0][0]
-    result: int = listed[slot_id]["remaining"]
+    listed = {s.slot_id: s for s in await slots(services, hall_id, date.fromisoformat(day))}
+    assert listed[slot_id].capacity - listed[slot_id].remaining == rows[0][0]
+    result: int = listed[slot_id].remaining
     return result
 
 
@@ -213,7 +215,7 @@ async def test_one_idempotency_key_sent_twice_at_once_books_once_with_one_answer
 
     first, second = await asyncio.gather(send(), send())
     assert first.status_code == second.status_code == 201
-    assert first.body == second.body
+    assert msgspec.to_builtins(first.body) == msgspec.to_builtins(second.body)
     assert len(await places(services)) == 1
 
 
@@ -228,7 +230,7 @@ async def test_check_in_numbers_are_sequential_and_unique_under_concurrency(
     clock.now = local(DAY, 8, 50)
     ids = [uuid.UUID(b["id"]) for b in booked]
     checked = await asyncio.gather(*(appointments.check_in(services, CLERK, i) for i in ids))
-    numbers = sorted(c["queueNumber"] for c in checked)
+    numbers = sorted(c.queue_number for c in checked)
     assert numbers == [f"A{n:03d}" for n in range(1, 31)]
 
     # the same booking checked in twice at once: one number, one refusal
@@ -241,8 +243,8 @@ async def test_check_in_numbers_are_sequential_and_unique_under_concurrency(
         appointments.check_in(services, CLERK, appointment_id),
         return_exceptions=True,
     )
-    assert sorted(type(r).__name__ for r in results) == ["InvalidState", "dict"]
-    assert next(r for r in results if isinstance(r, dict))["queueNumber"] == "A001"  # new day
+    assert sorted(type(r).__name__ for r in results) == ["CheckedIn", "InvalidState"]
+    assert next(r for r in results if isinstance(r, CheckedIn)).queue_number == "A001"  # new day
 
 
 async def test_staff_of_a_department_not_in_the_hall_cannot_check_in(services: Services) -> None:

@@ -22,10 +22,10 @@ from domain.appointment import (
     queue_number,
 )
 from domain.attendance import CitizenBookings, blocked_until
-from domain.calendar import WorkingCalendar
+from domain.calendar import CST, WorkingCalendar
 from domain.catalog import ServiceDefinition, parse_definition
 from domain.errors import InvalidState, NotFound, SlotFull, ValidationFailed
-from domain.halls import LOCAL_TZ, HallDefinition, open_slots, parse_hall, parse_slot_id
+from domain.halls import HallDefinition, open_slots, parse_hall, parse_slot_id
 from domain.slot import Slot
 
 # 2026: Mid-Autumn 09-25..27, National Day 10-01..07, make-up workday Saturday 10-10
@@ -57,7 +57,7 @@ HALL: HallDefinition = parse_hall(
 
 
 def local(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute, second), LOCAL_TZ)
+    return datetime.combine(day, time(hour, minute, second), CST)
 
 
 @pytest.fixture(scope="module")

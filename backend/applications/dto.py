@@ -1,0 +1,133 @@
+"""Citizens' applications in and out (camelCase JSON)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import msgspec
+
+from backend.http.dto import Body, Dto
+from domain.application import Delivery, MaterialRef
+
+__all__ = [
+    "ApplicationAppointment",
+    "ApplicationProgress",
+    "ApplicationSummary",
+    "DeferredMaterialView",
+    "DeliveryView",
+    "Evaluation",
+    "EvaluationView",
+    "PaymentView",
+    "SubmitApplication",
+    "SubmittedApplication",
+    "Supplement",
+    "Supplements",
+    "TimelineEntry",
+    "Withdraw",
+]
+
+
+class SubmitApplication(Body, frozen=True):
+    """What a citizen submits."""
+
+    service_code: str
+    situation_id: str
+    materials: tuple[MaterialRef, ...]
+    delivery: Delivery
+    form: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class SubmittedApplication(Dto, frozen=True):
+    id: str
+    number: str
+    status: str
+    position: int
+
+
+class ApplicationSummary(Dto, frozen=True):
+    id: str
+    number: str
+    service_name: str
+    status: str
+    status_text: str
+    updated_at: datetime
+
+
+class TimelineEntry(Dto, frozen=True):
+    at: datetime
+    type: str
+    text: str
+
+
+class Supplement(Dto, frozen=True):
+    missing: tuple[str, ...]
+    note: str
+
+
+class PaymentView(Dto, frozen=True):
+    amount: int
+    status: str
+
+
+class DeliveryView(Dto, frozen=True):
+    method: str
+    status: str
+    company: str | None = None
+    waybill_no: str | None = None
+    events: tuple[dict[str, Any], ...] = ()
+
+
+class EvaluationView(Dto, frozen=True):
+    rating: int
+
+
+class DeferredMaterialView(Dto, frozen=True):
+    """A material accepted as deferred (容缺), still to be handed in by ``due``."""
+
+    material_id: str
+    name: str
+    due: date
+
+
+class ApplicationAppointment(Dto, frozen=True):
+    """The hall visit booked for this application, if any."""
+
+    id: str
+    hall_name: str
+    start: datetime
+    end: datetime
+    status: str
+    hall_address: str = ""
+    queue_number: str | None = None
+
+
+class ApplicationProgress(Dto, frozen=True):
+    id: str
+    number: str
+    service_code: str
+    service_name: str
+    status: str
+    status_text: str
+    submitted_at: datetime
+    timeline: tuple[TimelineEntry, ...]
+    deadline: date | None = None
+    supplement: Supplement | None = None
+    payment: PaymentView | None = None
+    delivery: DeliveryView | None = None
+    evaluation: EvaluationView | None = None
+    deferred_materials: tuple[DeferredMaterialView, ...] = ()
+    appointment: ApplicationAppointment | None = None
+
+
+class Withdraw(Body, frozen=True):
+    reason: str = ""
+
+
+class Supplements(Body, frozen=True):
+    materials: tuple[MaterialRef, ...]
+
+
+class Evaluation(Body, frozen=True):
+    rating: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    comment: str = ""

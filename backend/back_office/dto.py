@@ -1,0 +1,64 @@
+"""The departments' work in and out (camelCase JSON)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from backend.http.dto import Body, Dto
+
+__all__ = [
+    "Accept",
+    "HistoryEntry",
+    "IssueResult",
+    "Note",
+    "RequestSupplement",
+    "Review",
+    "WorkItem",
+]
+
+
+class Review(Body, frozen=True):
+    decision: Literal["approve", "deny"]
+    opinion: str = ""
+    department: str | None = None  # supervisors and admins act for a department
+
+
+class IssueResult(Body, frozen=True):
+    document_no: str
+
+
+class Note(Body, frozen=True):
+    text: str
+
+
+class WorkItem(Dto, frozen=True):
+    id: str
+    number: str
+    service_code: str
+    service_name: str
+    status: str
+    status_text: str
+    queue: str
+    departments: tuple[str, ...]
+    submitted_at: datetime
+    deadline: date | None
+    escalations: int = 0
+    legal_deadline: date | None = None  # the statutory limit, counted beside the promised one
+
+
+class HistoryEntry(Dto, frozen=True):
+    version: int
+    type: str
+    at: datetime
+    actor: dict[str, Any] | None
+    data: dict[str, Any]
+
+
+class Accept(Body, frozen=True):
+    deferred_due: date | None = None  # when deferred (容缺) materials are due; default 10 days
+
+
+class RequestSupplement(Body, frozen=True):
+    missing: tuple[str, ...]
+    note: str = ""

@@ -1,0 +1,96 @@
+"""The departments' reads: the work queues and a case's full history."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from backend.back_office.dto import HistoryEntry, WorkItem
+from domain.application import Application, Queue, queues_for
+from domain.errors import NotFound
+from domain.personal import ERASED_TEXT, Personal
+
+if TYPE_CHECKING:
+    from backend.auth.tokens import Principal
+    from backend.services import Services
+
+__all__ = ["history", "worklist"]
+
+
+async def worklist(
+    services: Services, staff: Principal, queue: Queue | None, limit: int, offset: int
+) -> list[WorkItem]:
+    """Applications waiting for my department, earliest deadline first."""
+    queues = [q for q in queues_for(staff.role) if queue is None or q == queue]
+    rows = await services.pool.fetch(
+        "SELECT id, number, service_code, service_name, status, status_text, queue,"
+        " pending_departments, submitted_at, deadline, legal_deadline, escalations"
+        " FROM application_view"
+        " WHERE queue = ANY($1::text[]) AND ($2 OR $3 = ANY(pending_departments))"
+        " ORDER BY deadline NULLS LAST, submitted_at LIMIT $4 OFFSET $5",
+        queues,
+        staff.actor().oversees_all,
+        staff.department,
+        limit,
+        offset,
+    )
+    return [
+        WorkItem(
+            id=str(r["id"]),
+            number=r["number"],
+            service_code=r["service_code"],
+            service_name=r["service_name"],
+            status=r["status"],
+            status_text=r["status_text"],
+            queue=r["queue"],
+            departments=tuple(r["pending_departments"]),
+            submitted_at=r["submitted_at"],
+            deadline=r["deadline"],
+            legal_deadline=r["legal_deadline"],
+            escalations=r["escalations"],
+        )
+        for r in rows
+    ]
+
+
+_SKIP = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
+
+
+def _revealed(value: Any) -> Any:
+    """Event data as staff see it: personal data in clear, or "[已删除]" once erased."""
+    if isinstance(value, Personal):
+        return ERASED_TEXT if value.erased else _revealed(value.value)
+    if isinstance(value, dict):
+        return {k: _revealed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_revealed(v) for v in value]
+    return value
+
+
+async def history(services: Services, staff: Principal, application_id: UUID) -> list[HistoryEntry]:
+    """Every event of the application, in order, with actor and time (from the event store)."""
+    events = await services.repository.events(application_id)
+    aggregate: Any = None
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    if not isinstance(aggregate, Application):
+        raise NotFound("application not found")
+    aggregate.ensure_visible_to(staff.actor())
+    entries = []
+    for event in events:
+        data = {k: _revealed(v) for k, v in vars(event).items() if k not in _SKIP}
+        actor = data.pop("actor", None)
+        if isinstance(event, Application.Submitted):
+            actor = {"id": str(event.citizen_id), "role": "citizen"}
+        elif actor is None:  # decided by the rules, not by a person
+            actor = {"id": "system", "role": "system"}
+        entries.append(
+            HistoryEntry(
+                version=event.originator_version,
+                type=type(event).__name__,
+                at=event.timestamp,
+                actor=actor,
+                data=data,
+            )
+        )
+    return entries

@@ -1,0 +1,45 @@
+"""Whose uploads are whose: a material may only name a file its applicant uploaded."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from domain.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from backend.services import Services
+    from domain.application import MaterialRef
+
+__all__ = ["check_files_owned", "unowned_files"]
+
+
+async def check_files_owned(
+    services: Services, citizen_id: UUID, refs: tuple[MaterialRef, ...]
+) -> None:
+    """400 with the field when a material names a file ``citizen_id`` did not upload."""
+    errors = await unowned_files(services, citizen_id, refs)
+    if errors:
+        raise ValidationFailed("materials refer to unknown files", errors)
+
+
+async def unowned_files(
+    services: Services, citizen_id: UUID, refs: tuple[MaterialRef, ...]
+) -> dict[str, str]:
+    """Field errors for the materials that name a file ``citizen_id`` did not upload."""
+    file_ids = [r.file_id for r in refs if r.file_id is not None]
+    if not file_ids:
+        return {}
+    owned = {
+        r[0]
+        for r in await services.pool.fetch(
+            "SELECT id FROM files WHERE owner_id = $1 AND id = ANY($2::uuid[])",
+            citizen_id,
+            file_ids,
+        )
+    }
+    return {
+        f"materials[{i}].fileId": "unknown file"
+        for i, r in enumerate(refs)
+        if r.file_id is not None and r.file_id not in owned
+    }

@@ -1,0 +1,48 @@
+"""The shape every command handler shares: load, act, save, and a typed answer.
+
+``act_on`` is the common case (one application, one domain method); handlers that touch several
+aggregates use ``services.repository.session()`` and answer with ``accepted`` themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from backend.eventstore.retry import retry_on_conflict
+from backend.http.dto import Dto
+from domain.application import Application
+
+if TYPE_CHECKING:
+    from backend.eventstore import Saved
+    from backend.services import Services
+
+__all__ = ["CommandAccepted", "accepted", "act_on"]
+
+
+class CommandAccepted(Dto, frozen=True):
+    """A command's outcome; pass ``position`` as ``?after=`` to read your own write."""
+
+    id: str
+    status: str
+    position: int
+
+
+def accepted(aggregate_id: UUID, status: str, saved: Saved) -> CommandAccepted:
+    """The answer to a command that changed ``aggregate_id`` (now in ``status``)."""
+    return CommandAccepted(id=str(aggregate_id), status=status, position=saved.position)
+
+
+async def act_on(
+    services: Services, application_id: UUID, act: Callable[[Application], object]
+) -> CommandAccepted:
+    """Load the application, let ``act`` call the domain, save; a lost race tries again."""
+
+    async def attempt() -> CommandAccepted:
+        application = await services.repository.get(Application, application_id)
+        act(application)
+        saved = await services.repository.save(application)
+        return accepted(application.id, application.status, saved)
+
+    return await retry_on_conflict(attempt, services.settings.command_retries)

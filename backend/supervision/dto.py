@@ -1,0 +1,82 @@
+"""Supervision in and out (camelCase JSON)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from backend.http.dto import Body, Dto
+
+__all__ = [
+    "Escalate",
+    "ForceTransition",
+    "Reassign",
+    "RectificationItem",
+    "RectificationStep",
+    "ServiceStats",
+    "StuckCase",
+]
+
+
+class Reassign(Body, frozen=True):
+    department: str
+    reason: str
+    from_department: str | None = None
+
+
+class Escalate(Body, frozen=True):
+    note: str
+
+
+class ForceTransition(Body, frozen=True):
+    status: str
+    reason: str
+
+
+class RectificationStep(Body, frozen=True):
+    step: Literal["follow_up", "fix", "feedback", "close"]
+    note: str
+
+
+class StuckCase(Dto, frozen=True):
+    application_id: str
+    number: str
+    service_code: str
+    service_name: str
+    status: str
+    department: str
+    pending_departments: tuple[str, ...]
+    reasons: tuple[str, ...]
+    explanations: tuple[str, ...]
+    since: datetime
+    deadline: date | None
+    escalations: int
+    legal_deadline: date | None = None
+
+
+class ServiceStats(Dto, frozen=True):
+    service_code: str
+    service_name: str
+    department: str
+    received: int
+    completed: int
+    on_time_rate: float | None
+    average_working_days: float | None
+    supplement_rounds: int
+    with_second_supplement_round: int
+    zero_visit_share: float | None
+    ratings: int
+    average_rating: float | None
+    satisfied_share: float | None
+
+
+class RectificationItem(Dto, frozen=True):
+    application_id: str
+    number: str
+    rating: int
+    comment: str
+    departments: tuple[str, ...]
+    steps: tuple[dict[str, Any], ...]
+    status: str
+    opened_at: datetime
+    updated_at: datetime
