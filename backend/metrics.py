@@ -1,4 +1,5 @@
-"""Prometheus metrics of one process: HTTP latency, command saves, projections, outbox."""
+"""Prometheus metrics of one process: HTTP latency, command saves, projections, outbox, and years
+the working-day calendar lacks."""
 
 from __future__ import annotations
 
@@ -70,6 +71,12 @@ class Metrics:
             ["projection"],
             registry=self.registry,
         )
+        self.calendar_missing_years = Gauge(
+            "onewindow_calendar_missing_years",
+            "Years deadlines may reach (this one, the next within the lookahead) that have no"
+            " official holiday schedule: counted Monday to Friday",
+            registry=self.registry,
+        )
         self.outbox = Gauge(
             "onewindow_outbox_messages",
             "Notification outbox rows by status",
@@ -107,6 +114,7 @@ async def render_metrics(services: Services) -> bytes:
         )
         for row in rows:
             metrics.outbox.labels(row[0]).set(row[1])
+    metrics.calendar_missing_years.set(len(services.calendar_keeper.missing_years(services)))
     data: bytes = generate_latest(metrics.registry)
     return data
 
