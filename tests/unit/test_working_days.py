@@ -1,6 +1,5 @@
-"""The working-day clock: Chinese holidays and make-up workdays (调休), admin overrides, the years
-with official data, restart on supplement, pause on suspension, and the yellow and red cards of
-the deadline watcher."""
+"""The working-day clock: Chinese holidays and make-up workdays (调休), admin overrides, restart on
+supplement, pause on suspension, and the yellow and red cards of the deadline watcher."""
 
 from __future__ import annotations
 
@@ -8,16 +7,14 @@ import json
 import uuid
 from datetime import date, datetime, time, timedelta, timezone
 from importlib.resources import files
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from backend.working_days.data import load_calendar, package_years
+from backend.working_days.data import load_calendar
 from domain.actors import Actor
 from domain.application import Application, Delivery, MaterialRef
 from domain.calendar import WorkingCalendar
-from domain.calendar_years import decode_year_schedule
 from domain.catalog import ServiceDefinition, parse_definition
 from domain.numbering import application_number
 
@@ -28,8 +25,6 @@ CITIZEN_ID = uuid.UUID("0b7a4d4e-8a55-4d0b-9d7e-6a1f4f0e0011")
 CITIZEN = Actor(id=str(CITIZEN_ID), role="citizen")
 CLERK = Actor(id="clerk-amr", role="clerk", department=LEAD)
 REVIEWER = Actor(id="reviewer-amr", role="reviewer", department=LEAD)
-# invented dates, never a real schedule (tests/fixtures/README.md)
-TEST_ONLY_2027 = Path(__file__).parents[1] / "fixtures" / "calendar-2027-TEST-ONLY-invented.json"
 
 
 @pytest.fixture(scope="module")
@@ -163,36 +158,6 @@ def test_an_override_can_give_back_a_make_up_workday(calendar: WorkingCalendar) 
         date(2026, 2, 13), 1
     ) == date(2026, 2, 24)
     assert calendar.add_working_days(date(2026, 2, 13), 1) == date(2026, 2, 14)
-
-
-# --- years with official data -----------------------------------------------------------------
-
-
-def test_the_pinned_package_has_official_data_from_2004_to_2026_only() -> None:
-    years = package_years()
-    assert min(years) == 2004
-    assert set(range(2004, 2027)) <= years
-    # chinese-calendar 1.11.0 stops at 2026: 2027 must come from an admin's load
-    assert 2027 not in years
-
-
-def test_a_year_without_data_still_counts_monday_to_friday() -> None:
-    calendar = load_calendar()
-    # Thursday 2026-12-31, then Friday 2027-01-01 counts as a working day: nothing says otherwise
-    assert calendar.add_working_days(date(2026, 12, 30), 2) == date(2027, 1, 1)
-    assert not calendar.has_schedule(2027)
-
-
-def test_a_loaded_year_counts_as_official_and_its_days_move_deadlines() -> None:
-    schedule = decode_year_schedule(TEST_ONLY_2027.read_bytes())
-    overrides = [(day, kind) for day, kind, _ in schedule.days()]
-    calendar = load_calendar(overrides, loaded_years=[schedule.year])
-
-    assert calendar.has_schedule(2027)
-    assert calendar.missing_years(date(2026, 12, 1), 92) == ()
-    # Friday 01-01 (no holiday in the test file), then 01-04 and 01-05 off, 01-09 worked
-    assert calendar.add_working_days(date(2026, 12, 31), 2) == date(2027, 1, 6)
-    assert calendar.add_working_days(date(2027, 1, 8), 1) == date(2027, 1, 9)
 
 
 # --- restart and pause -----------------------------------------------------------------------
