@@ -1,4 +1,5 @@
-"""``onewindow``: serve, migrate, staff, catalogue and projections from the command line."""
+"""``onewindow``: serve, migrate, staff, catalogue, calendar and projections from the command
+line."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from backend.settings import Settings, get_settings
+from backend.working_days.cli import add_calendar_commands
 
 __all__ = ["main"]
 
@@ -229,6 +231,8 @@ def _parser() -> argparse.ArgumentParser:
     rebuild = projection_commands.add_parser("rebuild", help="replay the log into read models")
     rebuild.add_argument("name", nargs="?")
     rebuild.set_defaults(run=_projections_rebuild)
+
+    add_calendar_commands(commands, _with_services)
     return parser
 
 
@@ -241,8 +245,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args, get_settings())
     except DomainError as exc:
-        errors = getattr(exc, "errors", None)
-        print(f"error: {exc.detail}" + (f" {errors}" if errors else ""), file=sys.stderr)
+        errors: dict[str, str] = getattr(exc, "errors", None) or {}
+        print(f"error: {exc.detail}", file=sys.stderr)
+        for path, problem in errors.items():
+            print(f"  {path}: {problem}", file=sys.stderr)
         return 1
     return code
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Response, get
 
 from backend.db.migrate import pending_migrations
 from backend.http.guards import ServicesDep
 from backend.operations.readings import projection_lag, render_metrics
+from backend.working_days.status import calendar_health
 
 __all__ = ["health", "metrics", "ready"]
 
@@ -21,7 +23,9 @@ async def health() -> dict[str, str]:
 
 @get("/ready", operation_id="ready", tags=["operations"])
 async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
-    """Database reachable, migrations applied, projections no further behind than allowed."""
+    """Database reachable, migrations applied, projections no further behind than allowed.
+    ``calendar`` says whether a year deadlines may reach lacks an official holiday schedule:
+    degraded, reported, but never a reason to take the process out of service."""
     try:
         async with services.pool.acquire() as conn:
             pending = await pending_migrations(conn)
@@ -38,6 +42,7 @@ async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
         "lag": lag,
         "maxLag": limit,
         "leading": sorted(services.runner.leading),
+        "calendar": msgspec.to_builtins(calendar_health(services)),
     }
     if behind:
         body["reason"] = f"projections behind by more than {limit} events: {', '.join(behind)}"

@@ -54,6 +54,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # personal data: how long a citizen's data key stays cached in a process (also how long
     # another process may still read a citizen whose key was just deleted)
     citizen_key_cache_seconds: float = 300.0
+    # working-day calendar: how often a process looks for calendar changes made elsewhere, and
+    # how far ahead a year without an official schedule is reported (backend/working_days)
+    calendar_refresh_seconds: float = 1.0
+    calendar_lookahead_days: int = 92
 
     @property
     def sandbox(self) -> bool:
@@ -101,6 +105,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             payment=PaymentSettings.from_env(env),
             rate_limits=RateLimits.from_env(env),
             citizen_key_cache_seconds=float(env.get("ONEWINDOW_CITIZEN_KEY_CACHE_SECONDS", 300)),
+            calendar_refresh_seconds=float(env.get("ONEWINDOW_CALENDAR_REFRESH_SECONDS", 1.0)),
+            calendar_lookahead_days=int(env.get("ONEWINDOW_CALENDAR_LOOKAHEAD_DAYS", 92)),
         )
 
 

@@ -185,3 +185,49 @@ async def test_rebuilding_an_unknown_projection_exits_with_2(db_url: str, tmp_pa
     assert refused.returncode == 2
     assert "nope" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+# The 2027 file has invented dates (tests/fixtures/README.md): never a real schedule.
+TEST_ONLY_2027 = ROOT / "tests" / "fixtures" / "calendar-2027-TEST-ONLY-invented.json"
+
+
+async def test_calendar_load_makes_a_year_official_and_status_lists_it(
+    db_url: str, tmp_path: Path, pool: asyncpg.Pool
+) -> None:
+    before = await onewindow(db_url, tmp_path, "calendar", "status")
+    assert before.returncode == 0, before.stderr
+    assert "years with official data: 2004-2026" in before.stdout
+    assert "chinese-calendar 1.11.0: 2004-2026" in before.stdout
+
+    loaded = await onewindow(db_url, tmp_path, "calendar", "load", str(TEST_ONLY_2027))
+
+    assert loaded.returncode == 0, loaded.stderr
+    assert "2027: 7 days loaded" in loaded.stdout
+    row = await pool.fetchrow("SELECT source, loaded_by FROM calendar_years WHERE year = 2027")
+    assert row is not None
+    assert row["loaded_by"] == "cli"
+    assert row["source"].startswith("TEST ONLY")
+    after = await onewindow(db_url, tmp_path, "calendar", "status")
+    assert after.returncode == 0, after.stderr
+    assert "years with official data: 2004-2027" in after.stdout
+    assert "loaded 2027: TEST ONLY" in after.stdout
+
+
+async def test_calendar_load_refuses_a_file_breaking_a_rule_with_each_place_named(
+    db_url: str, tmp_path: Path, pool: asyncpg.Pool
+) -> None:
+    broken = msgspec.json.decode(TEST_ONLY_2027.read_bytes())
+    broken["workdays"][0]["day"] = "2027-01-08"  # a Friday
+    broken["source"] = ""
+    path = tmp_path / "broken-2027.json"
+    path.write_bytes(msgspec.json.encode(broken))
+
+    refused = await onewindow(db_url, tmp_path, "calendar", "load", str(path))
+
+    assert refused.returncode == 1
+    assert "nothing was loaded" in refused.stderr
+    assert "  workdays[0].day: 2027-01-08 is a Friday" in refused.stderr
+    assert "  source: required" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert await pool.fetchval("SELECT count(*) FROM calendar_years") == 0
+    assert await pool.fetchval("SELECT count(*) FROM calendar_overrides") == 0
