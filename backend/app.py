@@ -27,7 +27,7 @@ from backend.demo_data import load_demo
 from backend.files.routes import FilesController
 from backend.http.errors import EXCEPTION_HANDLERS
 from backend.http.guards import provide_principal, provide_services
-from backend.http.hygiene import refuse_nul
+from backend.http.hygiene import refuse_bad_input
 from backend.metrics import metrics_middleware
 from backend.notifications.routes import (
     NotificationTemplatesController,
@@ -45,7 +45,9 @@ from backend.settings import Settings, get_settings
 from backend.supervision.routes import SupervisionActionsController, SupervisionController
 from backend.working_days.routes import CalendarController
 
-__all__ = ["create_app", "create_app_from_env"]
+__all__ = ["MAX_JSON_BODY", "create_app", "create_app_from_env"]
+
+MAX_JSON_BODY = 1024 * 1024
 
 
 def create_app(
@@ -91,7 +93,9 @@ def create_app(
             metrics,
         ],
         middleware=[metrics_middleware],
-        before_request=refuse_nul,
+        before_request=refuse_bad_input,
+        # no JSON body of ours comes near this; routes that take more say so (files, webhooks)
+        request_max_body_size=MAX_JSON_BODY,
         lifespan=[lifespan],
         dependencies={
             "services": Provide(provide_services),

@@ -21,6 +21,8 @@ from backend.http.rate_limit import rate_limit
 
 __all__ = ["AuthController", "CitizensAdminController"]
 
+LOGIN_BODY_LIMIT = 16 * 1024  # a code, or a username and a password
+
 
 class AuthController(Controller):
     path = "/api/v1/auth"
@@ -31,6 +33,7 @@ class AuthController(Controller):
         operation_id="wechatLogin",
         status_code=200,
         guards=[rate_limit("login")],
+        request_max_body_size=LOGIN_BODY_LIMIT,
     )
     async def wechat_login(
         self, services: ServicesDep, data: JSONBody[CitizenLogin]
@@ -38,7 +41,13 @@ class AuthController(Controller):
         """Exchange a ``wx.login`` code for a token (sandbox: any code ``sandbox-<name>``)."""
         return await accounts.login_citizen(services, data.code)
 
-    @post("/staff-login", operation_id="staffLogin", status_code=200, guards=[rate_limit("login")])
+    @post(
+        "/staff-login",
+        operation_id="staffLogin",
+        status_code=200,
+        guards=[rate_limit("login")],
+        request_max_body_size=LOGIN_BODY_LIMIT,
+    )
     async def staff_login(self, services: ServicesDep, data: JSONBody[StaffLogin]) -> StaffToken:
         """Username and password for operators, supervisors, admins and couriers."""
         return await accounts.login_staff(services, data.username, data.password)

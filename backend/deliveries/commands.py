@@ -206,7 +206,9 @@ def _apply(route: Route, delivery: Delivery, application: Application, *, now: d
         return False
     event = Report(
         kind=route.kind,
-        at=min(route.at, now),
+        # the company's clock may differ a little from ours: a push is dated within what the
+        # delivery already knows and now
+        at=min(max(route.at, delivery.modified_on), now),
         location=route.location[:200],
         note=route.remark[:500],
         signed_by=route.signed_by[:100],

@@ -27,8 +27,8 @@ __all__ = ["rate_limit"]
 def _username(body: bytes) -> str | None:
     try:
         data = msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        return None  # the handler answers 400
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return None  # not JSON we can read: the request is refused with a 400 after this
     name = data.get("username") if isinstance(data, dict) else None
     return name if isinstance(name, str) and name else None
 
