@@ -14,7 +14,9 @@ from backend.ratelimit import RateLimits
 from backend.settings.couriers import CourierSettings
 from backend.settings.payments import PaymentSettings
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["MIN_SECRET_KEY_BYTES", "Settings", "get_settings"]
+
+MIN_SECRET_KEY_BYTES = 32
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,6 +60,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # how far ahead a year without an official schedule is reported (backend/working_days)
     calendar_refresh_seconds: float = 1.0
     calendar_lookahead_days: int = 92
+
+    def __post_init__(self) -> None:
+        if len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+            msg = (
+                f"ONEWINDOW_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes"
+                " (it signs tokens and wraps every citizen's data key); unset it to have one"
+                " generated into the data directory"
+            )
+            raise ValueError(msg)
 
     @property
     def sandbox(self) -> bool:

@@ -28,7 +28,7 @@ from backend.working_days.commands import load_year, set_override
 from domain.calendar import CST
 from domain.calendar_years import decode_year_schedule
 
-SECRET = "calendar-sync-test-secret-key"
+SECRET = "calendar-sync-test-secret-key-of-32-bytes"
 ADMIN = Principal(id="admin-1", role="admin", name="admin")
 TEST_ONLY_2027 = Path(__file__).parents[1] / "fixtures" / "calendar-2027-TEST-ONLY-invented.json"
 MONDAY = date(2026, 12, 7)

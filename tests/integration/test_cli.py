@@ -33,10 +33,10 @@ def _command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "backend.cli"]
 
 
-async def onewindow(db_url: str, data_dir: Path, *args: str) -> Run:
+async def onewindow(db_url: str, data_dir: Path, *args: str, **more_env: str) -> Run:
     """Run the console script with nothing but the environment telling it where to work."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONEWINDOW_")}
-    env |= {"ONEWINDOW_DATABASE_URL": db_url, "ONEWINDOW_DATA_DIR": str(data_dir)}
+    env |= {"ONEWINDOW_DATABASE_URL": db_url, "ONEWINDOW_DATA_DIR": str(data_dir), **more_env}
     process = await asyncio.create_subprocess_exec(
         *_command(),
         *args,
@@ -94,6 +94,38 @@ async def test_migrate_builds_the_schema_and_can_run_again(
 
     again = await onewindow(empty_db_url, tmp_path, "migrate")
     assert again.returncode == 0, again.stderr
+
+
+async def test_serve_demo_is_refused_when_wechat_credentials_are_configured(
+    db_url: str, tmp_path: Path, pool: asyncpg.Pool
+) -> None:
+    run = await onewindow(
+        db_url,
+        tmp_path,
+        "serve",
+        "--demo",
+        ONEWINDOW_WECHAT_APPID="wx0123456789abcdef",
+        ONEWINDOW_WECHAT_SECRET="a-real-secret",
+    )
+    assert run.returncode == 2, run.stdout
+    assert "--demo" in run.stderr
+    assert "published password" in run.stderr
+    assert await pool.fetchval("SELECT count(*) FROM staff") == 0  # no demo admin was made
+
+
+async def test_the_sandbox_refuses_to_listen_beyond_loopback(db_url: str, tmp_path: Path) -> None:
+    run = await onewindow(db_url, tmp_path, "serve", "--host", "0.0.0.0")  # noqa: S104
+    assert run.returncode == 2, run.stdout
+    assert "loopback" in run.stderr
+    assert "--unsafe-public-sandbox" in run.stderr
+
+
+async def test_a_secret_key_shorter_than_32_bytes_is_refused_at_start(
+    db_url: str, tmp_path: Path
+) -> None:
+    run = await onewindow(db_url, tmp_path, "migrate", ONEWINDOW_SECRET_KEY="short-key")
+    assert run.returncode == 2
+    assert "at least 32 bytes" in run.stderr
 
 
 async def test_staff_create_makes_an_account_and_refuses_a_taken_username(
