@@ -77,6 +77,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             port=args.port,
             log_level="info",
             access_log=False,
+            server_header=False,  # no "server: uvicorn" banner
         )
         return 0
     # several processes: each builds its app from the environment; start the embedded
@@ -97,6 +98,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         log_level="info",
         access_log=False,
+        server_header=False,
     )
     return 0
 

@@ -56,6 +56,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # personal data: how long a citizen's data key stays cached in a process (also how long
     # another process may still read a citizen whose key was just deleted)
     citizen_key_cache_seconds: float = 300.0
+    # /metrics needs this bearer token; None: open in the sandbox, 404 outside it
+    metrics_token: str | None = None
     # working-day calendar: how often a process looks for calendar changes made elsewhere, and
     # how far ahead a year without an official schedule is reported (backend/working_days)
     calendar_refresh_seconds: float = 1.0
@@ -116,6 +118,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             payment=PaymentSettings.from_env(env),
             rate_limits=RateLimits.from_env(env),
             citizen_key_cache_seconds=float(env.get("ONEWINDOW_CITIZEN_KEY_CACHE_SECONDS", 300)),
+            metrics_token=env.get("ONEWINDOW_METRICS_TOKEN") or None,
             calendar_refresh_seconds=float(env.get("ONEWINDOW_CALENDAR_REFRESH_SECONDS", 1.0)),
             calendar_lookahead_days=int(env.get("ONEWINDOW_CALENDAR_LOOKAHEAD_DAYS", 92)),
         )
