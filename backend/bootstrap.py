@@ -30,7 +30,7 @@ from backend.metrics import Metrics
 from backend.notifications import build_dispatcher
 from backend.notifications.stuck import failed_notification_reasons
 from backend.payments.reconcile import reconcile_payments
-from backend.ratelimit import RateLimiter
+from backend.ratelimit import LoginThrottle, RateLimiter
 from backend.services import Services
 from backend.settings import Settings
 from backend.working_calendar.keeper import CalendarKeeper
@@ -137,6 +137,9 @@ async def bootstrap(
             couriers=couriers,
             payments=payments,
             rate_limiter=RateLimiter(pool, clock),
+            login_throttle=LoginThrottle(
+                pool, clock, settings.login_backoff, on_spray=metrics.login_spraying.inc
+            ),
         )
         keeper.warn_daily(services)  # at start, then the watcher's first pass of each day
         if settings.run_workers if run_workers is None else run_workers:

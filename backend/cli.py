@@ -78,6 +78,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             log_level="info",
             access_log=False,
             server_header=False,  # no "server: uvicorn" banner
+            proxy_headers=False,  # X-Forwarded-For only from ONEWINDOW_TRUSTED_PROXIES
         )
         return 0
     # several processes: each builds its app from the environment; start the embedded
@@ -99,6 +100,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level="info",
         access_log=False,
         server_header=False,
+        proxy_headers=False,
     )
     return 0
 

@@ -44,6 +44,11 @@ class Metrics:
             "Saves that lost an optimistic-concurrency race",
             registry=self.registry,
         )
+        self.login_spraying = Counter(
+            "onewindow_login_spraying_total",
+            "Wrong staff passwords for one username from many clients at once (alert on it)",
+            registry=self.registry,
+        )
         self.lag = Gauge(
             "onewindow_projection_lag_events",
             "Events in the log the projection has not applied yet",

@@ -16,7 +16,7 @@ from backend.auth.tokens import TokenService
 from backend.clock import Clock
 from backend.eventstore import Recorder, Repository
 from backend.metrics import Metrics
-from backend.ratelimit import RateLimiter
+from backend.ratelimit import LoginThrottle, RateLimiter
 from backend.settings import Settings
 from backend.working_calendar.keeper import CalendarKeeper
 from domain.calendar import WorkingCalendar
@@ -54,3 +54,4 @@ class Services:
     couriers: Couriers | None = None  # courier companies (sandbox: the fake SF behind them)
     payments: Payments | None = None  # WeChat Pay (sandbox: the fake behind it); None: off
     rate_limiter: RateLimiter | None = None  # 429s, counted in PostgreSQL; None: no limits
+    login_throttle: LoginThrottle | None = None  # back-off of wrong staff passwords

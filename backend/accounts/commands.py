@@ -75,8 +75,11 @@ async def create_staff(
     return staff_id
 
 
-async def login_staff(services: Services, username: str, password: str) -> StaffToken:
-    """Username and password; the same answer for an unknown user and a wrong password."""
+async def login_staff(
+    services: Services, username: str, password: str, client: str = "unknown"
+) -> StaffToken:
+    """Username and password; the same answer for an unknown user and a wrong password. A
+    wrong one slows down further tries of this username from this ``client`` (back-off)."""
     row = await services.pool.fetchrow(
         "SELECT id, password_hash, role, department FROM staff WHERE username = $1 AND active",
         username,
@@ -84,8 +87,13 @@ async def login_staff(services: Services, username: str, password: str) -> Staff
     matches = await asyncio.to_thread(
         verify_password, row["password_hash"] if row else None, password
     )
+    throttle = services.login_throttle
     if not matches or row is None:
+        if throttle is not None:
+            await throttle.failed(username, client)
         raise Unauthenticated("wrong username or password")
+    if throttle is not None:
+        await throttle.succeeded(username, client)
     principal = Principal(
         id=str(row["id"]), role=row["role"], department=row["department"], name=username
     )

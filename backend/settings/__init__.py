@@ -10,8 +10,9 @@ from typing import Literal
 
 import msgspec
 
-from backend.ratelimit import RateLimits
+from backend.ratelimit import LoginBackoff, RateLimits
 from backend.settings.couriers import CourierSettings
+from backend.settings.networks import parse_networks
 from backend.settings.payments import PaymentSettings
 
 __all__ = ["MIN_SECRET_KEY_BYTES", "Settings", "get_settings"]
@@ -56,6 +57,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # personal data: how long a citizen's data key stays cached in a process (also how long
     # another process may still read a citizen whose key was just deleted)
     citizen_key_cache_seconds: float = 300.0
+    # failed staff logins slow down per (username, client) (backend/ratelimit.py)
+    login_backoff: LoginBackoff = msgspec.field(default_factory=LoginBackoff)
+    # X-Forwarded-For is read only from these proxies: addresses or networks, checked when read
+    # (backend/http/client_address.py)
+    trusted_proxies: tuple[str, ...] = ()
     # /metrics needs this bearer token; None: open in the sandbox, 404 outside it
     metrics_token: str | None = None
     # working-day calendar: how often a process looks for calendar changes made elsewhere, and
@@ -119,9 +125,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             rate_limits=RateLimits.from_env(env),
             citizen_key_cache_seconds=float(env.get("ONEWINDOW_CITIZEN_KEY_CACHE_SECONDS", 300)),
             metrics_token=env.get("ONEWINDOW_METRICS_TOKEN") or None,
+            login_backoff=LoginBackoff.from_env(env),
+            trusted_proxies=_networks(env, "ONEWINDOW_TRUSTED_PROXIES"),
             calendar_refresh_seconds=float(env.get("ONEWINDOW_CALENDAR_REFRESH_SECONDS", 1.0)),
             calendar_lookahead_days=int(env.get("ONEWINDOW_CALENDAR_LOOKAHEAD_DAYS", 92)),
         )
+
+
+def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    try:
+        return tuple(str(n) for n in parse_networks(env.get(name, "")))
+    except ValueError as exc:
+        msg = f"{name}: {exc}"
+        raise ValueError(msg) from None
 
 
 def _optional_path(value: str | None) -> Path | None:
