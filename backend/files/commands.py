@@ -1,12 +1,14 @@
-"""Uploads: sniffed by content, stored by sha256, owned by the uploader."""
+"""Uploads: sniffed by content, decoded to prove it, stored by sha256, owned by the uploader."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import TYPE_CHECKING
 
 from backend.files.dto import FileInfo
 from domain.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from integrations.file_content import InvalidContent, check_content
 from integrations.files import MAX_FILE_SIZE, sniff_content_type
 
 if TYPE_CHECKING:
@@ -24,6 +26,10 @@ async def upload(services: Services, owner_id: uuid.UUID, data: bytes) -> FileIn
     content_type = sniff_content_type(data[:16])
     if content_type is None:
         raise UnsupportedMediaType("only JPEG, PNG and PDF files are accepted")
+    try:
+        await asyncio.to_thread(check_content, data, content_type)
+    except InvalidContent as exc:
+        raise UnsupportedMediaType(f"the file is not a well-formed {content_type}: {exc}") from None
     stored = await services.files.save(data, content_type)
     file_id = uuid.uuid4()
     await services.pool.execute(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import struct
 import uuid
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,14 +21,13 @@ from backend.ratelimit import RateLimits, Rule
 from backend.settings import Settings
 from tests.conftest import TEMPLATE
 from tests.e2e.conftest import PNG, citizen_headers, required_materials, staff_headers, upload
+from tests.samples import JPEG, PDF
 
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 FOOD = "XK-00101-000"  # pickup or courier
 BENEFIT = "GF-00301-000"  # 失业保险金申领: pickup only
 PROBLEM = "application/problem+json"
 MIB = 1024 * 1024
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00" + b"\x00" * 32
 
 Headers = dict[str, str]
@@ -373,6 +374,41 @@ async def test_files_other_than_jpeg_png_pdf_are_415_whatever_their_name(
     for data, name in [(GIF, "photo.gif"), (GIF, "photo.png"), (b"hello, world\n", "id.pdf")]:
         response = await post_file(client, citizen, data, name)
         problem(response, 415, "unsupported_media_type")
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    """A PNG whose header declares ``width`` x ``height`` pixels: a few hundred bytes that a
+    decoder would expand to width * height * 3 bytes (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
+        + chunk(b"IEND", b"")
+    )
+
+
+async def test_a_file_that_only_starts_like_a_png_jpeg_or_pdf_is_415(
+    client: httpx.AsyncClient, citizen: Headers
+) -> None:
+    html = b"<html><script>alert(document.cookie)</script></html>"
+    for data, name in [
+        (b"\x89PNG\r\n\x1a\n" + html, "scan.png"),
+        (b"%PDF-1.4\n" + html, "licence.pdf"),
+        (b"\xff\xd8\xff\xe0" + html, "photo.jpg"),
+        (PNG[: len(PNG) // 2], "cut.png"),  # a truncated image
+        (_png_declaring(50_000, 50_000), "bomb.png"),  # 2.5 gigapixels
+        (_png_declaring(8_000, 8_000), "huge.png"),  # 64 megapixels: over the limit
+    ]:
+        refused = problem(
+            await post_file(client, citizen, data, name), 415, "unsupported_media_type"
+        )
+        assert "well-formed" in refused["detail"], refused
 
 
 async def test_jpeg_png_and_pdf_are_accepted_by_content(
