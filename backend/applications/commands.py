@@ -66,6 +66,7 @@ async def submit(
         Application.check(
             service=item.definition,
             situation_id=command.situation_id,
+            form=command.form,
             materials=command.materials,
             delivery=command.delivery,
         )

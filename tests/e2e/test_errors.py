@@ -551,6 +551,16 @@ async def test_json_nested_deep_is_400_without_a_traceback(
     no_traceback_logged(caplog)
 
 
+async def test_a_form_value_over_its_limit_is_400_with_the_field(
+    client: httpx.AsyncClient,
+    citizen: Headers,
+    food_body: dict[str, Any],
+) -> None:
+    body = {**food_body, "form": {"shopName": "老王面馆", "note": "很长" * 60_000}}
+    refused = problem(await submit(client, citizen, body), 400, "validation_failed")
+    assert "form.note" in refused["errors"], refused
+
+
 async def test_a_login_body_over_its_limit_is_413(
     client: httpx.AsyncClient,
 ) -> None:
