@@ -62,6 +62,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # X-Forwarded-For is read only from these proxies: addresses or networks, checked when read
     # (backend/http/client_address.py)
     trusted_proxies: tuple[str, ...] = ()
+    # uploads not yet named by a submission, per uploader (413 upload_quota_exceeded past them)
+    upload_quota_files: int = 50
+    upload_quota_bytes: int = 100 * 1024 * 1024
     # /metrics needs this bearer token; None: open in the sandbox, 404 outside it
     metrics_token: str | None = None
     # working-day calendar: how often a process looks for calendar changes made elsewhere, and
@@ -125,6 +128,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             rate_limits=RateLimits.from_env(env),
             citizen_key_cache_seconds=float(env.get("ONEWINDOW_CITIZEN_KEY_CACHE_SECONDS", 300)),
             metrics_token=env.get("ONEWINDOW_METRICS_TOKEN") or None,
+            upload_quota_files=int(env.get("ONEWINDOW_UPLOAD_QUOTA_FILES", 50)),
+            upload_quota_bytes=int(env.get("ONEWINDOW_UPLOAD_QUOTA_MB", 100)) * 1024 * 1024,
             login_backoff=LoginBackoff.from_env(env),
             trusted_proxies=_networks(env, "ONEWINDOW_TRUSTED_PROXIES"),
             calendar_refresh_seconds=float(env.get("ONEWINDOW_CALENDAR_REFRESH_SECONDS", 1.0)),
