@@ -23,6 +23,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.application.values import check_text
 from domain.errors import Forbidden, InvalidState, ValidationFailed
+from domain.personal import SealedText, seal
 
 if TYPE_CHECKING:
     from domain.actors import Actor
@@ -112,6 +113,7 @@ class Delivery(Aggregate):
         max_attempts: int
         redispatch: bool
         requested_by: dict[str, Any] | None = None  # who re-dispatched; None: the system
+        owner: UUID | None = None  # the applicant: couriers' words about them are sealed
 
     class DeliveryBooked(Aggregate.Event):
         waybill_no: str
@@ -123,14 +125,14 @@ class Delivery(Aggregate):
     class DeliveryScanned(Aggregate.Event):
         step: str
         location: str
-        note: str
+        note: SealedText
         actor: dict[str, Any] | None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status = self.step
 
     class DeliveryAttemptFailed(Aggregate.Event):
-        reason: str
+        reason: SealedText
         location: str
         attempts: int
         final: bool
@@ -143,7 +145,7 @@ class Delivery(Aggregate):
     class DeliverySignedFor(Aggregate.Event):
         """Proof of delivery: who signed, and optionally a photo (an uploaded file)."""
 
-        signed_by: str
+        signed_by: SealedText
         file_id: str | None
         location: str
         actor: dict[str, Any] | None
@@ -154,7 +156,7 @@ class Delivery(Aggregate):
             aggregate.proof_file_id = self.file_id
 
     class DeliveryReturned(Aggregate.Event):
-        reason: str
+        reason: SealedText
         location: str
         actor: dict[str, Any] | None
 
@@ -177,8 +179,10 @@ class Delivery(Aggregate):
         max_attempts: int,
         redispatch: bool,
         requested_by: dict[str, Any] | None = None,
+        owner: UUID | None = None,
     ) -> None:
         self.application_id = application_id
+        self.owner = owner
         self.company = company
         self.order_id = order_id
         self.max_attempts = max_attempts
@@ -187,7 +191,7 @@ class Delivery(Aggregate):
         self.status: DeliveryStatus = "requested"
         self.waybill_no: str | None = None
         self.attempts = 0
-        self.signed_by: str | None = None
+        self.signed_by: SealedText | None = None
         self.proof_file_id: str | None = None
 
     # --- commands -----------------------------------------------------------------------------
@@ -228,6 +232,7 @@ class Delivery(Aggregate):
             max_attempts=max_attempts,
             redispatch=redispatch,
             requested_by=actor.as_record() if actor is not None else None,
+            owner=application.citizen_id,
         )
 
     @property
@@ -291,7 +296,7 @@ class Delivery(Aggregate):
                 timestamp=report.at,
                 step=report.kind,
                 location=report.location,
-                note=report.note,
+                note=seal(self.owner, report.note),
                 actor=record,
             )
         elif report.kind == "failed":
@@ -299,7 +304,7 @@ class Delivery(Aggregate):
             self.trigger_event(
                 self.DeliveryAttemptFailed,
                 timestamp=report.at,
-                reason=report.reason.strip(),
+                reason=seal(self.owner, report.reason.strip()),
                 location=report.location,
                 attempts=attempts,
                 final=final,
@@ -309,7 +314,7 @@ class Delivery(Aggregate):
             self.trigger_event(
                 self.DeliverySignedFor,
                 timestamp=report.at,
-                signed_by=report.signed_by.strip(),
+                signed_by=seal(self.owner, report.signed_by.strip()),
                 file_id=report.file_id,
                 location=report.location,
                 actor=record,
@@ -318,7 +323,7 @@ class Delivery(Aggregate):
             self.trigger_event(
                 self.DeliveryReturned,
                 timestamp=report.at,
-                reason=report.reason.strip() or RETURNED,
+                reason=seal(self.owner, report.reason.strip() or RETURNED),
                 location=report.location,
                 actor=record,
             )

@@ -24,6 +24,7 @@ from eventsourcing.domain import Aggregate
 from domain.actors import Actor
 from domain.application.values import check_text
 from domain.errors import InvalidState, ValidationFailed
+from domain.personal import SealedText, seal
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -124,7 +125,7 @@ class Payment(Aggregate):
         actor: dict[str, Any]
         out_refund_no: str
         amount: int
-        reason: str
+        reason: SealedText  # may quote the applicant (a withdrawal's reason)
 
         def apply(self, aggregate: Any) -> None:
             aggregate.state = "refunding"
@@ -191,7 +192,7 @@ class Payment(Aggregate):
         self.problems: list[str] = []
         self.refund_requests = 0
         self.out_refund_no: str | None = None
-        self.refund_reason: str | None = None
+        self.refund_reason: SealedText | None = None
         self.refund_id: str | None = None
         self.refunded_amount = 0
 
@@ -322,7 +323,7 @@ class Payment(Aggregate):
             actor=actor.as_record(),
             out_refund_no=out_refund_no,
             amount=self.amount,
-            reason=reason,
+            reason=seal(self.citizen_id, reason),
         )
         return out_refund_no
 

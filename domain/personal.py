@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Generic, TypeVar
 from uuid import UUID
 
-__all__ = ["ERASED_TEXT", "Personal"]
+__all__ = ["ERASED_TEXT", "Personal", "SealedText", "seal", "text_of"]
 
 T = TypeVar("T")
 
@@ -57,3 +57,22 @@ class Personal(Generic[T]):
     def __repr__(self) -> str:
         state = "erased" if self.value is None else "..."
         return f"Personal(owner={self.owner}, {state})"
+
+
+# Free text written by or about a citizen (a comment, a note, a signer's name), as events keep
+# it: sealed under the citizen's key when the owner is known; plain in events stored before.
+SealedText = Personal[str] | str
+
+
+def seal(owner: UUID | None, text: str) -> SealedText:
+    """``text`` sealed under ``owner``'s key (kept plain when no owner is known)."""
+    return text if owner is None else Personal(owner, text)
+
+
+def text_of(value: SealedText | None) -> str:
+    """The text to show: the words, or "[已删除]" once their owner was forgotten."""
+    if value is None:
+        return ""
+    if isinstance(value, Personal):
+        return value.reveal(ERASED_TEXT)
+    return value

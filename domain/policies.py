@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from domain.personal import seal
 from domain.rectification import Rectification
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def evaluate(
         application_id=application.id,
         number=application.number,
         rating=rating,
-        comment=comment,
+        comment=seal(application.citizen_id, comment),
         departments=list(application.departments),
         at=at,
     )

@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 from domain.actors import Actor
 from domain.application.values import check_text
 from domain.errors import Forbidden, InvalidState, ValidationFailed
+from domain.personal import SealedText
 
 __all__ = ["STEPS", "Rectification", "rectification_id"]
 
@@ -32,7 +33,7 @@ class Rectification(Aggregate):
         application_id: UUID
         number: str
         rating: int
-        comment: str
+        comment: SealedText  # the applicant's words, sealed under their key
         departments: list[str]
 
     class StepRecorded(Aggregate.Event):
@@ -49,7 +50,7 @@ class Rectification(Aggregate):
         application_id: UUID,
         number: str,
         rating: int,
-        comment: str,
+        comment: SealedText,
         departments: list[str],
     ) -> None:
         self.application_id = application_id
@@ -66,7 +67,7 @@ class Rectification(Aggregate):
         application_id: UUID,
         number: str,
         rating: int,
-        comment: str,
+        comment: SealedText,
         departments: list[str],
         at: datetime,
     ) -> Rectification:

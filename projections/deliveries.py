@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from domain.delivery import Delivery
+from domain.personal import text_of
 
 if TYPE_CHECKING:
     import asyncpg
@@ -85,7 +86,8 @@ def _scanned(event: Delivery.DeliveryScanned) -> Change:
 
 def _attempt_failed(event: Delivery.DeliveryAttemptFailed) -> Change:
     status = "failed" if event.final else "attempt_failed"
-    entry = _entry(event, "failed", reason=event.reason, attempts=event.attempts, final=event.final)
+    reason = text_of(event.reason)
+    entry = _entry(event, "failed", reason=reason, attempts=event.attempts, final=event.final)
     return {"status": status, "attempts": event.attempts}, entry
 
 
@@ -95,7 +97,7 @@ def _signed_for(event: Delivery.DeliverySignedFor) -> Change:
 
 
 def _returned(event: Delivery.DeliveryReturned) -> Change:
-    return {"status": "returned"}, _entry(event, "returned", reason=event.reason)
+    return {"status": "returned"}, _entry(event, "returned", reason=text_of(event.reason))
 
 
 def _cancelled(event: Delivery.DeliveryCancelled) -> Change:

@@ -16,6 +16,8 @@ from uuid import UUID
 
 import msgspec
 
+from domain.personal import text_of
+
 __all__ = ["MESSAGES", "VARIABLES", "Notice", "Subject", "variables"]
 
 
@@ -83,7 +85,11 @@ def _accepted(event: Any, subject: Subject) -> Notice:
 
 def _supplement_requested(event: Any, subject: Subject) -> Notice:
     names = [subject.materials.get(m, m) for m in getattr(event, "missing", [])]
-    note = "请补正：" + "、".join(names) if names else (getattr(event, "note", "") or "请补正材料")
+    note = (
+        "请补正：" + "、".join(names)
+        if names
+        else (text_of(getattr(event, "note", "")) or "请补正材料")
+    )
     return Notice(status="待补正", note=note)
 
 
@@ -132,7 +138,7 @@ def _delivered(event: Any, subject: Subject) -> Notice:
 
 
 def _delivery_failed(event: Any, subject: Subject) -> Notice:
-    reason = getattr(event, "reason", "") or getattr(event, "note", "")
+    reason = text_of(getattr(event, "reason", "")) or text_of(getattr(event, "note", ""))
     return Notice(status="投递失败", note=reason or "快递未能送达，请留意快递员联系")
 
 
@@ -177,7 +183,7 @@ def _appointment_reminder(event: Any, subject: Subject) -> Notice:
 
 
 def _appointment_cancelled(event: Any, subject: Subject) -> Notice:
-    reason = getattr(event, "reason", "")
+    reason = text_of(getattr(event, "reason", ""))
     return Notice(
         status="已取消",
         note=f"预约已取消：{reason}" if reason else "您的预约已取消",

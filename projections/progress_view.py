@@ -15,6 +15,7 @@ from typing import Any
 from domain.application import Application, CaseState, fulfilment
 from domain.application.activity import moves_the_case
 from domain.appointment import Appointment
+from domain.personal import text_of
 from projections.texts import COURIER_NAME, DELIVERY_STEP_TEXT, STATUS_TEXT, fen_to_yuan
 
 __all__ = ["ProgressView", "apply_event", "row_key", "started"]
@@ -127,8 +128,9 @@ def _accepted(view: ProgressView, event: Application.Accepted) -> str:
 
 
 def _supplement_requested(view: ProgressView, event: Application.SupplementRequested) -> str:
-    view.info["note"] = event.note
-    note = f"（{event.note}）" if event.note.strip() else ""
+    words = text_of(event.note)
+    view.info["note"] = words
+    note = f"（{words}）" if words.strip() else ""
     return f"请一次性补正以下材料：{view.names(event.missing)}{note}"
 
 
@@ -220,7 +222,7 @@ def _refunded(view: ProgressView, event: fulfilment.Refunded) -> str:
     payment["status"] = "refunded"
     payment["refunded"] = payment.get("refunded", 0) + event.amount
     view.detail["payment"] = payment
-    return f"已退款{fen_to_yuan(event.amount)}元：{event.reason}"
+    return f"已退款{fen_to_yuan(event.amount)}元：{text_of(event.reason)}"
 
 
 def _delivery_event(view: ProgressView, status: str, entry: dict[str, Any]) -> dict[str, Any]:
@@ -250,17 +252,18 @@ def _delivery_step(view: ProgressView, event: fulfilment.DeliveryProgressed) -> 
 def _delivery_failed(view: ProgressView, event: fulfilment.DeliveryFailed) -> str:
     at = event.timestamp.isoformat()
     status = "failed" if event.final else "attempt_failed"
-    _delivery_event(view, status, {"at": at, "type": "failed", "reason": event.reason})
+    reason = text_of(event.reason)
+    _delivery_event(view, status, {"at": at, "type": "failed", "reason": reason})
     if event.final:
-        return f"投递未成功：{event.reason}，工作人员将联系您重新安排"
-    return f"投递未成功：{event.reason}，快递员将再次派送"
+        return f"投递未成功：{reason}，工作人员将联系您重新安排"
+    return f"投递未成功：{reason}，快递员将再次派送"
 
 
 def _delivered(view: ProgressView, event: fulfilment.Delivered) -> str:
     at = event.timestamp.isoformat()
-    entry = {"at": at, "type": "delivered", "signedBy": event.signed_by}
-    _delivery_event(view, "delivered", entry)
-    return f"已签收（签收人：{event.signed_by}），办件已办结"
+    signer = text_of(event.signed_by)
+    _delivery_event(view, "delivered", {"at": at, "type": "delivered", "signedBy": signer})
+    return f"已签收（签收人：{signer}），办件已办结"
 
 
 def _switched_to_pickup(view: ProgressView, event: fulfilment.SwitchedToPickup) -> str:

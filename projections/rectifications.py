@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from domain.personal import text_of
 from domain.rectification import Rectification
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ class RectificationProjection:
                 event.application_id,
                 event.number,
                 event.rating,
-                event.comment,
+                text_of(event.comment),
                 event.departments,
                 event.timestamp,
             )

@@ -19,6 +19,7 @@ from domain import policies
 from domain.application import Application
 from domain.errors import InvalidState, NotFound, ValidationFailed
 from domain.payment import Payment, payment_id
+from domain.personal import text_of
 from integrations.wechat.errors import WeChatUnavailable
 from integrations.wechat.pay import RefundNotice, WeChatPayError
 
@@ -102,7 +103,7 @@ async def apply_refund(services: Services, out_trade_no: str) -> str:
             out_refund_no=out_refund_no,
             total_fee=payment.amount,
             refund_fee=payment.amount,
-            reason=payment.refund_reason or "退款",
+            reason=text_of(payment.refund_reason) or "退款",
             notify_url=payments_of(services).settings.refund_url,
         )
     except WeChatUnavailable as exc:
@@ -150,7 +151,7 @@ async def record_refund_notice(services: Services, notice: RefundNotice) -> Outc
         application.record_refund(
             payment_id=str(payment.id),
             amount=notice.amount,
-            reason=payment.refund_reason or "退款",
+            reason=text_of(payment.refund_reason) or "退款",
             at=now,
         )
         await save_order(session, payment, application)

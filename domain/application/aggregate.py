@@ -29,7 +29,7 @@ from domain.application.values import (
     check_text,
 )
 from domain.errors import Forbidden, InvalidState, ValidationFailed
-from domain.personal import Personal
+from domain.personal import Personal, SealedText, seal
 
 if TYPE_CHECKING:
     from domain.actors import Actor
@@ -89,11 +89,12 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
             aggregate.accepted_on = self.timestamp.date().isoformat()
 
     class SupplementRequested(Aggregate.Event):
-        """一次性告知: every missing material at once."""
+        """一次性告知: every missing material at once (the note is sealed: it may quote the
+        applicant)."""
 
         actor: dict[str, Any]
         missing: list[str]
-        note: str
+        note: SealedText
         round: int
 
         def apply(self, aggregate: Any) -> None:
@@ -243,7 +244,7 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
 
     class Withdrawn(Aggregate.Event):
         actor: dict[str, Any]
-        reason: str
+        reason: SealedText  # the applicant's own words
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status = "withdrawn"
@@ -278,8 +279,10 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
         count: int
 
     class NoteAdded(Aggregate.Event):
+        """A staff note; sealed under the applicant's key (notes quote people)."""
+
         actor: dict[str, Any]
-        text: str
+        text: SealedText
 
     class TransitionForced(Aggregate.Event):
         """A supervisor moved a stuck case by hand, with a written reason.
@@ -320,7 +323,7 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
 
         actor: dict[str, Any]
         rating: int
-        comment: str
+        comment: SealedText  # the applicant's own words
 
         def apply(self, aggregate: Any) -> None:
             aggregate.rating = self.rating
@@ -448,7 +451,12 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
         if self.status in DECIDED and not self.paid_and_not_issued:
             raise InvalidState(f"cannot withdraw an application that is {self.status}")
         check_text(reason=reason)
-        self.trigger_event(self.Withdrawn, timestamp=at, actor=actor.as_record(), reason=reason)
+        self.trigger_event(
+            self.Withdrawn,
+            timestamp=at,
+            actor=actor.as_record(),
+            reason=seal(self.citizen_id, reason),
+        )
 
     def evaluate(self, *, actor: Actor, rating: int, comment: str, at: datetime) -> None:
         """好差评: once, by the applicant, within the window after the case is finished."""
@@ -465,5 +473,9 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
             raise ValidationFailed("rating is 1..5", {"rating": "1..5"})
         check_text(comment=comment)
         self.trigger_event(
-            self.Evaluated, timestamp=at, actor=actor.as_record(), rating=rating, comment=comment
+            self.Evaluated,
+            timestamp=at,
+            actor=actor.as_record(),
+            rating=rating,
+            comment=seal(self.citizen_id, comment),
         )

@@ -16,6 +16,7 @@ from domain.actors import Actor
 from domain.application.access import CaseAccess
 from domain.application.values import check_text
 from domain.errors import Forbidden, InvalidState, ValidationFailed
+from domain.personal import SealedText, seal
 
 if TYPE_CHECKING:
     from domain.application.values import Delivery
@@ -62,7 +63,7 @@ class PaymentProblem(Aggregate.Event):
 class Refunded(Aggregate.Event):
     payment_id: str
     amount: int
-    reason: str
+    reason: SealedText
 
     def apply(self, aggregate: Any) -> None:
         aggregate.refunded_amount = aggregate.refunded_amount + self.amount
@@ -83,13 +84,13 @@ class DeliveryDispatched(Aggregate.Event):
 class DeliveryProgressed(Aggregate.Event):
     step: str
     location: str
-    note: str
+    note: SealedText
 
 
 class DeliveryFailed(Aggregate.Event):
     """An attempt failed; ``final`` (too many attempts, or returned) needs a supervisor."""
 
-    reason: str
+    reason: SealedText  # the courier's words about the recipient
     attempts: int
     final: bool
 
@@ -98,7 +99,7 @@ class DeliveryFailed(Aggregate.Event):
 
 
 class Delivered(Aggregate.Event):
-    signed_by: str
+    signed_by: SealedText  # a person's name
 
     def apply(self, aggregate: Any) -> None:
         aggregate.status = "completed"
@@ -158,7 +159,11 @@ class Fulfilment(CaseAccess):
         if amount <= 0 or self.refunded_amount + amount > self.paid_amount:
             raise ValidationFailed("refund more than was paid", {"amount": "too much"})
         self.trigger_event(
-            Refunded, timestamp=at, payment_id=payment_id, amount=amount, reason=reason
+            Refunded,
+            timestamp=at,
+            payment_id=payment_id,
+            amount=amount,
+            reason=seal(self.citizen_id, reason),
         )
 
     def dispatch_delivery(
@@ -188,7 +193,11 @@ class Fulfilment(CaseAccess):
         self._ensure_delivering()
         check_text(location=location, note=note)
         self.trigger_event(
-            DeliveryProgressed, timestamp=at, step=step, location=location, note=note
+            DeliveryProgressed,
+            timestamp=at,
+            step=step,
+            location=location,
+            note=seal(self.citizen_id, note),
         )
 
     def record_delivery_failure(
@@ -198,14 +207,18 @@ class Fulfilment(CaseAccess):
         self._ensure_delivering()
         check_text(reason=reason)
         self.trigger_event(
-            DeliveryFailed, timestamp=at, reason=reason, attempts=attempts, final=final
+            DeliveryFailed,
+            timestamp=at,
+            reason=seal(self.citizen_id, reason),
+            attempts=attempts,
+            final=final,
         )
 
     def record_delivered(self, *, signed_by: str, at: datetime) -> None:
         """Signed for at the door: the case is completed."""
         self._ensure_delivering()
         check_text(signedBy=signed_by)
-        self.trigger_event(Delivered, timestamp=at, signed_by=signed_by)
+        self.trigger_event(Delivered, timestamp=at, signed_by=seal(self.citizen_id, signed_by))
 
     def switch_to_pickup(self, *, actor: Actor, reason: str, at: datetime) -> None:
         """After failed deliveries, the citizen collects the result at the window instead."""

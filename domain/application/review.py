@@ -13,6 +13,7 @@ from domain.application.status import ACTIVE, DECIDED, IN_REVIEW
 from domain.application.submission import check_material_refs
 from domain.application.values import check_text
 from domain.errors import InvalidState, ValidationFailed
+from domain.personal import seal
 
 if TYPE_CHECKING:
     from domain.actors import Actor
@@ -106,7 +107,7 @@ class Review(CaseAccess):
             timestamp=at,
             actor=actor.as_record(),
             missing=sorted(set(missing)),
-            note=note,
+            note=seal(self.citizen_id, note),
             round=self.supplement_rounds + 1,
         )
 

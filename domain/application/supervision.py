@@ -10,6 +10,7 @@ from domain.application.review import iso
 from domain.application.status import ACTIVE, DECIDED, FORCEABLE
 from domain.application.values import check_text
 from domain.errors import Forbidden, InvalidState, ValidationFailed
+from domain.personal import seal
 
 if TYPE_CHECKING:
     from domain.actors import Actor
@@ -103,7 +104,9 @@ class Supervision(CaseAccess):
         if not text.strip():
             raise ValidationFailed("empty note", {"text": "required"})
         check_text(text=text)
-        self.trigger_event(self.NoteAdded, timestamp=at, actor=actor.as_record(), text=text)
+        self.trigger_event(
+            self.NoteAdded, timestamp=at, actor=actor.as_record(), text=seal(self.citizen_id, text)
+        )
 
     def force_transition(
         self,

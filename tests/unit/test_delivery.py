@@ -16,6 +16,7 @@ from domain.catalog import ServiceDefinition, parse_definition
 from domain.delivery import Delivery as CourierDelivery
 from domain.delivery import Report, book, cancel_for_pickup, order_id_of, record_report
 from domain.errors import Forbidden, InvalidState, ValidationFailed
+from domain.personal import Personal, text_of
 from projections.notification_templates import load_templates
 from tests.unit.test_application import (
     CALENDAR,
@@ -117,7 +118,9 @@ def test_the_parcel_goes_through_its_scans_to_the_door_and_completes_the_case(
         delivery, app, report("delivered", 60, signed_by=" 张三 ", file_id="f-1"), actor=COURIER
     )
     assert delivery.status == "delivered"
-    assert (delivery.signed_by, delivery.proof_file_id) == ("张三", "f-1")
+    assert (text_of(delivery.signed_by), delivery.proof_file_id) == ("张三", "f-1")
+    assert isinstance(delivery.signed_by, Personal)  # a name: sealed under the applicant's key
+    assert delivery.signed_by.owner == app.citizen_id
     assert app.status == "completed"
     assert app.finished_at == at(60)
     types = [type(e).__name__ for e in app.collect_events()]
@@ -203,7 +206,7 @@ def test_a_returned_parcel_is_a_final_failure(catalogue: dict[str, ServiceDefini
     assert app.delivery_failed
     last = app.collect_events()[-1]
     assert type(last).__name__ == "DeliveryFailed"
-    assert last.reason == "快件已退回：地址不详"  # type: ignore[attr-defined]
+    assert text_of(last.reason) == "快件已退回：地址不详"  # type: ignore[attr-defined]
 
 
 def test_only_a_supervisor_redispatches_after_a_final_failure_with_a_new_order(
