@@ -3,6 +3,8 @@ erased everywhere at once when an admin forgets the citizen (crypto-shredding)."
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +12,8 @@ import asyncpg
 import httpx
 
 from backend.bootstrap import projections
+from backend.clock import system_clock
+from backend.db.tools import pg_program
 from backend.eventstore import KeyRing, Recorder, Repository, build_mapper, decoder
 from domain.application import Application
 from projections.runner import ProjectionRunner
@@ -175,3 +179,117 @@ async def test_forgetting_a_citizen_erases_their_data_and_keeps_their_cases_work
     await runner.rebuild(runner.projection("progress"))
     after = await pool.fetchrow(view, UUID(app_id))
     assert dict(after) == dict(before)
+
+
+async def _eventually(check: Any, what: str, within: float = 20.0) -> Any:
+    async with asyncio.timeout(within):
+        while True:
+            found = await check()
+            if found:
+                return found
+            await asyncio.sleep(0.1)
+    raise AssertionError(what)  # pragma: no cover - the timeout raises first
+
+
+def _dump(db_url: str) -> bytes:
+    """The whole database as ``pg_dump`` writes it (a backup would hold exactly this)."""
+    return subprocess.run(  # noqa: S603 - our own PostgreSQL program, our own URL
+        [pg_program("pg_dump"), "--no-owner", "--dbname", db_url],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+
+
+async def test_after_erasure_a_dump_of_the_whole_database_holds_no_name_phone_or_id_number(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, db_url: str
+) -> None:
+    name, words = "王小明", ("王小明", PHONE, ID_NUMBER)
+    citizen = await citizen_headers(client)
+    guide = (await client.get(f"/api/v1/services/{FOOD}")).json()
+    materials = [
+        {"materialId": m, "fileId": await upload(client, citizen)}
+        for m in required_materials(guide, "new")
+    ]
+    body = {
+        "serviceCode": FOOD,
+        "situationId": "new",
+        "form": FORM,
+        "materials": materials,
+        "delivery": {"method": "courier", "address": ADDRESS},
+    }
+    submitted = await client.post("/api/v1/applications", json=body, headers=citizen)
+    assert submitted.status_code == 201, submitted.text
+    app_id = submitted.json()["id"]
+
+    async def act(username: str, action: str, payload: Any = None) -> dict[str, Any]:
+        response = await client.post(
+            f"/api/v1/admin/applications/{app_id}/{action}",
+            json=payload,
+            headers=await staff_headers(client, username),
+        )
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    # free text about the citizen, at every step where staff and couriers write some
+    note = f"{name}（身份证{ID_NUMBER}）的平面图看不清，请重传"
+    await act("amr-clerk", "request-supplement", {"missing": ["floor-plan"], "note": note})
+    again = [{"materialId": "floor-plan", "fileId": await upload(client, citizen)}]
+    answered = await client.post(
+        f"/api/v1/applications/{app_id}/supplements", json={"materials": again}, headers=citizen
+    )
+    assert answered.status_code == 200, answered.text
+    await act("amr-clerk", "accept")
+    await act("supervisor", "notes", {"text": f"{name}来电催办，回电{PHONE}"})
+    for reviewer in ("amr-reviewer", "health-reviewer", "fire-reviewer", "amr-reviewer"):
+        await act(reviewer, "review", {"decision": "approve", "opinion": "同意"})
+    await act("amr-clerk", "issue-result", {"documentNo": "JY13101050099999"})
+
+    courier = await staff_headers(client, "courier-sf")
+
+    async def booked() -> dict[str, Any] | None:
+        listed = (await client.get("/api/v1/courier/deliveries", headers=courier)).json()
+        return next((d for d in listed if d["applicationId"] == app_id and d["waybillNo"]), None)
+
+    delivery = await _eventually(booked, "the courier order was never booked")
+    for report in (
+        {"type": "picked_up"},
+        {"type": "out_for_delivery", "note": f"联系{name} {PHONE}"},
+        {"type": "delivered", "signedBy": name},
+    ):
+        reported = await client.post(
+            f"/api/v1/courier/deliveries/{delivery['id']}/events",
+            json={"at": system_clock().isoformat(), **report},
+            headers=courier,
+        )
+        assert reported.status_code == 200, reported.text
+    rated = await client.post(
+        f"/api/v1/applications/{app_id}/evaluation",
+        json={"rating": 1, "comment": f"态度差，请回电{PHONE}"},
+        headers=citizen,
+    )
+    assert rated.status_code == 200, rated.text
+    position = rated.json()["position"]
+
+    async def settled() -> bool:
+        tracked = await pool.fetch("SELECT position FROM projection_tracking")
+        return bool(tracked) and all(r["position"] >= position for r in tracked)
+
+    await _eventually(settled, "the read models did not catch up")
+    before = _dump(db_url)
+    assert name.encode() in before  # the timeline says who signed, the rectification the comment
+
+    owner = await pool.fetchval(
+        "SELECT citizen_id FROM application_view WHERE id = $1", UUID(app_id)
+    )
+    admin = await staff_headers(client, "admin")
+    erased = await client.delete(f"/api/v1/admin/citizens/{owner}/personal-data", headers=admin)
+    assert erased.status_code == 200, erased.text
+
+    after = _dump(db_url)
+    for word in words:
+        assert word.encode() not in after, f"{word} is still in the database"
+    progress = await client.get(f"/api/v1/applications/{app_id}", headers=citizen)
+    assert progress.status_code == 200
+    assert "签收人：[已删除]" in progress.text  # the case itself still reads whole
