@@ -18,6 +18,7 @@ from backend.back_office.routes import BackOfficeController
 from backend.bootstrap import bootstrap
 from backend.catalog.routes import CatalogController
 from backend.clock import Clock, system_clock
+from backend.console.wiring import console_router, root, template_config
 from backend.deliveries.routes import (
     CourierController,
     CourierWebhookController,
@@ -89,7 +90,10 @@ def create_app(
             health,
             ready,
             metrics,
+            root,
+            console_router(settings),
         ],
+        template_config=template_config(),
         middleware=[metrics_middleware],
         before_request=refuse_nul,
         lifespan=[lifespan],

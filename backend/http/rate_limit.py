@@ -21,7 +21,7 @@ from litestar.handlers.base import BaseRouteHandler
 from backend.http.guards import Guard
 from backend.services import Services
 
-__all__ = ["rate_limit"]
+__all__ = ["client_address", "count_login", "rate_limit"]
 
 
 def _username(body: bytes) -> str | None:
@@ -43,20 +43,30 @@ def rate_limit(scope: Literal["login", "create"]) -> Guard:
             return
         if scope == "create":
             principal = connection.state.get("principal")
-            caller = principal.id if principal is not None else _client(connection)
+            caller = principal.id if principal is not None else client_address(connection)
             await limiter.hit(f"create:{caller}", limits.create_per_citizen)
             return
-        await limiter.hit(f"login-ip:{_client(connection)}", limits.login_per_ip)
+        username = None
         if isinstance(connection, Request) and limits.login_per_username.limit > 0:
             username = _username(await connection.body())
-            if username is not None:
-                # hashed: any text may be tried as a username (NUL included), none is stored
-                digest = hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()
-                await limiter.hit(f"login-user:{digest[:32]}", limits.login_per_username)
+        await count_login(services, client_address(connection), username)
 
     return guard
 
 
-def _client(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+async def count_login(services: Services, client: str, username: str | None) -> None:
+    """Count a login attempt per client address and per username tried (the API's staff and
+    WeChat logins and the console's sign-in share these counters); 429 past the limits."""
+    limiter, limits = services.rate_limiter, services.settings.rate_limits
+    if limiter is None:
+        return
+    await limiter.hit(f"login-ip:{client}", limits.login_per_ip)
+    if username and limits.login_per_username.limit > 0:
+        # hashed: any text may be tried as a username (NUL included), none is stored
+        digest = hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()
+        await limiter.hit(f"login-user:{digest[:32]}", limits.login_per_username)
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     client = connection.client
     return client.host if client is not None else "unknown"

@@ -11,7 +11,7 @@ from domain.calendar import WorkingCalendar
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ["load_calendar", "load_calendar_with_overrides"]
+__all__ = ["load_calendar", "load_calendar_with_overrides", "official_years"]
 
 
 def load_calendar(overrides: Iterable[tuple[date, str]] = ()) -> WorkingCalendar:
@@ -35,3 +35,11 @@ async def load_calendar_with_overrides(pool: asyncpg.Pool) -> WorkingCalendar:
     """The package's data plus what admins entered in ``calendar_overrides``."""
     rows = await pool.fetch("SELECT day, kind FROM calendar_overrides")
     return load_calendar([(r["day"], r["kind"]) for r in rows])
+
+
+def official_years() -> tuple[int, int]:
+    """The first and last year for which the holiday package has the State Council's data."""
+    from chinese_calendar import constants
+
+    years = [d.year for d in constants.holidays]
+    return min(years), max(years)
