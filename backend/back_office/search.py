@@ -62,6 +62,8 @@ def _box(box: str, args: list[Any]) -> str:
             args.append(sorted(group))
             values[name] = f"${len(args)}"
     return template.format(**values)
+
+
 _ORDER = {
     "deadline": "deadline {dir} NULLS LAST, submitted_at",
     "submitted": "submitted_at {dir}",

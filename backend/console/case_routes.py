@@ -11,6 +11,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from backend.audit.reveals import list_reveals, record_reveal
+from backend.catalog.queries import departments
 from backend.console.access import STAFF_DESK, staff_page
 from backend.console.case_view import case_view, personal_of
 from backend.console.forms import form_of
@@ -35,8 +36,11 @@ async def case_page_template(
     """The case page (or one of its parts) for the signed-in staff member."""
     staff = request.state.principal
     view = await case_view(services, staff, case_id)
-    reveals = await list_reveals(services, case_id) if staff.actor().oversees_all else None
-    return page(request, name, case=view, reveals=reveals, **extra)
+    overseer = staff.actor().oversees_all
+    reveals = await list_reveals(services, case_id) if overseer else None
+    # where a supervisor may reassign the case to
+    others = await departments(services.pool) if overseer else []
+    return page(request, name, case=view, reveals=reveals, departments=others, **extra)
 
 
 @get("/cases/{case_id:uuid}", guards=_DESK)

@@ -9,11 +9,13 @@ __all__ = [
     "COURIER_NAME",
     "DEADLINE_TEXT",
     "DELIVERY_STATUS_TEXT",
+    "DETAIL_TEXT",
     "EVENT_TEXT",
     "PROBLEM_TEXT",
     "REASON_TEXT",
     "ROLE_TEXT",
     "STATUS_TEXT",
+    "detail_text",
     "fen_to_yuan",
 ]
 
@@ -94,6 +96,11 @@ EVENT_TEXT = {
     "DeliveryFailed": "投递失败",
     "Delivered": "已签收",
     "SwitchedToPickup": "改为自取",
+    "AppointmentBooked": "预约",
+    "AppointmentCancelled": "取消预约",
+    "AppointmentReminder": "预约提醒",
+    "AppointmentCheckedIn": "到场签到",
+    "AppointmentMissed": "预约爽约",
 }
 PROBLEM_TEXT = {
     "validation_failed": "填写有误",
@@ -107,3 +114,38 @@ PROBLEM_TEXT = {
     "too_large": "文件过大",
     "internal_error": "系统错误",
 }
+
+DETAIL_TEXT = {
+    "department": "部门",
+    "decision": "决定",
+    "opinion": "意见",
+    "reason": "理由",
+    "note": "说明",
+    "text": "备注",
+    "document_no": "文号",
+    "to_department": "改派至",
+    "level": "预警",
+    "deadline": "承诺办结",
+    "company": "快递",
+    "waybill_no": "运单号",
+    "step": "进度",
+    "location": "地点",
+    "signed_by": "签收人",
+    "rating": "评分",
+    "comment": "评价",
+    "to_status": "调整为",
+    "amount": "金额（分）",
+    "missing": "缺少材料",
+}
+_VALUE_TEXT = {
+    "decision": {"approve": "同意", "deny": "不同意"},
+    "level": {"red": "红牌（超期）", "yellow": "黄牌（临期）"},
+    "to_status": STATUS_TEXT,
+    "company": COURIER_NAME,
+}
+
+
+def detail_text(key: str, value: str) -> str:
+    """One fact of a timeline step in words: "意见：符合要求"."""
+    shown = _VALUE_TEXT.get(key, {}).get(value, value)
+    return f"{DETAIL_TEXT.get(key, key)}：{shown}"

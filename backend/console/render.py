@@ -76,6 +76,7 @@ def _register(engine: JinjaTemplateEngine) -> None:
         deadline_state=lambda d: labels.DEADLINE_TEXT.get(d, "") if d else "",
         delivery_status=lambda d: labels.DELIVERY_STATUS_TEXT.get(d, d),
         courier=lambda c: labels.COURIER_NAME.get(c, c),
+        detail=labels.detail_text,
         percent=lambda v: "—" if v is None else f"{v * 100:.1f}%",
     )
     env.globals.update(now=lambda: datetime.now(CST))
