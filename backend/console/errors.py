@@ -15,6 +15,7 @@ from backend.console.labels import PROBLEM_TEXT
 from backend.console.render import is_htmx, page
 from backend.eventstore.types import CommitFailed
 from backend.http.errors import HTTP_CODES, status_of
+from backend.ratelimit import RateLimited
 from domain.errors import DomainError, ValidationFailed
 
 __all__ = ["CONSOLE_EXCEPTION_HANDLERS"]
@@ -54,7 +55,7 @@ def _login(request: Request[Any, Any, Any], _: LoginRequired) -> Response[Any]:
 
 def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     status, _title = status_of(exc)
-    retry = getattr(exc, "retry_after", None)
+    retry = exc.retry_after if isinstance(exc, RateLimited) else None
     if retry is not None:
         status = 429
     errors = exc.errors if isinstance(exc, ValidationFailed) else None
@@ -94,6 +95,7 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
 CONSOLE_EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     LoginRequired: _login,
     DomainError: _domain,
+    RateLimited: _domain,  # the app's own handler would answer problem+json
     CommitFailed: _commit_failed,
     ValidationException: _validation,
     HTTPException: _http,
