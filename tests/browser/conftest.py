@@ -1,7 +1,7 @@
 """Browser tests of the operator console: Playwright (async API, on the test session's event
 loop) driving Debian's Chromium against the app served by uvicorn on 127.0.0.1.
 
-One server for the whole run, on its own copy of the demo database; every test makes its own
+One server for the browser tests, on its own copy of the demo database; every test makes its own
 applications through the JSON API (the citizen's side) and works them in the browser.
 ``ONEWINDOW_SCREENSHOTS=docs/console`` (``make screenshots``) writes a PNG of each page.
 """
@@ -197,7 +197,9 @@ async def eventually(check: Callable[[], Awaitable[Any]], what: str, within: flo
         await asyncio.sleep(0.1)
 
 
-@pytest.fixture(scope="session")
+# package scope: the server, its workers and Chromium stop when the browser tests are done,
+# instead of running beside the rest of the suite
+@pytest.fixture(scope="package")
 async def site(
     server_url: str, demo_template: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Site]:
@@ -234,7 +236,7 @@ async def site(
             sock.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def browser() -> AsyncIterator[Any]:
     """Debian's Chromium under Playwright; missing, it fails loudly (``make test`` installs
     it), never skips."""
