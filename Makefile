@@ -34,8 +34,9 @@ typecheck: install-dev
 
 ## The browser tests (tests/browser) drive Debian's Chromium with CJK fonts: installed here when
 ## missing (as root on Debian), otherwise the command to run is printed and make stops.
+CHROMIUM ?= /usr/bin/chromium
 browser-deps:
-	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then :; \
+	@if [ -x $(CHROMIUM) ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then :; \
 	elif [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
 		echo "installing Debian's chromium and fonts-noto-cjk for the browser tests"; \
 		apt-get update -q && apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk; \

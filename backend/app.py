@@ -24,6 +24,7 @@ from backend.deliveries.routes import (
     CourierWebhookController,
     DeliveryAdminController,
 )
+from backend.demo_cases import load_demo_cases
 from backend.demo_data import load_demo
 from backend.files.routes import FilesController
 from backend.http.errors import EXCEPTION_HANDLERS
@@ -50,9 +51,14 @@ __all__ = ["create_app", "create_app_from_env"]
 
 
 def create_app(
-    settings: Settings | None = None, *, demo: bool = False, clock: Clock = system_clock
+    settings: Settings | None = None,
+    *,
+    demo: bool = False,
+    demo_cases: bool = False,
+    clock: Clock = system_clock,
 ) -> Litestar:
-    """The API; services are built when it starts, not at import time."""
+    """The API and the console; services are built when it starts, not at import time.
+    ``demo``: the demo catalogue, halls and staff; ``demo_cases``: a few applications too."""
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
@@ -61,6 +67,8 @@ def create_app(
             app.state.services = services
             if demo:
                 await load_demo(services)
+            if demo_cases:
+                await load_demo_cases(services)
             yield
 
     return Litestar(
@@ -113,4 +121,5 @@ def create_app(
 
 def create_app_from_env() -> Litestar:
     """The factory ``uvicorn --factory`` calls in each worker process (``serve --workers N``)."""
-    return create_app(demo=os.environ.get("ONEWINDOW_DEMO") == "1")
+    demo = os.environ.get("ONEWINDOW_DEMO") == "1"
+    return create_app(demo=demo, demo_cases=demo)

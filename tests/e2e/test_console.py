@@ -429,3 +429,24 @@ async def test_signing_out_ends_the_session(console: AsyncTestClient[Any]) -> No
     assert out.status_code == 303
     console.cookies.set("onewindow_console", cookie, domain="127.0.0.1", path="/console")
     assert (await console.get("/console/worklist")).status_code == 303
+
+
+async def test_serve_demo_leaves_work_for_the_window_and_a_stuck_case_once(
+    db_url: str, tmp_path: Path, pool: asyncpg.Pool
+) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=db_url, secret_key=SECRET)
+    for _ in range(2):  # a restart makes no second set
+        app = create_app(settings, demo=True, demo_cases=True)
+        async with AsyncTestClient(app=app, base_url=BASE) as client:
+            client.follow_redirects = False
+            await sign_in(client, "supervisor")
+            for _ in range(100):
+                stuck = (await client.get("/console/stuck")).text
+                if "QT00801" in stuck:
+                    break
+                await asyncio.sleep(0.05)
+            assert "已超期" in stuck
+            await sign_in(client, "amr-clerk")
+            waiting = (await client.get("/console/worklist?box=acceptance")).text
+            assert "XK00101" in waiting
+    assert await pool.fetchval("SELECT count(*) FROM application_view") == 3
