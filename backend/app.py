@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
 
 from backend.accounts.routes import AuthController, CitizensAdminController
 from backend.applications.routes import ApplicationsController
@@ -29,7 +32,8 @@ from backend.demo_data import load_demo
 from backend.files.routes import FilesController
 from backend.http.errors import EXCEPTION_HANDLERS
 from backend.http.guards import provide_principal, provide_services
-from backend.http.hygiene import refuse_nul
+from backend.http.headers import security_headers
+from backend.http.hygiene import refuse_bad_input
 from backend.metrics import metrics_middleware
 from backend.notifications.routes import (
     NotificationTemplatesController,
@@ -47,7 +51,23 @@ from backend.settings import Settings, get_settings
 from backend.supervision.routes import SupervisionActionsController, SupervisionController
 from backend.working_days.routes import CalendarController
 
-__all__ = ["create_app", "create_app_from_env"]
+__all__ = ["MAX_JSON_BODY", "create_app", "create_app_from_env"]
+
+MAX_JSON_BODY = 1024 * 1024
+
+
+_SWAGGER = Path(__file__).parent / "operations" / "static" / "swagger"
+
+
+def _swagger() -> SwaggerRenderPlugin:
+    """Swagger UI from our own copy (backend/operations/static/swagger): no CDN needed."""
+    return SwaggerRenderPlugin(
+        js_url="/schema/static/swagger-ui-bundle.js",
+        css_url="/schema/static/swagger-ui.css",
+        standalone_preset_js_url="/schema/static/swagger-ui-standalone-preset.js",
+        favicon="<link rel='icon' type='image/png' href='/schema/static/favicon-32x32.png'>",
+        path="/swagger",
+    )
 
 
 def create_app(
@@ -98,12 +118,18 @@ def create_app(
             health,
             ready,
             metrics,
+            create_static_files_router(
+                path="/schema/static", directories=[_SWAGGER], include_in_schema=False
+            ),
             root,
             console_router(settings),
         ],
         template_config=template_config(),
         middleware=[metrics_middleware],
-        before_request=refuse_nul,
+        before_send=[security_headers],
+        before_request=refuse_bad_input,
+        # no JSON body of ours comes near this; routes that take more say so (files, webhooks)
+        request_max_body_size=MAX_JSON_BODY,
         lifespan=[lifespan],
         dependencies={
             "services": Provide(provide_services),
@@ -115,6 +141,7 @@ def create_app(
             version="0.1.0",
             description="一网通办 backend for a WeChat mini-program",
             path="/schema",
+            render_plugins=[JsonRenderPlugin(), _swagger()],
         ),
     )
 

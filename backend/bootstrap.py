@@ -30,10 +30,10 @@ from backend.metrics import Metrics
 from backend.notifications import build_dispatcher
 from backend.notifications.stuck import failed_notification_reasons
 from backend.payments.reconcile import reconcile_payments
-from backend.ratelimit import RateLimiter
+from backend.ratelimit import LoginThrottle, RateLimiter
 from backend.services import Services
 from backend.settings import Settings
-from backend.working_days.data import load_calendar_with_overrides
+from backend.working_calendar.keeper import CalendarKeeper
 from domain.application import Application
 from integrations.files import LocalFileStore
 from integrations.wechat import FakeWeChat, WechatpyLogin
@@ -99,6 +99,10 @@ async def bootstrap(
         )
         templates = load_templates(settings.notification_templates)
         metrics = Metrics()
+        keeper = CalendarKeeper(
+            refresh_seconds=settings.calendar_refresh_seconds,
+            lookahead_days=settings.calendar_lookahead_days,
+        )
         writer: Writer | None = None
         if settings.group_commit:
             writer = GroupCommitWriter(pool, recorder)
@@ -123,7 +127,8 @@ async def bootstrap(
             runner=ProjectionRunner(pool, recorder, decoder(mapper), projections(templates)),
             tokens=TokenService(settings.secret_key, settings.token_ttl_seconds),
             clock=clock,
-            calendar=await load_calendar_with_overrides(pool),
+            calendar=await keeper.load(pool),
+            calendar_keeper=keeper,
             wechat_login=login,
             files=LocalFileStore(settings.data_dir / "files"),
             notification_templates=templates,
@@ -132,7 +137,11 @@ async def bootstrap(
             couriers=couriers,
             payments=payments,
             rate_limiter=RateLimiter(pool, clock),
+            login_throttle=LoginThrottle(
+                pool, clock, settings.login_backoff, on_spray=metrics.login_spraying.inc
+            ),
         )
+        keeper.warn_daily(services)  # at start, then the watcher's first pass of each day
         if settings.run_workers if run_workers is None else run_workers:
             stop = asyncio.Event()
             tasks = [

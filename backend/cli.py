@@ -1,4 +1,5 @@
-"""``onewindow``: serve, migrate, staff, catalogue and projections from the command line."""
+"""``onewindow``: serve, migrate, staff, catalogue, calendar and projections from the command
+line."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from backend.settings import Settings, get_settings
+from backend.working_days.cli import add_calendar_commands
 
 __all__ = ["main"]
 
@@ -29,11 +31,40 @@ def _with_services(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def serve_refusal(settings: Settings, *, host: str, demo: bool, unsafe_public: bool) -> str | None:
+    """Why ``serve`` must not start as asked (None: it may).
+
+    ``--demo`` creates staff accounts whose password is published in the README: only in the
+    sandbox. The sandbox has no real WeChat behind it, and its inbox shows citizens' messages:
+    only on loopback, unless the operator says ``--unsafe-public-sandbox``.
+    """
+    if demo and not settings.sandbox:
+        return (
+            "--demo creates staff accounts with a published password; it is refused when WeChat"
+            " credentials are configured (create real accounts with `onewindow staff create`)"
+        )
+    if settings.sandbox and host not in _LOOPBACK and not unsafe_public:
+        return (
+            f"sandbox mode serves only on loopback, not on {host}: set the WeChat credentials,"
+            " or pass --unsafe-public-sandbox for a demo on a network you trust"
+        )
+    return None
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from backend.app import create_app
 
+    refusal = serve_refusal(
+        settings, host=args.host, demo=args.demo, unsafe_public=args.unsafe_public_sandbox
+    )
+    if refusal is not None:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
     mode = "sandbox (fake WeChat on loopback)" if settings.sandbox else "WeChat"
     print(
         f"onewindow on http://{args.host}:{args.port}  mode: {mode}  workers: {args.workers}"
@@ -46,6 +77,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             port=args.port,
             log_level="info",
             access_log=False,
+            server_header=False,  # no "server: uvicorn" banner
+            proxy_headers=False,  # X-Forwarded-For only from ONEWINDOW_TRUSTED_PROXIES
         )
         return 0
     # several processes: each builds its app from the environment; start the embedded
@@ -53,8 +86,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from backend.db import database_url
 
     os.environ["ONEWINDOW_DATABASE_URL"] = database_url(settings)
+    # (the secret key is not put in the workers' environment: they read it where this process
+    # did, from ONEWINDOW_SECRET_KEY if the operator set it, or from $DATA_DIR/secret_key)
     os.environ["ONEWINDOW_DATA_DIR"] = str(settings.data_dir)
-    os.environ["ONEWINDOW_SECRET_KEY"] = settings.secret_key
     if args.demo:
         os.environ["ONEWINDOW_DEMO"] = "1"
     uvicorn.run(
@@ -65,6 +99,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         log_level="info",
         access_log=False,
+        server_header=False,
+        proxy_headers=False,
     )
     return 0
 
@@ -193,6 +229,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="API processes (uvicorn)")
+    serve.add_argument(
+        "--unsafe-public-sandbox",
+        action="store_true",
+        help="let sandbox mode listen beyond loopback (a demo on a trusted network only)",
+    )
     serve.set_defaults(run=_serve)
 
     commands.add_parser(
@@ -231,6 +272,8 @@ def _parser() -> argparse.ArgumentParser:
     rebuild = projection_commands.add_parser("rebuild", help="replay the log into read models")
     rebuild.add_argument("name", nargs="?")
     rebuild.set_defaults(run=_projections_rebuild)
+
+    add_calendar_commands(commands, _with_services)
     return parser
 
 
@@ -241,10 +284,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     from domain.errors import DomainError
 
     try:
-        code: int = args.run(args, get_settings())
+        settings = get_settings()
+    except ValueError as exc:  # a setting that cannot be used: say which, start nothing
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        code: int = args.run(args, settings)
     except DomainError as exc:
-        errors = getattr(exc, "errors", None)
-        print(f"error: {exc.detail}" + (f" {errors}" if errors else ""), file=sys.stderr)
+        errors: dict[str, str] = getattr(exc, "errors", None) or {}
+        print(f"error: {exc.detail}", file=sys.stderr)
+        for path, problem in errors.items():
+            print(f"  {path}: {problem}", file=sys.stderr)
         return 1
     return code
 

@@ -15,7 +15,7 @@ from backend.http.dto import Dto
 from domain.application import Application
 
 if TYPE_CHECKING:
-    from backend.eventstore import Saved
+    from backend.eventstore import AfterInsert, Saved
     from backend.services import Services
 
 __all__ = ["CommandAccepted", "accepted", "act_on"]
@@ -35,14 +35,18 @@ def accepted(aggregate_id: UUID, status: str, saved: Saved) -> CommandAccepted:
 
 
 async def act_on(
-    services: Services, application_id: UUID, act: Callable[[Application], object]
+    services: Services,
+    application_id: UUID,
+    act: Callable[[Application], object],
+    after_insert: AfterInsert | None = None,
 ) -> CommandAccepted:
-    """Load the application, let ``act`` call the domain, save; a lost race tries again."""
+    """Load the application, let ``act`` call the domain, save (with ``after_insert``'s rows
+    in the same transaction); a lost race tries again."""
 
     async def attempt() -> CommandAccepted:
         application = await services.repository.get(Application, application_id)
         act(application)
-        saved = await services.repository.save(application)
+        saved = await services.repository.save(application, after_insert=after_insert)
         return accepted(application.id, application.status, saved)
 
     return await retry_on_conflict(attempt, services.settings.command_retries)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from backend.appointments.commands import record_no_shows, send_reminders
 from backend.back_office.commands import watch_deadlines
-from backend.working_days.commands import refresh_calendar
+from backend.files.cleanup import delete_unattached_files
 
 if TYPE_CHECKING:
     from backend.services import Services
@@ -36,10 +36,14 @@ async def every(
 
 
 async def watch(services: Services) -> int:
-    """One pass of the watcher: deadlines (with the calendar as admins last left it), then
-    appointments: no-shows recorded and tomorrow's visits reminded."""
-    await refresh_calendar(services)
+    """One pass of the watcher: deadlines (with the calendar as admins last left it, and a
+    warning once a day when a year they may reach has no official schedule), then
+    appointments: no-shows recorded and tomorrow's visits reminded; uploads never used are
+    deleted a day on."""
+    await services.calendar_keeper.refresh(services)
+    services.calendar_keeper.warn_daily(services)
     changed = await watch_deadlines(services)
     changed += await record_no_shows(services)
     changed += await send_reminders(services)
+    await delete_unattached_files(services)
     return changed

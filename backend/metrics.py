@@ -1,4 +1,5 @@
-"""Prometheus metrics of one process: HTTP latency, command saves, projections, outbox."""
+"""Prometheus metrics of one process: HTTP latency, command saves, projections, outbox, and years
+the working-day calendar lacks."""
 
 from __future__ import annotations
 
@@ -43,6 +44,11 @@ class Metrics:
             "Saves that lost an optimistic-concurrency race",
             registry=self.registry,
         )
+        self.login_spraying = Counter(
+            "onewindow_login_spraying_total",
+            "Wrong staff passwords for one username from many clients at once (alert on it)",
+            registry=self.registry,
+        )
         self.lag = Gauge(
             "onewindow_projection_lag_events",
             "Events in the log the projection has not applied yet",
@@ -65,6 +71,12 @@ class Metrics:
             "onewindow_projection_events_applied",
             "Events this process applied to the projection since it started",
             ["projection"],
+            registry=self.registry,
+        )
+        self.calendar_missing_years = Gauge(
+            "onewindow_calendar_missing_years",
+            "Years deadlines may reach (this one, the next within the lookahead) that have no"
+            " official holiday schedule: counted Monday to Friday",
             registry=self.registry,
         )
         self.outbox = Gauge(

@@ -16,8 +16,9 @@ from backend.auth.tokens import TokenService
 from backend.clock import Clock
 from backend.eventstore import Recorder, Repository
 from backend.metrics import Metrics
-from backend.ratelimit import RateLimiter
+from backend.ratelimit import LoginThrottle, RateLimiter
 from backend.settings import Settings
+from backend.working_calendar.keeper import CalendarKeeper
 from domain.calendar import WorkingCalendar
 from integrations.files import FileStore
 from integrations.wechat import FakeWeChat, WeChatLogin
@@ -39,7 +40,7 @@ class Services:
     runner: ProjectionRunner
     tokens: TokenService
     clock: Clock
-    calendar: WorkingCalendar
+    calendar: WorkingCalendar  # kept fresh across processes by calendar_keeper
     wechat_login: WeChatLogin
     files: FileStore
     # reasons for stuck cases kept by payments, delivery and notifications (see queries.supervision)
@@ -47,8 +48,10 @@ class Services:
         Callable[[asyncpg.Pool], Awaitable[dict[UUID, list[tuple[str, datetime | None, str]]]]]
     ] = field(default_factory=list)
     metrics: Metrics = field(default_factory=Metrics)
+    calendar_keeper: CalendarKeeper = field(default_factory=CalendarKeeper)
     notification_templates: Templates = field(default_factory=load_templates)
     fake_wechat: FakeWeChat | None = None  # sandbox mode: the fake the adapters talk to
     couriers: Couriers | None = None  # courier companies (sandbox: the fake SF behind them)
     payments: Payments | None = None  # WeChat Pay (sandbox: the fake behind it); None: off
     rate_limiter: RateLimiter | None = None  # 429s, counted in PostgreSQL; None: no limits
+    login_throttle: LoginThrottle | None = None  # back-off of wrong staff passwords

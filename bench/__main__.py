@@ -40,7 +40,7 @@ class Plan:
         self.quick = quick
         self.levels = (1, 32) if quick else (1, 8, 32, 128)
         # the proposed number allocation without its own fsync, measured at these levels
-        # the number upsert it diagnosed is fixed in backend/commands/applications.py
+        # the number upsert it diagnosed is fixed in backend/applications/commands.py
         self.diagnose_levels: tuple[int, ...] = ()
         self.warmup = 0.3 if quick else 1.5
         self.duration = 1.0 if quick else 5.0

@@ -17,8 +17,10 @@ from pathlib import Path
 from uuid import UUID
 
 from backend.applications import commands as applications
-from backend.applications.commands import SubmitApplication, accept, submit
+from backend.applications.commands import submit
+from backend.applications.dto import SubmitApplication
 from backend.auth.tokens import Principal
+from backend.back_office.commands import accept
 from backend.bootstrap import bootstrap
 from backend.catalog.commands import publish_catalog
 from backend.demo_data import demo_catalog
@@ -106,7 +108,7 @@ async def _client(
             answer = await submit(services, citizen.principal, citizen.command)
             submitted = time.perf_counter()
             recorded.add("submit", started, submitted)
-            await accept(services, clerk, UUID(answer.body["id"]))
+            await accept(services, clerk, UUID(answer.body.id))
             recorded.add("accept", submitted, time.perf_counter())
         except Exception as exc:  # noqa: BLE001 - counted and shown in the results
             recorded.error(exc)

@@ -18,9 +18,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from uuid import UUID
 
-from backend.applications.commands import accept, submit
+from backend.applications.commands import submit
 from backend.applications.queries import get_progress
 from backend.auth.tokens import Principal
+from backend.back_office.commands import accept
 from backend.bootstrap import bootstrap
 from backend.catalog.commands import publish_catalog
 from backend.demo_data import demo_catalog
@@ -141,7 +142,7 @@ async def run_growth(
         citizen = await add_citizen(services)
         answer = await submit(services, citizen.principal, citizen.command)
         clerk = Principal(id=str(uuid.uuid4()), role="clerk", department=DEPARTMENT)
-        await accept(services, clerk, UUID(answer.body["id"]))
+        await accept(services, clerk, UUID(answer.body.id))
         for projection in services.runner.projections:
             await services.runner.catch_up(projection)
         small, large = sizes

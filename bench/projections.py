@@ -27,7 +27,7 @@ from backend.db import connect_pool
 from backend.db.migrate import apply_migrations
 from backend.eventstore import KeyRing, Recorder, build_mapper, decoder
 from backend.eventstore.mapper import Event, decode_all, encode_all
-from backend.working_days.data import load_calendar
+from backend.working_calendar.data import load_calendar
 from bench.commands import DEPARTMENT, SITUATION, service_definition, submission
 from bench.common import SECRET_KEY, CpuMeter
 from domain.actors import Actor

@@ -23,7 +23,7 @@ from eventsourcing.persistence import JSONTranscoder
 
 from backend.eventstore import KeyRing
 from backend.eventstore.mapper import register_transcodings
-from backend.working_days.data import load_calendar
+from backend.working_calendar.data import load_calendar
 from bench.commands import DEPARTMENT, SITUATION, service_definition, submission
 from bench.common import SECRET_KEY, CpuMeter, Recorded, Window
 from domain.actors import Actor

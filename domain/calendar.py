@@ -13,11 +13,34 @@ CST = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 class WorkingCalendar:
-    """A calendar built from known holidays and make-up workdays (data comes from outside)."""
+    """A calendar built from known holidays and make-up workdays (data comes from outside).
 
-    def __init__(self, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> None:
+    ``years`` are the years whose official schedule the data holds. A day of any other year is
+    still counted, Monday to Friday, because refusing would stop every acceptance; callers ask
+    ``missing_years`` and make the gap visible instead.
+    """
+
+    def __init__(
+        self,
+        holidays: Iterable[date] = (),
+        workdays: Iterable[date] = (),
+        years: Iterable[int] = (),
+    ) -> None:
         self.holidays = frozenset(holidays)
         self.workdays = frozenset(workdays)
+        self.years = frozenset(years)
+
+    def has_schedule(self, year: int) -> bool:
+        """True when the official holidays and make-up workdays of ``year`` are known."""
+        return year in self.years
+
+    def missing_years(self, today: date, lookahead_days: int) -> tuple[int, ...]:
+        """Years without an official schedule from ``today``'s year up to the year of
+        ``today + lookahead_days``: deadlines counted there fall back to Monday to Friday."""
+        if lookahead_days < 0:
+            raise ValueError("lookahead_days must not be negative")
+        horizon = today + timedelta(days=lookahead_days)
+        return tuple(y for y in range(today.year, horizon.year + 1) if y not in self.years)
 
     def is_working_day(self, day: date) -> bool:
         """Make-up workdays count even on a weekend; holidays never do."""

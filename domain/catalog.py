@@ -19,6 +19,7 @@ from domain.errors import ValidationFailed
 
 __all__ = [
     "DeliveryMethod",
+    "FormField",
     "Material",
     "ServiceDefinition",
     "ServiceItem",
@@ -55,6 +56,20 @@ class Material(_Camel, frozen=True):
     description: str = ""
 
 
+FieldType = Literal["text", "longtext", "number", "date", "phone", "idNumber", "choice"]
+
+
+class FormField(_Camel, frozen=True):
+    """One field of an item's application form (申请表)."""
+
+    id: str
+    label: str
+    type: FieldType = "text"
+    required: bool = False
+    max_length: int = 200  # characters, for text-like fields
+    options: tuple[str, ...] = ()  # for ``choice``
+
+
 class Situation(_Camel, frozen=True):
     """A situation (情形) of an item, with its own material list."""
 
@@ -81,6 +96,8 @@ class ServiceDefinition(_Camel, frozen=True):
     needs_appointment: bool = False
     description: str = ""
     pickup_place: str = ""
+    # the application form; empty: free-form (still bounded: see application/form.py)
+    form: tuple[FormField, ...] = ()
 
     def situation(self, situation_id: str) -> Situation | None:
         """The situation with this id, if any."""
@@ -118,6 +135,8 @@ def parse_definition(raw: Any) -> ServiceDefinition:
         ids = [m.id for m in situation.materials]
         if len(ids) != len(set(ids)):
             errors[f"situations.{situation.id}"] = "material ids must be unique"
+    if len({f.id for f in item.form}) != len(item.form):
+        errors["form"] = "field ids must be unique"
     if len({s.id for s in item.situations}) != len(item.situations):
         errors["situations"] = "situation ids must be unique"
     if errors:

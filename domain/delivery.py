@@ -255,6 +255,13 @@ class Delivery(Aggregate):
             signedBy=report.signed_by,
             reason=report.reason,
         )
+        if not by_company and report.at < self.modified_on:
+            # a courier's scan cannot come before what the delivery already knows (the
+            # dispatch, the last scan); the company's pushes are dated by the caller instead
+            raise ValidationFailed(
+                "that time is before the delivery's last step",
+                {"at": f"not before {self.modified_on.isoformat()}"},
+            )
         if report.kind in _SCAN_FROM:
             self._ensure(_SCAN_FROM[report.kind], f"record {report.kind}")
         elif report.kind == "failed":

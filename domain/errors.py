@@ -9,6 +9,7 @@ __all__ = [
     "InvalidState",
     "NotFound",
     "PayloadTooLarge",
+    "QuotaExceeded",
     "SlotFull",
     "Unauthenticated",
     "UnsupportedMediaType",
@@ -76,6 +77,12 @@ class PayloadTooLarge(DomainError):
     """An upload is over the size limit."""
 
     code = "too_large"
+
+
+class QuotaExceeded(DomainError):
+    """The caller holds as much unused storage as it may."""
+
+    code = "upload_quota_exceeded"
 
 
 class UnsupportedMediaType(DomainError):

@@ -71,6 +71,10 @@ class FileStore(Protocol):
         """The content of the file with this hash; ``KeyError`` if unknown or malformed."""
         ...
 
+    async def delete(self, sha256: str) -> None:
+        """Remove the file with this hash (nothing happens if there is none)."""
+        ...
+
 
 class LocalFileStore(FileStore):
     """A ``FileStore`` on the local disk, at ``root/ab/cd/<sha256>``; all I/O runs in a thread."""
@@ -108,6 +112,14 @@ class LocalFileStore(FileStore):
             return await asyncio.to_thread(path.read_bytes)
         except FileNotFoundError:
             raise KeyError(sha256) from None
+
+    async def delete(self, sha256: str) -> None:
+        """Remove the stored file; an unknown or malformed hash is a no-op."""
+        try:
+            path = self._path(sha256)
+        except KeyError:
+            return
+        await asyncio.to_thread(path.unlink, missing_ok=True)
 
     def _write(self, data: bytes) -> str:
         sha256 = hashlib.sha256(data).hexdigest()

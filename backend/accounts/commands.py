@@ -98,9 +98,12 @@ async def create_staff(
     return staff_id
 
 
-async def authenticate_staff(services: Services, username: str, password: str) -> StaffAccount:
+async def authenticate_staff(
+    services: Services, username: str, password: str, client: str = "unknown"
+) -> StaffAccount:
     """The active account with this username and password; the same ``Unauthenticated`` for
-    an unknown user, a wrong password and a deactivated account (and as slow)."""
+    an unknown user, a wrong password and a deactivated account (and as slow). A wrong one
+    slows down further tries of this username from this ``client`` (back-off)."""
     row = await services.pool.fetchrow(
         "SELECT id, password_hash, role, department FROM staff WHERE username = $1 AND active",
         username,
@@ -108,16 +111,23 @@ async def authenticate_staff(services: Services, username: str, password: str) -
     matches = await asyncio.to_thread(
         verify_password, row["password_hash"] if row else None, password
     )
+    throttle = services.login_throttle
     if not matches or row is None:
+        if throttle is not None:
+            await throttle.failed(username, client)
         raise Unauthenticated("wrong username or password")
+    if throttle is not None:
+        await throttle.succeeded(username, client)
     return StaffAccount(
         id=row["id"], username=username, role=row["role"], department=row["department"]
     )
 
 
-async def login_staff(services: Services, username: str, password: str) -> StaffToken:
-    """Username and password; the same answer for an unknown user and a wrong password."""
-    account = await authenticate_staff(services, username, password)
+async def login_staff(
+    services: Services, username: str, password: str, client: str = "unknown"
+) -> StaffToken:
+    """Username and password for a bearer token (see ``authenticate_staff``)."""
+    account = await authenticate_staff(services, username, password, client)
     token, expires = services.tokens.issue(account.principal(), services.clock())
     return StaffToken(
         token=token,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from litestar import Controller, delete, post
+from litestar import Controller, Request, delete, post
 from litestar.params import FromPath, JSONBody
 
 from backend.accounts import commands as accounts
@@ -16,10 +17,13 @@ from backend.accounts.dto import (
     StaffToken,
 )
 from backend.accounts.erasure import forget_citizen
+from backend.http.client_address import client_address
 from backend.http.guards import PrincipalDep, ServicesDep, requires
 from backend.http.rate_limit import rate_limit
 
 __all__ = ["AuthController", "CitizensAdminController"]
+
+LOGIN_BODY_LIMIT = 16 * 1024  # a code, or a username and a password
 
 
 class AuthController(Controller):
@@ -31,6 +35,7 @@ class AuthController(Controller):
         operation_id="wechatLogin",
         status_code=200,
         guards=[rate_limit("login")],
+        request_max_body_size=LOGIN_BODY_LIMIT,
     )
     async def wechat_login(
         self, services: ServicesDep, data: JSONBody[CitizenLogin]
@@ -38,10 +43,23 @@ class AuthController(Controller):
         """Exchange a ``wx.login`` code for a token (sandbox: any code ``sandbox-<name>``)."""
         return await accounts.login_citizen(services, data.code)
 
-    @post("/staff-login", operation_id="staffLogin", status_code=200, guards=[rate_limit("login")])
-    async def staff_login(self, services: ServicesDep, data: JSONBody[StaffLogin]) -> StaffToken:
-        """Username and password for operators, supervisors, admins and couriers."""
-        return await accounts.login_staff(services, data.username, data.password)
+    @post(
+        "/staff-login",
+        operation_id="staffLogin",
+        status_code=200,
+        guards=[rate_limit("login")],
+        request_max_body_size=LOGIN_BODY_LIMIT,
+    )
+    async def staff_login(
+        self,
+        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        data: JSONBody[StaffLogin],
+    ) -> StaffToken:
+        """Username and password for operators, supervisors, admins and couriers; wrong
+        passwords slow down further tries from the same client (429 with Retry-After)."""
+        client = client_address(request, services.settings.trusted_proxies)
+        return await accounts.login_staff(services, data.username, data.password, client)
 
 
 class CitizensAdminController(Controller):

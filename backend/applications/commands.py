@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from backend.applications.dto import SubmitApplication, SubmittedApplication
+from backend.eventstore import chain
 from backend.eventstore.retry import retry_on_conflict
-from backend.files.ownership import check_files_owned, unowned_files
+from backend.files.ownership import attach_files, check_files_owned, unowned_files
 from backend.handling import CommandAccepted, accepted, act_on
 from backend.http.idempotency import Answer
 from backend.payments import refunds
@@ -19,8 +20,11 @@ from domain.errors import NotFound, ValidationFailed
 from domain.numbering import application_number, compact_code
 
 if TYPE_CHECKING:
+    import asyncpg
+    from asyncpg.pool import PoolConnectionProxy
+
     from backend.auth.tokens import Principal
-    from backend.eventstore import Saved
+    from backend.eventstore import AfterInsert, Saved
     from backend.http.idempotency import Remember
     from backend.services import Services
 
@@ -66,6 +70,7 @@ async def submit(
         Application.check(
             service=item.definition,
             situation_id=command.situation_id,
+            form=command.form,
             materials=command.materials,
             delivery=command.delivery,
         )
@@ -96,9 +101,19 @@ async def submit(
         return Answer(201, body)
 
     saved = await services.repository.save(
-        application, after_insert=remember(answer) if remember else None
+        application,
+        after_insert=chain(uses(command.materials), remember(answer) if remember else None),
     )
     return answer(saved)
+
+
+def uses(materials: tuple[MaterialRef, ...]) -> AfterInsert:
+    """The rows a command naming ``materials`` implies: their files are in use from now on."""
+
+    async def attach(conn: asyncpg.Connection | PoolConnectionProxy, _: Saved) -> None:
+        await attach_files(conn, (m.file_id for m in materials))
+
+    return attach
 
 
 async def provide_materials(
@@ -116,6 +131,7 @@ async def provide_materials(
         lambda a: a.provide_materials(
             actor=citizen.actor(), materials=materials, calendar=services.calendar, at=now
         ),
+        after_insert=uses(materials),
     )
 
 

@@ -12,8 +12,9 @@ from backend.accounts.sessions import close_session, open_session, session_staff
 from backend.accounts.staff_access import staff_account
 from backend.console.access import COOKIE, SESSION_TTL, session_cookie, staff_page
 from backend.console.render import page
+from backend.http.client_address import client_address
 from backend.http.guards import ServicesDep
-from backend.http.rate_limit import client_address, count_login
+from backend.http.rate_limit import count_login
 from domain.actors import STAFF_ROLES
 from domain.errors import NotFound, Unauthenticated
 
@@ -48,9 +49,10 @@ async def login(request: Request[Any, Any, Any], services: ServicesDep) -> Respo
     form = await request.form()
     username = str(form.get("username", ""))[:100]
     password = str(form.get("password", ""))[:200]
-    await count_login(services, client_address(request), username)
+    client = client_address(request, services.settings.trusted_proxies)
+    await count_login(services, client, username)
     try:
-        account = await authenticate_staff(services, username, password)
+        account = await authenticate_staff(services, username, password, client)
     except Unauthenticated:
         template: Template = page(
             request, "login.html", error="用户名或密码错误", username=username

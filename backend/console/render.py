@@ -92,8 +92,8 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
 
 
 def security_headers(app: ASGIApp) -> ASGIApp:
-    """Console responses (errors included) carry the CSP and friends; a response that set its
-    own CSP (a file preview) keeps it."""
+    """Console responses (errors included) carry the CSP; a response that set its own (a file
+    preview) keeps it. nosniff, no-referrer and no-store come from ``backend.http.headers``."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_headers(message: Message) -> None:
@@ -101,11 +101,7 @@ def security_headers(app: ASGIApp) -> ASGIApp:
                 headers = MutableScopeHeaders.from_message(message)
                 if "content-security-policy" not in headers:
                     headers["Content-Security-Policy"] = CSP
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "same-origin"
                 headers["X-Frame-Options"] = "SAMEORIGIN"
-                if "cache-control" not in headers:
-                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         await app(scope, receive, send_with_headers)

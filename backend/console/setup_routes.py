@@ -16,12 +16,11 @@ from backend.appointments.queries import list_halls
 from backend.catalog.commands import publish_catalog
 from backend.catalog.queries import list_services, service_versions
 from backend.console.access import staff_page
-from backend.console.case_view import today_in_china
 from backend.console.forms import form_of
 from backend.console.render import page
 from backend.http.guards import ServicesDep
 from backend.working_days import commands as calendar
-from backend.working_days.data import official_years
+from backend.working_days.status import calendar_status
 from domain.errors import ValidationFailed
 
 __all__ = ["HANDLERS"]
@@ -31,15 +30,12 @@ _ADMIN = [staff_page("admin")]
 
 @get("/admin/calendar", guards=_ADMIN)
 async def calendar_page(request: Request[Any, Any, Any], services: ServicesDep) -> Template:
-    """Overrides, and a warning when next year has no official holiday data yet."""
-    first, last = official_years()
-    coming = today_in_china(services).year + 1
+    """Overrides, and the warning when a year deadlines may reach has no official data."""
     return page(
         request,
         "admin_calendar.html",
         overrides=await calendar.list_overrides(services),
-        official=(first, last),
-        missing_year=coming if coming > last else None,
+        status=await calendar_status(services),
     )
 
 

@@ -48,7 +48,7 @@ def console_router(settings: Settings) -> Router:
         exclude=["/console/static"],
     )
     static = create_static_files_router(
-        path="/static", directories=[STATIC], name="static", include_in_schema=False
+        path="/static", directories=[STATIC], name="console-static", include_in_schema=False
     )
     return Router(
         path="/console",

@@ -19,6 +19,7 @@ from backend.deliveries import orders
 from backend.deliveries.dto import DeliveryRecorded, Redispatched
 from backend.deliveries.issue import lock_key, new_delivery
 from backend.eventstore.retry import retry_on_conflict
+from backend.files.ownership import attach_files
 from backend.handling import CommandAccepted, accepted
 from domain.application import Application
 from domain.delivery import Delivery, Report, book, cancel_for_pickup, record_report
@@ -123,6 +124,8 @@ async def report(
             application = await session.get(Application, delivery.application_id)
             record_report(delivery, application, event, actor=courier.actor())
             saved = await session.save(delivery, application)
+            photo = UUID(event.file_id) if event.file_id is not None else None
+            await attach_files(session.conn, [photo])
         return DeliveryRecorded(
             id=str(delivery.id),
             application_id=str(application.id),
@@ -206,7 +209,9 @@ def _apply(route: Route, delivery: Delivery, application: Application, *, now: d
         return False
     event = Report(
         kind=route.kind,
-        at=min(route.at, now),
+        # the company's clock may differ a little from ours: a push is dated within what the
+        # delivery already knows and now
+        at=min(max(route.at, delivery.modified_on), now),
         location=route.location[:200],
         note=route.remark[:500],
         signed_by=route.signed_by[:100],

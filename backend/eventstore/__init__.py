@@ -12,7 +12,7 @@ from backend.eventstore.mapper import (
 )
 from backend.eventstore.recorder import EVENTS_TABLE, Notification, Recorder
 from backend.eventstore.repository import Repository, Session, SnapshotPolicy
-from backend.eventstore.types import AfterInsert, CommitFailed, Saved, Writer
+from backend.eventstore.types import AfterInsert, CommitFailed, Saved, Writer, chain
 
 __all__ = [
     "EVENTS_TABLE",
@@ -31,6 +31,7 @@ __all__ = [
     "SnapshotPolicy",
     "Writer",
     "build_mapper",
+    "chain",
     "decode",
     "decode_all",
     "decoder",

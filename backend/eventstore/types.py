@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
     from eventsourcing.persistence import StoredEvent
 
-__all__ = ["AfterInsert", "CommitFailed", "Saved", "Writer"]
+__all__ = ["AfterInsert", "CommitFailed", "Saved", "Writer", "chain"]
 
 
 class Saved(msgspec.Struct, frozen=True):
@@ -27,6 +27,21 @@ class Saved(msgspec.Struct, frozen=True):
 
 # Rows a command implies (idempotency record, outbox), written in its transaction.
 AfterInsert = Callable[["asyncpg.Connection | PoolConnectionProxy", Saved], Awaitable[None]]
+
+
+def chain(*hooks: AfterInsert | None) -> AfterInsert | None:
+    """One ``after_insert`` that runs the given ones in order (None when there are none)."""
+    present = [hook for hook in hooks if hook is not None]
+    if not present:
+        return None
+    if len(present) == 1:
+        return present[0]
+
+    async def run(conn: asyncpg.Connection | PoolConnectionProxy, saved: Saved) -> None:
+        for hook in present:
+            await hook(conn, saved)
+
+    return run
 
 
 class CommitFailed(RuntimeError):

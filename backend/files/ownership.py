@@ -8,10 +8,15 @@ from uuid import UUID
 from domain.errors import ValidationFailed
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import asyncpg
+    from asyncpg.pool import PoolConnectionProxy
+
     from backend.services import Services
     from domain.application import MaterialRef
 
-__all__ = ["check_files_owned", "unowned_files"]
+__all__ = ["attach_files", "check_files_owned", "unowned_files"]
 
 
 async def check_files_owned(
@@ -43,3 +48,22 @@ async def unowned_files(
         for i, r in enumerate(refs)
         if r.file_id is not None and r.file_id not in owned
     }
+
+
+async def attach_files(
+    conn: asyncpg.Connection | PoolConnectionProxy, file_ids: Iterable[UUID | None]
+) -> None:
+    """Mark files as in use (in the transaction of the command that names them): they no
+    longer count against their owner's quota and are never cleaned up."""
+    ids = sorted({i for i in file_ids if i is not None})
+    if not ids:
+        return
+    found = await conn.fetch(
+        "UPDATE files SET attached_at = coalesce(attached_at, now())"
+        " WHERE id = ANY($1::uuid[]) RETURNING id",
+        ids,
+    )
+    if len(found) != len(ids):  # an unused upload was cleaned up meanwhile: nothing is saved
+        raise ValidationFailed(
+            "a file was removed before it was used; upload it again", {"materials": "expired"}
+        )

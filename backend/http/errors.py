@@ -27,6 +27,7 @@ _STATUS: dict[type[domain.DomainError], tuple[int, str]] = {
     domain.ConflictError: (409, "Conflict"),
     domain.SlotFull: (409, "Slot full"),
     domain.PayloadTooLarge: (413, "Payload too large"),
+    domain.QuotaExceeded: (413, "Upload quota exceeded"),
     domain.UnsupportedMediaType: (415, "Unsupported media type"),
 }
 # Codes for errors raised by the framework itself (routing, parsing, size limits).

@@ -57,5 +57,8 @@ async def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Prin
 
 
 async def provide_services(request: ASGIConnection[Any, Any, Any, Any]) -> Services:
-    """The wired adapters and stores."""
-    return _services(request)
+    """The wired adapters and stores, with the calendar as another process may have changed
+    it (looked up at most once a second, see ``backend.working_calendar.keeper``)."""
+    services = _services(request)
+    await services.calendar_keeper.refresh(services)
+    return services

@@ -66,15 +66,22 @@ class SandboxMessagesController(Controller):
 
     path = "/api/v1/sandbox/messages"
     tags = ["sandbox"]  # noqa: RUF012
+    guards = [requires("citizen")]  # noqa: RUF012
 
     @get("/", operation_id="listSandboxMessages")
     async def list_messages(
-        self, services: ServicesDep, openid: FromQuery[str | None] = None
+        self, services: ServicesDep, principal: PrincipalDep, openid: FromQuery[str | None] = None
     ) -> list[SandboxMessage]:
-        """Subscribe messages the fake WeChat received, oldest first."""
+        """The subscribe messages the fake WeChat received for me, oldest first (``openid``, if
+        given, must be mine: nobody reads another citizen's inbox)."""
         if services.fake_wechat is None:
             raise NotFound("not in sandbox mode")
+        mine = await services.pool.fetchval(
+            "SELECT openid FROM citizens WHERE id = $1", UUID(principal.id)
+        )
+        if mine is None or (openid is not None and openid != mine):
+            return []
         return [
             SandboxMessage(m.openid, m.template_id, dict(m.data), m.page, m.miniprogram_state, m.at)
-            for m in services.fake_wechat.messages(openid)
+            for m in services.fake_wechat.messages(mine)
         ]

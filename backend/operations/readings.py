@@ -36,5 +36,6 @@ async def render_metrics(services: Services) -> bytes:
         )
         for row in rows:
             metrics.outbox.labels(row[0]).set(row[1])
+    metrics.calendar_missing_years.set(len(services.calendar_keeper.missing_years(services)))
     data: bytes = generate_latest(metrics.registry)
     return data

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
-from litestar import Response, get
+import msgspec
+from litestar import Request, Response, get
 
 from backend.db.migrate import pending_migrations
 from backend.http.guards import ServicesDep
 from backend.operations.readings import projection_lag, render_metrics
+from backend.working_days.status import calendar_health
+from domain.errors import NotFound, Unauthenticated
 
 __all__ = ["health", "metrics", "ready"]
 
@@ -21,7 +25,9 @@ async def health() -> dict[str, str]:
 
 @get("/ready", operation_id="ready", tags=["operations"])
 async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
-    """Database reachable, migrations applied, projections no further behind than allowed."""
+    """Database reachable, migrations applied, projections no further behind than allowed.
+    ``calendar`` says whether a year deadlines may reach lacks an official holiday schedule:
+    degraded, reported, but never a reason to take the process out of service."""
     try:
         async with services.pool.acquire() as conn:
             pending = await pending_migrations(conn)
@@ -38,6 +44,7 @@ async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
         "lag": lag,
         "maxLag": limit,
         "leading": sorted(services.runner.leading),
+        "calendar": msgspec.to_builtins(calendar_health(services)),
     }
     if behind:
         body["reason"] = f"projections behind by more than {limit} events: {', '.join(behind)}"
@@ -47,8 +54,16 @@ async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
 
 
 @get("/metrics", operation_id="metrics", tags=["operations"], include_in_schema=False)
-async def metrics(services: ServicesDep) -> Response[bytes]:
-    """Prometheus text exposition of this process."""
+async def metrics(services: ServicesDep, request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Prometheus text exposition of this process; outside the sandbox only for a scraper that
+    sends ``Authorization: Bearer $ONEWINDOW_METRICS_TOKEN`` (404 when no token is set)."""
+    token = services.settings.metrics_token
+    if token is not None:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+            raise Unauthenticated("the metrics token is required")
+    elif not services.settings.sandbox:
+        raise NotFound("set ONEWINDOW_METRICS_TOKEN to expose /metrics")
     return Response(
         await render_metrics(services), media_type="text/plain; version=0.0.4; charset=utf-8"
     )

@@ -10,11 +10,14 @@ from typing import Literal
 
 import msgspec
 
-from backend.ratelimit import RateLimits
+from backend.ratelimit import LoginBackoff, RateLimits
 from backend.settings.couriers import CourierSettings
+from backend.settings.networks import parse_networks
 from backend.settings.payments import PaymentSettings
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["MIN_SECRET_KEY_BYTES", "Settings", "get_settings"]
+
+MIN_SECRET_KEY_BYTES = 32
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,6 +57,29 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # personal data: how long a citizen's data key stays cached in a process (also how long
     # another process may still read a citizen whose key was just deleted)
     citizen_key_cache_seconds: float = 300.0
+    # failed staff logins slow down per (username, client) (backend/ratelimit.py)
+    login_backoff: LoginBackoff = msgspec.field(default_factory=LoginBackoff)
+    # X-Forwarded-For is read only from these proxies: addresses or networks, checked when read
+    # (backend/http/client_address.py)
+    trusted_proxies: tuple[str, ...] = ()
+    # uploads not yet named by a submission, per uploader (413 upload_quota_exceeded past them)
+    upload_quota_files: int = 50
+    upload_quota_bytes: int = 100 * 1024 * 1024
+    # /metrics needs this bearer token; None: open in the sandbox, 404 outside it
+    metrics_token: str | None = None
+    # working-day calendar: how often a process looks for calendar changes made elsewhere, and
+    # how far ahead a year without an official schedule is reported (backend/working_days)
+    calendar_refresh_seconds: float = 1.0
+    calendar_lookahead_days: int = 92
+
+    def __post_init__(self) -> None:
+        if len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+            msg = (
+                f"ONEWINDOW_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes"
+                " (it signs tokens and wraps every citizen's data key); unset it to have one"
+                " generated into the data directory"
+            )
+            raise ValueError(msg)
 
     @property
     def sandbox(self) -> bool:
@@ -101,7 +127,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             payment=PaymentSettings.from_env(env),
             rate_limits=RateLimits.from_env(env),
             citizen_key_cache_seconds=float(env.get("ONEWINDOW_CITIZEN_KEY_CACHE_SECONDS", 300)),
+            metrics_token=env.get("ONEWINDOW_METRICS_TOKEN") or None,
+            upload_quota_files=int(env.get("ONEWINDOW_UPLOAD_QUOTA_FILES", 50)),
+            upload_quota_bytes=int(env.get("ONEWINDOW_UPLOAD_QUOTA_MB", 100)) * 1024 * 1024,
+            login_backoff=LoginBackoff.from_env(env),
+            trusted_proxies=_networks(env, "ONEWINDOW_TRUSTED_PROXIES"),
+            calendar_refresh_seconds=float(env.get("ONEWINDOW_CALENDAR_REFRESH_SECONDS", 1.0)),
+            calendar_lookahead_days=int(env.get("ONEWINDOW_CALENDAR_LOOKAHEAD_DAYS", 92)),
         )
+
+
+def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    try:
+        return tuple(str(n) for n in parse_networks(env.get(name, "")))
+    except ValueError as exc:
+        msg = f"{name}: {exc}"
+        raise ValueError(msg) from None
 
 
 def _optional_path(value: str | None) -> Path | None:

@@ -11,6 +11,7 @@ from backend.supervision.dto import RectificationItem, ServiceStats, StuckCase
 from domain.application.status import OPEN
 from domain.application.stuck import REASONS, CaseFacts, StuckRules, stuck_reasons
 from domain.calendar import CST
+from domain.errors import ValidationFailed
 
 if TYPE_CHECKING:
     import asyncpg
@@ -131,6 +132,22 @@ async def stuck_cases(
     return cases
 
 
+# statistics span the years onewindow can hold cases of
+_FIRST_DAY, _LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def check_range(start: date | None, end: date | None) -> None:
+    """400 for a date range outside 2000..2099 or ending before it starts."""
+    errors: dict[str, str] = {}
+    for field, day in (("start", start), ("end", end)):
+        if day is not None and not _FIRST_DAY <= day <= _LAST_DAY:
+            errors[field] = f"between {_FIRST_DAY} and {_LAST_DAY}"
+    if start is not None and end is not None and end < start and "end" not in errors:
+        errors["end"] = "not before start"
+    if errors:
+        raise ValidationFailed("the date range is not one statistics can cover", errors)
+
+
 def _ratio(part: float, whole: int, digits: int = 4) -> float | None:
     return round(part / whole, digits) if whole else None
 
@@ -144,6 +161,7 @@ async def statistics(
     department: str | None = None,
 ) -> list[ServiceStats]:
     """Per service and lead department, over applications submitted in [start, end]."""
+    check_range(start, end)
     if not staff.actor().oversees_all:
         department = staff.department
     # days are China's days, whatever time zone the database session has

@@ -1,24 +1,25 @@
-"""Admin overrides of the working-day calendar (days the holiday package lacks)."""
+"""Admin changes of the working-day calendar: single days the holiday package lacks, and whole
+years loaded from the State Council's notice."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import TYPE_CHECKING
 
-from backend.working_days.data import load_calendar_with_overrides
-from backend.working_days.dto import CalendarDay
+from backend.working_days.dto import CalendarDay, LoadedYear
+from domain.calendar_years import YearSchedule, check_year_schedule
 from domain.errors import NotFound
 
 if TYPE_CHECKING:
     from backend.auth.tokens import Principal
     from backend.services import Services
 
-__all__ = ["clear_override", "list_overrides", "refresh_calendar", "set_override"]
+__all__ = ["clear_override", "list_overrides", "load_year", "refresh_calendar", "set_override"]
 
 
 async def refresh_calendar(services: Services) -> None:
-    """Reload the calendar with the current overrides (other processes do it periodically)."""
-    services.calendar = await load_calendar_with_overrides(services.pool)
+    """Reload this process's calendar now; others follow within a second (see ``keeper``)."""
+    services.calendar = await services.calendar_keeper.load(services.pool)
 
 
 async def list_overrides(services: Services) -> list[CalendarDay]:
@@ -50,3 +51,36 @@ async def clear_override(services: Services, day: date) -> None:
     if status.endswith(" 0"):
         raise NotFound(f"no override for {day}")
     await refresh_calendar(services)
+
+
+async def load_year(services: Services, schedule: YearSchedule, by: str) -> LoadedYear:
+    """Check ``schedule``, then in one transaction replace every override of its year with its
+    days and record the year as official."""
+    check_year_schedule(schedule)
+    year = schedule.year
+    at = services.clock()
+    days = schedule.days()
+    async with services.pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "DELETE FROM calendar_overrides WHERE day BETWEEN $1 AND $2",
+            date(year, 1, 1),
+            date(year, 12, 31),
+        )
+        await conn.executemany(
+            "INSERT INTO calendar_overrides (day, kind, note, updated_by, updated_at)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            [(day, kind, name, by, at) for day, kind, name in days],
+        )
+        await conn.execute(
+            "INSERT INTO calendar_years (year, source, loaded_by, loaded_at)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (year) DO UPDATE SET source = excluded.source,"
+            " loaded_by = excluded.loaded_by, loaded_at = excluded.loaded_at",
+            year,
+            schedule.source.strip(),
+            by,
+            at,
+        )
+    await refresh_calendar(services)
+    return LoadedYear(
+        year=year, source=schedule.source.strip(), loaded_by=by, loaded_at=at, days=len(days)
+    )

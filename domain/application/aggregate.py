@@ -14,6 +14,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
+from domain.application.form import check_form
 from domain.application.fulfilment import Fulfilment
 from domain.application.personal_data import delivery_of, delivery_record, protect_plain_state
 from domain.application.review import Review
@@ -364,13 +365,28 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
         *,
         service: ServiceDefinition,
         situation_id: str,
+        form: dict[str, Any],
         materials: tuple[MaterialRef, ...],
         delivery: Delivery,
     ) -> tuple[PinnedMaterial, ...]:
-        """Whether a submission may be made: materials and delivery against the item's guide
-        (``ValidationFailed`` with every field at fault); the situation's pinned list."""
-        pinned = check_submission(service, situation_id, materials)
-        check_delivery(service, delivery)
+        """Whether a submission may be made: form, materials and delivery against the item's
+        guide (``ValidationFailed`` with every field at fault); the situation's pinned list."""
+        errors: dict[str, str] = {}
+        pinned: tuple[PinnedMaterial, ...] = ()
+        try:
+            check_form(service, form)
+        except ValidationFailed as exc:
+            errors |= exc.errors
+        try:
+            check_delivery(service, delivery)
+        except ValidationFailed as exc:
+            errors |= exc.errors
+        try:
+            pinned = check_submission(service, situation_id, materials)
+        except ValidationFailed as exc:
+            errors |= exc.errors
+        if errors:  # every field at fault in one answer
+            raise ValidationFailed("the application is incomplete or invalid", errors)
         return pinned
 
     @classmethod
@@ -390,7 +406,11 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
     ) -> Application:
         """Submit an application; materials and delivery are checked against the item's guide."""
         pinned = cls.check(
-            service=service, situation_id=situation_id, materials=materials, delivery=delivery
+            service=service,
+            situation_id=situation_id,
+            form=form,
+            materials=materials,
+            delivery=delivery,
         )
         snapshot = ServiceSnapshot(
             code=service.code,

@@ -213,7 +213,7 @@ async def site(
             watch_interval_seconds=3600,
             courier=CourierSettings(push_token=PUSH_TOKEN, poll_seconds=0.3),
             # every journey signs in several times from 127.0.0.1
-            rate_limits=RateLimits(login_per_ip=Rule(1000), login_per_username=Rule(1000)),
+            rate_limits=RateLimits(login_per_ip=Rule(1000)),
         )
         clock = FakeClock()
         app = create_app(settings, demo=True, clock=clock)

@@ -17,6 +17,7 @@ from backend.bootstrap import bootstrap
 from backend.db.url import with_database
 from backend.demo_data import load_demo
 from backend.settings import Settings
+from tests import samples
 from tests.conftest import TEMPLATE, scratch_database
 
 DEMO_PASSWORD = "onewindow-demo"
@@ -80,7 +81,7 @@ async def staff_headers(client: httpx.AsyncClient, username: str) -> dict[str, s
     return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = samples.PNG
 
 
 async def upload(client: httpx.AsyncClient, headers: dict[str, str], data: bytes = PNG) -> str:

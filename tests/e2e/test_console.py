@@ -16,7 +16,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.ratelimit import RateLimits, Rule
+from backend.ratelimit import LoginBackoff
 from backend.settings import Settings
 from tests.e2e.conftest import (
     DEMO_PASSWORD,
@@ -38,7 +38,7 @@ async def console(db_url: str, tmp_path: Path) -> AsyncIterator[AsyncTestClient[
         data_dir=tmp_path,
         database_url=db_url,
         secret_key=SECRET,
-        rate_limits=RateLimits(login_per_username=Rule(3)),
+        login_backoff=LoginBackoff(free_attempts=3),
     )
     async with AsyncTestClient(app=create_app(settings, demo=True), base_url=BASE) as client:
         client.follow_redirects = False  # the redirects are what these tests look at
@@ -358,7 +358,7 @@ async def test_console_pages_carry_a_csp_without_inline_scripts(
     assert "content-security-policy" not in (await console.get("/api/v1/services")).headers
 
 
-async def test_signing_in_is_rate_limited_like_the_api_login(
+async def test_wrong_passwords_back_off_like_the_api_login(
     console: AsyncTestClient[Any],
 ) -> None:
     token = token_in((await console.get("/console/login")).text)

@@ -415,6 +415,19 @@ async def test_an_impossible_scan_is_409_and_changes_nothing(site: Site) -> None
     assert (await site.progress(citizen, app_id))["status"] == "delivering"
 
 
+async def test_a_courier_cannot_date_a_scan_before_the_dispatch(site: Site) -> None:
+    app_id, citizen = await site.issued()
+    await site.dispatched(citizen, app_id)
+    task = await site.delivery_of(app_id)
+
+    backdated = await site.report(task["id"], "picked_up", at="1970-01-01T08:00:00+08:00")
+    assert backdated.status_code == 400, backdated.text
+    assert backdated.json()["code"] == "validation_failed"
+    assert "at" in backdated.json()["errors"]
+    assert (await site.delivery_of(app_id))["status"] == "booked"
+    assert (await site.report(task["id"], "picked_up")).status_code == 200
+
+
 # --- failed deliveries ------------------------------------------------------------------------
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import struct
 import uuid
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,14 +21,13 @@ from backend.ratelimit import RateLimits, Rule
 from backend.settings import Settings
 from tests.conftest import TEMPLATE
 from tests.e2e.conftest import PNG, citizen_headers, required_materials, staff_headers, upload
+from tests.samples import JPEG, PDF
 
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 FOOD = "XK-00101-000"  # pickup or courier
 BENEFIT = "GF-00301-000"  # 失业保险金申领: pickup only
 PROBLEM = "application/problem+json"
 MIB = 1024 * 1024
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00" + b"\x00" * 32
 
 Headers = dict[str, str]
@@ -319,6 +321,8 @@ async def test_an_empty_wechat_code_is_a_client_error(client: httpx.AsyncClient)
 
 async def test_an_absurdly_long_wechat_code_is_a_client_error(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/v1/auth/wechat-login", json={"code": "x" * 100_000})
+    problem(response, 413, "too_large")  # a login body is at most 16 KiB
+    response = await client.post("/api/v1/auth/wechat-login", json={"code": "x" * 10_000})
     assert response.status_code in (400, 401), response.text
 
 
@@ -370,6 +374,41 @@ async def test_files_other_than_jpeg_png_pdf_are_415_whatever_their_name(
     for data, name in [(GIF, "photo.gif"), (GIF, "photo.png"), (b"hello, world\n", "id.pdf")]:
         response = await post_file(client, citizen, data, name)
         problem(response, 415, "unsupported_media_type")
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    """A PNG whose header declares ``width`` x ``height`` pixels: a few hundred bytes that a
+    decoder would expand to width * height * 3 bytes (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
+        + chunk(b"IEND", b"")
+    )
+
+
+async def test_a_file_that_only_starts_like_a_png_jpeg_or_pdf_is_415(
+    client: httpx.AsyncClient, citizen: Headers
+) -> None:
+    html = b"<html><script>alert(document.cookie)</script></html>"
+    for data, name in [
+        (b"\x89PNG\r\n\x1a\n" + html, "scan.png"),
+        (b"%PDF-1.4\n" + html, "licence.pdf"),
+        (b"\xff\xd8\xff\xe0" + html, "photo.jpg"),
+        (PNG[: len(PNG) // 2], "cut.png"),  # a truncated image
+        (_png_declaring(50_000, 50_000), "bomb.png"),  # 2.5 gigapixels
+        (_png_declaring(8_000, 8_000), "huge.png"),  # 64 megapixels: over the limit
+    ]:
+        refused = problem(
+            await post_file(client, citizen, data, name), 415, "unsupported_media_type"
+        )
+        assert "well-formed" in refused["detail"], refused
 
 
 async def test_jpeg_png_and_pdf_are_accepted_by_content(
@@ -454,3 +493,121 @@ async def test_a_multipart_form_without_a_file_part_is_400(
             headers={**citizen, "content-type": "multipart/form-data; boundary=b1"},
         )
         problem(response, 400, "validation_failed")
+
+
+# --- hostile input from the red-team pass: never a 500, never a traceback in the log ----------
+
+LOGINS = ("/api/v1/auth/staff-login", "/api/v1/auth/wechat-login")
+JSON = {"content-type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+async def admin(client: httpx.AsyncClient) -> dict[str, str]:
+    return await staff_headers(client, "admin")
+
+
+def no_traceback_logged(caplog: pytest.LogCaptureFixture) -> None:
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]
+
+
+@pytest.mark.parametrize("path", LOGINS)
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'\xff\xfe{"username": "x", "password": "y"}',
+        b'{"username": "\xff\xfe", "password": "y", "code": "\xc3\x28"}',
+        b'{"code": "sandbox-\xed\xa0\x80"}',
+    ],
+    ids=["bom", "inside-a-string", "surrogate"],
+)
+async def test_invalid_utf8_in_a_login_is_400(
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    body: bytes,
+) -> None:
+    problem(await client.post(path, content=body, headers=JSON), 400, "validation_failed")
+    no_traceback_logged(caplog)
+
+
+@pytest.mark.parametrize("path", [*LOGINS, "/api/v1/applications", "/api/v1/appointments"])
+@pytest.mark.parametrize("depth", [100, 3_000, 5_000])
+async def test_json_nested_deep_is_400_without_a_traceback(
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    logged_in: dict[str, dict[str, str]],
+    path: str,
+    depth: int,
+) -> None:
+    headers = {**JSON, **logged_in["citizen"]}
+    for body in (b"[" * depth + b"]" * depth, b'{"a":' * depth + b"1" + b"}" * depth):
+        response = await client.post(path, content=body, headers=headers)
+        if response.status_code == 413:  # a login body is at most 16 KiB
+            problem(response, 413, "too_large")
+            continue
+        refused = problem(response, 400, "validation_failed")
+        assert "nested" in refused["detail"] or depth < 1000, refused
+    no_traceback_logged(caplog)
+
+
+async def test_a_form_value_over_its_limit_is_400_with_the_field(
+    client: httpx.AsyncClient,
+    citizen: Headers,
+    food_body: dict[str, Any],
+) -> None:
+    body = {**food_body, "form": {"shopName": "老王面馆", "note": "很长" * 60_000}}
+    refused = problem(await submit(client, citizen, body), 400, "validation_failed")
+    assert "form.note" in refused["errors"], refused
+
+
+async def test_a_login_body_over_its_limit_is_413(
+    client: httpx.AsyncClient,
+) -> None:
+    big = b'{"username": "' + b"a" * (64 * 1024) + b'", "password": "x"}'
+    problem(await client.post(LOGINS[0], content=big, headers=JSON), 413, "too_large")
+
+
+async def test_a_json_body_over_one_mebibyte_is_413(
+    client: httpx.AsyncClient,
+    logged_in: dict[str, dict[str, str]],
+) -> None:
+    big = b'{"serviceCode": "' + b"X" * (1024 * 1024 + 1) + b'"}'
+    response = await client.post(
+        "/api/v1/applications", content=big, headers={**JSON, **logged_in["citizen"]}
+    )
+    problem(response, 413, "too_large")
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("start=0001-01-01&end=9999-12-31", "start"),
+        ("start=2026-01-01&end=9999-12-31", "end"),
+        ("start=2026-12-31&end=2026-01-01", "end"),
+    ],
+)
+async def test_absurd_statistics_ranges_are_400_with_the_field(
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    admin: dict[str, str],
+    query: str,
+    field: str,
+) -> None:
+    body = problem(
+        await client.get(f"/api/v1/admin/stats?{query}", headers=admin), 400, "validation_failed"
+    )
+    assert field in body["errors"], body
+    no_traceback_logged(caplog)
+
+
+async def test_a_sensible_statistics_range_still_answers(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+) -> None:
+    response = await client.get(
+        "/api/v1/admin/stats?start=2026-01-01&end=2026-12-31", headers=admin
+    )
+    assert response.status_code == 200, response.text
+    rows: list[Any] = response.json()
+    assert isinstance(rows, list)

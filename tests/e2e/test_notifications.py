@@ -56,7 +56,9 @@ async def submit(client: httpx.AsyncClient, citizen: dict[str, str]) -> dict[str
 
 
 async def inbox(client: httpx.AsyncClient, openid: str) -> list[dict[str, Any]]:
-    response = await client.get("/api/v1/sandbox/messages", params={"openid": openid})
+    """The sandbox inbox of the citizen with ``openid`` (``sandbox-<name>``), as they read it."""
+    me = await citizen_headers(client, openid.removeprefix("sandbox-"))
+    response = await client.get("/api/v1/sandbox/messages", headers=me)
     assert response.status_code == 200, response.text
     messages: list[dict[str, Any]] = response.json()
     return messages
@@ -245,8 +247,35 @@ async def test_the_sandbox_inbox_does_not_exist_outside_sandbox_mode(
         run_workers=False,
     )
     async with AsyncTestClient(app=create_app(settings)) as client:
-        assert (await client.get("/api/v1/sandbox/messages")).status_code == 404
+        me = await citizen_headers(client, "outside-sandbox")
+        assert (await client.get("/api/v1/sandbox/messages", headers=me)).status_code == 404
         assert (await client.get("/api/v1/notification-templates")).status_code == 200
+
+
+async def test_the_sandbox_inbox_shows_a_citizen_only_their_own_messages(
+    client: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    ids = await template_ids(client)
+    owner = await citizen_headers(client, "notify-own")
+    subscribed = await client.post(
+        "/api/v1/me/subscriptions", json={"accepted": [ids["Accepted"]]}, headers=owner
+    )
+    assert subscribed.status_code == 200, subscribed.text
+    app = await submit(client, owner)
+    clerk = await staff_headers(client, "hrss-clerk")
+    accepted = await client.post(f"/api/v1/admin/applications/{app['id']}/accept", headers=clerk)
+    assert accepted.status_code == 200, accepted.text
+
+    async def arrived() -> bool:
+        return len(await inbox(client, "sandbox-notify-own")) == 1
+
+    await eventually(arrived)
+    assert (await client.get("/api/v1/sandbox/messages")).status_code == 401  # no token
+    nosy = await citizen_headers(client, "notify-nosy")
+    for params in ({"openid": "sandbox-notify-own"}, {}):
+        peek = await client.get("/api/v1/sandbox/messages", params=params, headers=nosy)
+        assert peek.status_code == 200, peek.text
+        assert peek.json() == []  # neither someone else's inbox nor everyone's
 
 
 async def test_a_failed_notification_is_a_stuck_case_until_a_supervisor_resends_it(

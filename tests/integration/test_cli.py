@@ -33,10 +33,10 @@ def _command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "backend.cli"]
 
 
-async def onewindow(db_url: str, data_dir: Path, *args: str) -> Run:
+async def onewindow(db_url: str, data_dir: Path, *args: str, **more_env: str) -> Run:
     """Run the console script with nothing but the environment telling it where to work."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONEWINDOW_")}
-    env |= {"ONEWINDOW_DATABASE_URL": db_url, "ONEWINDOW_DATA_DIR": str(data_dir)}
+    env |= {"ONEWINDOW_DATABASE_URL": db_url, "ONEWINDOW_DATA_DIR": str(data_dir), **more_env}
     process = await asyncio.create_subprocess_exec(
         *_command(),
         *args,
@@ -94,6 +94,38 @@ async def test_migrate_builds_the_schema_and_can_run_again(
 
     again = await onewindow(empty_db_url, tmp_path, "migrate")
     assert again.returncode == 0, again.stderr
+
+
+async def test_serve_demo_is_refused_when_wechat_credentials_are_configured(
+    db_url: str, tmp_path: Path, pool: asyncpg.Pool
+) -> None:
+    run = await onewindow(
+        db_url,
+        tmp_path,
+        "serve",
+        "--demo",
+        ONEWINDOW_WECHAT_APPID="wx0123456789abcdef",
+        ONEWINDOW_WECHAT_SECRET="a-real-secret",
+    )
+    assert run.returncode == 2, run.stdout
+    assert "--demo" in run.stderr
+    assert "published password" in run.stderr
+    assert await pool.fetchval("SELECT count(*) FROM staff") == 0  # no demo admin was made
+
+
+async def test_the_sandbox_refuses_to_listen_beyond_loopback(db_url: str, tmp_path: Path) -> None:
+    run = await onewindow(db_url, tmp_path, "serve", "--host", "0.0.0.0")  # noqa: S104
+    assert run.returncode == 2, run.stdout
+    assert "loopback" in run.stderr
+    assert "--unsafe-public-sandbox" in run.stderr
+
+
+async def test_a_secret_key_shorter_than_32_bytes_is_refused_at_start(
+    db_url: str, tmp_path: Path
+) -> None:
+    run = await onewindow(db_url, tmp_path, "migrate", ONEWINDOW_SECRET_KEY="short-key")
+    assert run.returncode == 2
+    assert "at least 32 bytes" in run.stderr
 
 
 async def test_staff_create_makes_an_account_and_refuses_a_taken_username(
@@ -185,3 +217,49 @@ async def test_rebuilding_an_unknown_projection_exits_with_2(db_url: str, tmp_pa
     assert refused.returncode == 2
     assert "nope" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+# The 2027 file has invented dates (tests/fixtures/README.md): never a real schedule.
+TEST_ONLY_2027 = ROOT / "tests" / "fixtures" / "calendar-2027-TEST-ONLY-invented.json"
+
+
+async def test_calendar_load_makes_a_year_official_and_status_lists_it(
+    db_url: str, tmp_path: Path, pool: asyncpg.Pool
+) -> None:
+    before = await onewindow(db_url, tmp_path, "calendar", "status")
+    assert before.returncode == 0, before.stderr
+    assert "years with official data: 2004-2026" in before.stdout
+    assert "chinese-calendar 1.11.0: 2004-2026" in before.stdout
+
+    loaded = await onewindow(db_url, tmp_path, "calendar", "load", str(TEST_ONLY_2027))
+
+    assert loaded.returncode == 0, loaded.stderr
+    assert "2027: 7 days loaded" in loaded.stdout
+    row = await pool.fetchrow("SELECT source, loaded_by FROM calendar_years WHERE year = 2027")
+    assert row is not None
+    assert row["loaded_by"] == "cli"
+    assert row["source"].startswith("TEST ONLY")
+    after = await onewindow(db_url, tmp_path, "calendar", "status")
+    assert after.returncode == 0, after.stderr
+    assert "years with official data: 2004-2027" in after.stdout
+    assert "loaded 2027: TEST ONLY" in after.stdout
+
+
+async def test_calendar_load_refuses_a_file_breaking_a_rule_with_each_place_named(
+    db_url: str, tmp_path: Path, pool: asyncpg.Pool
+) -> None:
+    broken = msgspec.json.decode(TEST_ONLY_2027.read_bytes())
+    broken["workdays"][0]["day"] = "2027-01-08"  # a Friday
+    broken["source"] = ""
+    path = tmp_path / "broken-2027.json"
+    path.write_bytes(msgspec.json.encode(broken))
+
+    refused = await onewindow(db_url, tmp_path, "calendar", "load", str(path))
+
+    assert refused.returncode == 1
+    assert "nothing was loaded" in refused.stderr
+    assert "  workdays[0].day: 2027-01-08 is a Friday" in refused.stderr
+    assert "  source: required" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert await pool.fetchval("SELECT count(*) FROM calendar_years") == 0
+    assert await pool.fetchval("SELECT count(*) FROM calendar_overrides") == 0

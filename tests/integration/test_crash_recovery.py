@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 
 from tests.integration.test_scale_out import _cli, _env, _free_port, _wait_ready
+from tests.samples import PDF
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = "GF-00301-000"
@@ -59,7 +60,7 @@ async def test_a_killed_api_process_leaves_no_half_command_and_retries_get_one_a
             token = login.json()["token"]
             upload = await client.post(
                 "/api/v1/files",
-                files={"file": ("p.pdf", b"%PDF-1.4 proof", "application/pdf")},
+                files={"file": ("p.pdf", PDF, "application/pdf")},
                 headers={"Authorization": f"Bearer {token}"},
             )
             file_id = upload.json()["fileId"]

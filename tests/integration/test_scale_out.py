@@ -195,6 +195,10 @@ async def test_two_apis_and_two_workers_survive_a_killed_worker_without_loss_or_
     await asyncio.gather(*(_wait_ready(port) for port in ports))
     clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", timeout=30) for p in ports]
     try:
+        # the real server tells nobody what it runs on
+        health = await clients[0].get("/health")
+        assert "server" not in health.headers, health.headers
+        assert health.headers["x-content-type-options"] == "nosniff"
         login = await clients[0].post(
             "/api/v1/auth/staff-login", json={"username": CLERK, "password": DEMO_PASSWORD}
         )

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from backend.working_days.data import load_calendar
+from backend.working_calendar.data import load_calendar
 from domain.actors import Actor
 from domain.application import Application, Delivery, MaterialRef
 from domain.calendar import WorkingCalendar
