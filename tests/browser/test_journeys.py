@@ -26,7 +26,6 @@ async def test_a_clerk_accepts_two_parallel_reviewers_approve_and_the_clerk_issu
 
     clerk = await pages.login("amr-clerk")
     await expect(clerk).to_have_url(re.compile(r"/console/worklist$"))
-    await shot(clerk, "login-landing-worklist")
     await clerk.click("a[data-box=acceptance]")
     row = clerk.locator(f"tr[data-number='{number}']")
     await expect(row).to_contain_text("已提交，待受理")
