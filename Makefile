@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install install-dev run test lint typecheck unit bench clean
+.PHONY: install install-dev run test lint typecheck unit bench clean browser-deps screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,26 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
-## Lint, type-check and run the whole suite against real PostgreSQL.
-test: lint typecheck
+## The browser tests (tests/browser) drive Debian's Chromium with CJK fonts: installed here when
+## missing (as root on Debian), otherwise the command to run is printed and make stops.
+CHROMIUM ?= /usr/bin/chromium
+browser-deps:
+	@if [ -x $(CHROMIUM) ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then :; \
+	elif [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
+		echo "installing Debian's chromium and fonts-noto-cjk for the browser tests"; \
+		apt-get update -q && apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk; \
+	else \
+		echo "The browser tests need Chromium and CJK fonts: sudo apt-get install -y chromium fonts-noto-cjk" >&2; \
+		exit 1; \
+	fi
+
+## Lint, type-check and run the whole suite (browser tests included) against real PostgreSQL.
+test: lint typecheck browser-deps
 	$(BIN)/pytest -q
+
+## A PNG of every console page in docs/console/ (1280 px; the courier pages at 375 px).
+screenshots: install-dev browser-deps
+	ONEWINDOW_SCREENSHOTS=docs/console $(BIN)/pytest -q tests/browser
 
 unit: install-dev
 	$(BIN)/pytest -q tests/unit

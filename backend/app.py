@@ -21,11 +21,13 @@ from backend.back_office.routes import BackOfficeController
 from backend.bootstrap import bootstrap
 from backend.catalog.routes import CatalogController
 from backend.clock import Clock, system_clock
+from backend.console.wiring import console_router, root, template_config
 from backend.deliveries.routes import (
     CourierController,
     CourierWebhookController,
     DeliveryAdminController,
 )
+from backend.demo_cases import load_demo_cases
 from backend.demo_data import load_demo
 from backend.files.routes import FilesController
 from backend.http.errors import EXCEPTION_HANDLERS
@@ -69,9 +71,14 @@ def _swagger() -> SwaggerRenderPlugin:
 
 
 def create_app(
-    settings: Settings | None = None, *, demo: bool = False, clock: Clock = system_clock
+    settings: Settings | None = None,
+    *,
+    demo: bool = False,
+    demo_cases: bool = False,
+    clock: Clock = system_clock,
 ) -> Litestar:
-    """The API; services are built when it starts, not at import time."""
+    """The API and the console; services are built when it starts, not at import time.
+    ``demo``: the demo catalogue, halls and staff; ``demo_cases``: a few applications too."""
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
@@ -80,6 +87,8 @@ def create_app(
             app.state.services = services
             if demo:
                 await load_demo(services)
+            if demo_cases:
+                await load_demo_cases(services)
             yield
 
     return Litestar(
@@ -112,7 +121,10 @@ def create_app(
             create_static_files_router(
                 path="/schema/static", directories=[_SWAGGER], include_in_schema=False
             ),
+            root,
+            console_router(settings),
         ],
+        template_config=template_config(),
         middleware=[metrics_middleware],
         before_send=[security_headers],
         before_request=refuse_bad_input,
@@ -136,4 +148,5 @@ def create_app(
 
 def create_app_from_env() -> Litestar:
     """The factory ``uvicorn --factory`` calls in each worker process (``serve --workers N``)."""
-    return create_app(demo=os.environ.get("ONEWINDOW_DEMO") == "1")
+    demo = os.environ.get("ONEWINDOW_DEMO") == "1"
+    return create_app(demo=demo, demo_cases=demo)

@@ -72,7 +72,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     )
     if args.workers == 1:
         uvicorn.run(
-            create_app(settings, demo=args.demo),
+            create_app(settings, demo=args.demo, demo_cases=args.demo),
             host=args.host,
             port=args.port,
             log_level="info",
@@ -223,7 +223,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the API (sandbox mode without WeChat keys)")
-    serve.add_argument("--demo", action="store_true", help="load demo catalogue and staff")
+    serve.add_argument(
+        "--demo", action="store_true", help="load demo catalogue, staff and a few applications"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="API processes (uvicorn)")

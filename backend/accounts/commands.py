@@ -9,16 +9,31 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from backend.accounts.dto import CitizenToken, StaffToken
+from backend.accounts.staff_access import StaffAccount, forget_cached
 from backend.auth.passwords import hash_password, verify_password
 from backend.auth.tokens import Principal
 from backend.eventstore.mapper import EventMapper
 from domain.actors import STAFF_ROLES
-from domain.errors import ConflictError, Unauthenticated, ValidationFailed
+from domain.errors import (
+    ConflictError,
+    InvalidState,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+)
 
 if TYPE_CHECKING:
     from backend.services import Services
 
-__all__ = ["create_staff", "login_citizen", "login_staff"]
+__all__ = [
+    "authenticate_staff",
+    "check_staff_fields",
+    "create_staff",
+    "deactivate_staff",
+    "login_citizen",
+    "login_staff",
+    "update_staff",
+]
 
 _MIN_PASSWORD = 8
 
@@ -44,15 +59,23 @@ async def login_citizen(services: Services, code: str) -> CitizenToken:
     return CitizenToken(token=token, citizen_id=str(citizen_id), expires_at=expires)
 
 
+def check_staff_fields(role: str, department: str | None) -> dict[str, str]:
+    """Field errors of a role and department (clerks, reviewers and couriers belong to one)."""
+    errors: dict[str, str] = {}
+    if role not in STAFF_ROLES:
+        errors["role"] = f"one of {', '.join(sorted(STAFF_ROLES))}"
+    if role in ("clerk", "reviewer", "courier") and not (department or "").strip():
+        errors["department"] = f"a {role} belongs to a department"
+    if department is not None and ("\x00" in department or len(department) > 100):
+        errors["department"] = "at most 100 characters, no NUL"
+    return errors
+
+
 async def create_staff(
     pool: asyncpg.Pool, username: str, password: str, role: str, department: str | None
 ) -> uuid.UUID:
     """A staff account; couriers' department is their courier company."""
-    errors: dict[str, str] = {}
-    if role not in STAFF_ROLES:
-        errors["role"] = f"one of {', '.join(sorted(STAFF_ROLES))}"
-    if role in ("clerk", "reviewer", "courier") and not department:
-        errors["department"] = f"a {role} belongs to a department"
+    errors = check_staff_fields(role, department)
     if len(password) < _MIN_PASSWORD:
         errors["password"] = f"at least {_MIN_PASSWORD} characters"
     if not username.strip():
@@ -75,11 +98,12 @@ async def create_staff(
     return staff_id
 
 
-async def login_staff(
+async def authenticate_staff(
     services: Services, username: str, password: str, client: str = "unknown"
-) -> StaffToken:
-    """Username and password; the same answer for an unknown user and a wrong password. A
-    wrong one slows down further tries of this username from this ``client`` (back-off)."""
+) -> StaffAccount:
+    """The active account with this username and password; the same ``Unauthenticated`` for
+    an unknown user, a wrong password and a deactivated account (and as slow). A wrong one
+    slows down further tries of this username from this ``client`` (back-off)."""
     row = await services.pool.fetchrow(
         "SELECT id, password_hash, role, department FROM staff WHERE username = $1 AND active",
         username,
@@ -94,14 +118,56 @@ async def login_staff(
         raise Unauthenticated("wrong username or password")
     if throttle is not None:
         await throttle.succeeded(username, client)
-    principal = Principal(
-        id=str(row["id"]), role=row["role"], department=row["department"], name=username
+    return StaffAccount(
+        id=row["id"], username=username, role=row["role"], department=row["department"]
     )
-    token, expires = services.tokens.issue(principal, services.clock())
+
+
+async def login_staff(
+    services: Services, username: str, password: str, client: str = "unknown"
+) -> StaffToken:
+    """Username and password for a bearer token (see ``authenticate_staff``)."""
+    account = await authenticate_staff(services, username, password, client)
+    token, expires = services.tokens.issue(account.principal(), services.clock())
     return StaffToken(
         token=token,
-        staff_id=str(row["id"]),
-        role=row["role"],
-        department=row["department"],
+        staff_id=str(account.id),
+        role=account.role,
+        department=account.department,
         expires_at=expires,
     )
+
+
+async def update_staff(
+    services: Services, staff_id: uuid.UUID, *, role: str, department: str | None, by: str
+) -> None:
+    """Give an account another role or department; it acts with them from its next request."""
+    department = (department or "").strip() or None
+    errors = check_staff_fields(role, department)
+    if errors:
+        raise ValidationFailed("invalid staff account", errors)
+    _refuse_self(staff_id, by, "change your own role")
+    status = await services.pool.execute(
+        "UPDATE staff SET role = $2, department = $3 WHERE id = $1", staff_id, role, department
+    )
+    if status.endswith(" 0"):
+        raise NotFound("staff account not found")
+    forget_cached(services, staff_id)
+
+
+async def deactivate_staff(services: Services, staff_id: uuid.UUID, *, by: str) -> None:
+    """Close an account: its console sessions end at once, it cannot log in again."""
+    _refuse_self(staff_id, by, "deactivate yourself")
+    status = await services.pool.execute(
+        "UPDATE staff SET active = false WHERE id = $1 AND active", staff_id
+    )
+    if status.endswith(" 0"):
+        raise NotFound("no active staff account with this id")
+    await services.pool.execute("DELETE FROM console_sessions WHERE staff_id = $1", staff_id)
+    forget_cached(services, staff_id)
+
+
+def _refuse_self(staff_id: uuid.UUID, by: str, what: str) -> None:
+    # an admin who locks themselves out needs the command line to get back in
+    if str(staff_id) == by:
+        raise InvalidState(f"you cannot {what}; ask another admin")

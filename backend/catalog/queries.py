@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from backend.catalog.dto import ServiceGuide, ServiceSummary
+from domain.catalog import service_item_id
 from domain.errors import NotFound
 
 if TYPE_CHECKING:
     import asyncpg
 
-__all__ = ["get_service", "list_services"]
+    from backend.services import Services
+
+__all__ = ["ServiceVersion", "departments", "get_service", "list_services", "service_versions"]
 
 
 async def list_services(
@@ -35,3 +39,41 @@ async def get_service(pool: asyncpg.Pool, code: str) -> ServiceGuide:
     if definition is None:
         raise NotFound(f"no service item {code}")
     return msgspec.convert(definition, ServiceGuide)
+
+
+async def departments(pool: asyncpg.Pool) -> list[str]:
+    """Every department the catalogue names (lead or in a review stage), sorted."""
+    rows = await pool.fetch("SELECT definition FROM catalog_view")
+    found = {r[0]["department"] for r in rows}
+    for row in rows:
+        found.update(d for stage in row[0].get("stages", []) for d in stage)
+    return sorted(found)
+
+
+class ServiceVersion(msgspec.Struct, frozen=True):
+    version: int
+    at: datetime
+    name: str
+    promised_days: int
+    fee: int
+
+
+async def service_versions(services: Services, code: str) -> list[ServiceVersion]:
+    """Every published version of an item, newest first (from its event stream)."""
+    events = await services.repository.events(service_item_id(code))
+    versions = []
+    for event in events:
+        definition = getattr(event, "definition", None)
+        if isinstance(definition, dict):
+            versions.append(
+                ServiceVersion(
+                    version=event.originator_version,
+                    at=event.timestamp,
+                    name=definition.get("name", ""),
+                    promised_days=definition.get("promisedDays", 0),
+                    fee=definition.get("fee", 0),
+                )
+            )
+    if not versions:
+        raise NotFound(f"no service item {code}")
+    return versions[::-1]

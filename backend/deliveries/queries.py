@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
+
+import msgspec
 
 from backend.deliveries.dto import CourierDelivery
 from backend.read_side import wait_for_position
@@ -15,7 +18,7 @@ if TYPE_CHECKING:
     from backend.auth.tokens import Principal
     from backend.services import Services
 
-__all__ = ["open_deliveries"]
+__all__ = ["DeliveryRecord", "delivery_of", "open_deliveries"]
 
 _LIMIT = 200
 
@@ -66,3 +69,37 @@ async def _addresses(services: Services, application_ids: list[UUID]) -> dict[UU
         return application_id, application.delivery.address
 
     return dict(await asyncio.gather(*(address_of(i) for i in set(application_ids))))
+
+
+class DeliveryRecord(msgspec.Struct, frozen=True):
+    """An application's latest courier delivery, as supervisors see it (no address)."""
+
+    id: str
+    company: str
+    waybill_no: str | None
+    status: str
+    attempts: int
+    max_attempts: int
+    events: tuple[dict[str, Any], ...]
+    updated_at: datetime
+
+
+async def delivery_of(services: Services, application_id: UUID) -> DeliveryRecord | None:
+    """The latest delivery of the application's result, if it was sent by courier."""
+    row = await services.pool.fetchrow(
+        "SELECT id, company, waybill_no, status, attempts, max_attempts, events, updated_at"
+        " FROM delivery_view WHERE application_id = $1 ORDER BY requested_at DESC LIMIT 1",
+        application_id,
+    )
+    if row is None:
+        return None
+    return DeliveryRecord(
+        id=str(row["id"]),
+        company=row["company"],
+        waybill_no=row["waybill_no"],
+        status=row["status"],
+        attempts=row["attempts"],
+        max_attempts=row["max_attempts"],
+        events=tuple(row["events"]),
+        updated_at=row["updated_at"],
+    )

@@ -14,7 +14,7 @@ from backend.ratelimit import RateLimited
 from domain import errors as domain
 from integrations.wechat import InvalidLoginCode, WeChatError, WeChatUnavailable
 
-__all__ = ["EXCEPTION_HANDLERS", "problem"]
+__all__ = ["EXCEPTION_HANDLERS", "HTTP_CODES", "problem", "status_of"]
 
 _log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ _STATUS: dict[type[domain.DomainError], tuple[int, str]] = {
     domain.UnsupportedMediaType: (415, "Unsupported media type"),
 }
 # Codes for errors raised by the framework itself (routing, parsing, size limits).
-_HTTP_CODES = {
+HTTP_CODES = {
     400: "validation_failed",
     401: "unauthenticated",
     403: "forbidden",
@@ -42,6 +42,11 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     429: "rate_limited",
 }
+
+
+def status_of(exc: domain.DomainError) -> tuple[int, str]:
+    """The HTTP status and title of a domain error (the same for the API and the console)."""
+    return next((v for cls, v in _STATUS.items() if isinstance(exc, cls)), (400, "Bad request"))
 
 
 def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> Response[Any]:
@@ -58,9 +63,7 @@ def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> Re
 
 
 def _domain_error(_: Request[Any, Any, Any], exc: domain.DomainError) -> Response[Any]:
-    status, title = next(
-        (v for cls, v in _STATUS.items() if isinstance(exc, cls)), (400, "Bad request")
-    )
+    status, title = status_of(exc)
     extra: dict[str, Any] = {}
     if isinstance(exc, domain.ValidationFailed) and exc.errors:
         extra["errors"] = exc.errors
@@ -85,7 +88,7 @@ def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response
 
 
 def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    code = HTTP_CODES.get(exc.status_code, "http_error")
     if exc.status_code >= 500:
         code = "internal_error" if exc.status_code == 500 else "unavailable"
     return problem(exc.status_code, code.replace("_", " ").capitalize(), str(exc.detail), code)

@@ -22,7 +22,7 @@ from backend.http.client_address import client_address
 from backend.http.guards import Guard
 from backend.services import Services
 
-__all__ = ["rate_limit"]
+__all__ = ["count_login", "rate_limit"]
 
 
 def _username(body: bytes) -> str | None:
@@ -47,12 +47,20 @@ def rate_limit(scope: Literal["login", "create"]) -> Guard:
                 caller = principal.id if principal is not None else client
                 await limiter.hit(f"create:{caller}", limits.create_per_citizen)
             return
-        if limiter is not None:
-            await limiter.hit(f"login-ip:{client}", limits.login_per_ip)
-        throttle = services.login_throttle
-        if throttle is not None and isinstance(connection, Request):
+        username = None
+        if isinstance(connection, Request):
             username = _username(await connection.body())
-            if username is not None:
-                await throttle.check(username, client)
+        await count_login(services, client, username)
 
     return guard
+
+
+async def count_login(services: Services, client: str, username: str | None) -> None:
+    """A login attempt (the API's and the console's sign-in alike): counted per client
+    address, and refused while the (username, client) pair is in back-off; 429 either way."""
+    limiter = services.rate_limiter
+    if limiter is not None:
+        await limiter.hit(f"login-ip:{client}", services.settings.rate_limits.login_per_ip)
+    throttle = services.login_throttle
+    if throttle is not None and username:
+        await throttle.check(username, client)

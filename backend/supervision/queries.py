@@ -24,6 +24,7 @@ __all__ = [
     "ExtraReasons",
     "StuckRules",
     "list_rectifications",
+    "rating_distribution",
     "statistics",
     "stuck_cases",
 ]
@@ -212,15 +213,16 @@ async def statistics(
 
 
 async def list_rectifications(
-    services: Services, status: str | None = None
+    services: Services, status: str | None = None, application_id: UUID | None = None
 ) -> list[RectificationItem]:
-    """整改 items, open ones first."""
+    """整改 items, open ones first (of one application, if given)."""
     rows = await services.pool.fetch(
         "SELECT id, application_id, number, rating, comment, departments, steps, status,"
         " opened_at, updated_at FROM rectification_view"
-        " WHERE ($1::text IS NULL OR status = $1)"
+        " WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR application_id = $2)"
         " ORDER BY status = 'closed', opened_at",
         status,
+        application_id,
     )
     return [
         RectificationItem(
@@ -236,3 +238,29 @@ async def list_rectifications(
         )
         for r in rows
     ]
+
+
+async def rating_distribution(
+    services: Services,
+    staff: Principal,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    department: str | None = None,
+) -> dict[int, int]:
+    """好差评: how many evaluations gave each rating 1..5, over the same cases as ``statistics``."""
+    if not staff.actor().oversees_all:
+        department = staff.department
+    since = datetime.combine(start, time.min, CST) if start else None
+    until = datetime.combine(end + timedelta(days=1), time.min, CST) if end else None
+    rows = await services.pool.fetch(
+        "SELECT rating, count(*) AS n FROM application_view WHERE rating IS NOT NULL"
+        " AND ($1::timestamptz IS NULL OR submitted_at >= $1)"
+        " AND ($2::timestamptz IS NULL OR submitted_at < $2)"
+        " AND ($3::text IS NULL OR department = $3) GROUP BY rating",
+        since,
+        until,
+        department,
+    )
+    found = {r["rating"]: r["n"] for r in rows}
+    return {rating: found.get(rating, 0) for rating in range(1, 6)}

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from domain.actors import Actor
     from domain.calendar import WorkingCalendar
 
-__all__ = ["CaseAccess"]
+__all__ = ["CaseAccess", "may_see_personal_data"]
 
 
 class CaseAccess(CaseState):
@@ -76,3 +76,16 @@ class CaseAccess(CaseState):
     def _ensure_status(self, allowed: Collection[str], action: str) -> None:
         if self.status not in allowed:
             raise InvalidState(f"cannot {action} an application that is {self.status}")
+
+
+def may_see_personal_data(actor: Actor, case: CaseState) -> bool:
+    """Who may reveal the applicant's personal data (form, address) of a case: the lead
+    department's clerks, reviewers of a department with a step in it, supervisors and admins.
+    Everyone else sees the case without them; every reveal is recorded by the caller."""
+    if actor.oversees_all:
+        return True
+    if actor.role == "clerk":
+        return actor.department == case.lead
+    if actor.role == "reviewer":
+        return actor.department in case.departments
+    return False

@@ -15,7 +15,15 @@ from typing import Any, Literal
 from domain.application.status import ACTIVE, CLOSED, IN_REVIEW, Status
 from domain.calendar import WorkingCalendar
 
-__all__ = ["CASE_FIELDS", "QUEUES", "CaseState", "DeadlineState", "Queue", "queues_for"]
+__all__ = [
+    "CASE_FIELDS",
+    "QUEUES",
+    "CaseState",
+    "DeadlineState",
+    "Queue",
+    "deadline_bounds",
+    "queues_for",
+]
 
 Queue = Literal["acceptance", "review", "issue"]
 QUEUES: tuple[Queue, ...] = ("acceptance", "review", "issue")
@@ -70,6 +78,13 @@ CASE_FIELDS = (
 def queues_for(role: str) -> tuple[Queue, ...]:
     """The operator queues a staff role works (supervisors and admins: all of them)."""
     return _ROLE_QUEUES.get(role, QUEUES)
+
+
+def deadline_bounds(today: date, calendar: WorkingCalendar) -> tuple[date, date]:
+    """For a running clock: a deadline before the first date is overdue, one before the second
+    is due soon (at most one working day left), any later one is on time. The same cut as
+    ``CaseState.deadline_state``, for filtering rows by deadline."""
+    return today, calendar.add_working_days(today, 2)
 
 
 class CaseState:
@@ -197,6 +212,15 @@ class CaseState:
         if calendar.working_days_between(today, deadline) <= 1:
             return "due_soon"
         return "on_time"
+
+    def working_days_left(self, today: date, calendar: WorkingCalendar) -> int | None:
+        """Working days until the promised deadline, negative once overdue (None: no clock)."""
+        if not self.clock_running or self.deadline is None:
+            return None
+        deadline = date.fromisoformat(self.deadline)
+        if today > deadline:
+            return -calendar.working_days_between(deadline, today)
+        return calendar.working_days_between(today, deadline)
 
     # --- a record for read models -------------------------------------------------------------
 

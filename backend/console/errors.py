@@ -1,0 +1,103 @@
+"""What a refused action looks like in the console: the problem's detail in the page (an error
+box swapped in by htmx, or an error page), never a traceback; no session: the login page."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect
+
+from backend.console.access import LoginRequired
+from backend.console.labels import PROBLEM_TEXT
+from backend.console.render import is_htmx, page
+from backend.eventstore.types import CommitFailed
+from backend.http.errors import HTTP_CODES, status_of
+from backend.ratelimit import RateLimited
+from domain.errors import DomainError, ValidationFailed
+
+__all__ = ["CONSOLE_EXCEPTION_HANDLERS"]
+
+_log = logging.getLogger(__name__)
+
+
+def _problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    detail: str,
+    errors: dict[str, str] | None = None,
+) -> Response[Any]:
+    context = {
+        "status": status,
+        "code": code,
+        "title": PROBLEM_TEXT.get(code, "操作未完成"),
+        "detail": detail,
+        "errors": errors or {},
+    }
+    if is_htmx(request):
+        # swapped into the page's error box; htmx is told to swap 4xx answers too
+        template = page(request, "_problem.html", **context)
+        template.headers.update({"HX-Retarget": "#problem", "HX-Reswap": "innerHTML"})
+    else:
+        template = page(request, "problem.html", **context)
+    template.status_code = status
+    return template
+
+
+def _login(request: Request[Any, Any, Any], _: LoginRequired) -> Response[Any]:
+    if is_htmx(request):
+        return Response("", status_code=200, headers={"HX-Redirect": "/console/login"})
+    return Redirect("/console/login", status_code=303)
+
+
+def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    status, _title = status_of(exc)
+    retry = exc.retry_after if isinstance(exc, RateLimited) else None
+    if retry is not None:
+        status = 429
+    errors = exc.errors if isinstance(exc, ValidationFailed) else None
+    response = _problem(request, status, exc.code, exc.detail, errors)
+    if retry is not None:
+        response.headers["Retry-After"] = str(retry)
+    return response
+
+
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = {
+        str(item.get("key") or "form"): str(item.get("message", ""))
+        for item in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(item, dict)
+    }
+    return _problem(request, 400, "validation_failed", str(exc.detail), errors)
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    detail = str(exc.detail)
+    if "CSRF" in detail:
+        detail = "表单已过期或缺少安全令牌（CSRF），请刷新页面后重试"
+    return _problem(request, exc.status_code, code, detail)
+
+
+def _commit_failed(request: Request[Any, Any, Any], exc: CommitFailed) -> Response[Any]:
+    _log.warning("a console command could not be committed: %s", exc)
+    return _problem(request, 503, "unavailable", "数据库暂时无法写入，未做任何更改，请重试")
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    _log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _problem(request, 500, "internal_error", "系统内部错误，已记录，请稍后再试")
+
+
+CONSOLE_EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    LoginRequired: _login,
+    DomainError: _domain,
+    RateLimited: _domain,  # the app's own handler would answer problem+json
+    CommitFailed: _commit_failed,
+    ValidationException: _validation,
+    HTTPException: _http,
+    Exception: _unexpected,
+}

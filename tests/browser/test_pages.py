@@ -1,0 +1,121 @@
+"""Every console page in Chromium for the role it is for: it renders in Chinese, breaks no CSP
+rule, and (``make screenshots``) is photographed for docs/console/."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from playwright.async_api import expect
+
+from domain.calendar import CST
+from tests.browser.conftest import Pages, Site, shot
+
+FOOD = "XK-00101-000"
+ID_CARD = "GG-00201-000"  # police, at the city-center hall
+
+
+async def test_personal_data_is_shown_after_a_reason_and_the_view_is_listed_for_supervisors(
+    site: Site, pages: Pages
+) -> None:
+    citizen = await site.citizen()
+    app_id, _ = await site.submit(citizen, FOOD, courier=True)
+    clerk = await pages.login("amr-clerk")
+    await clerk.goto(f"/console/cases/{app_id}")
+    await expect(clerk.locator("#personal")).not_to_contain_text("330106199001011234")
+    await clerk.fill("#personal input[name=reason]", "核对申请人身份信息")
+    await clerk.locator("#personal button").click()
+    await expect(clerk.locator("#personal")).to_contain_text("330106199001011234")
+    await expect(clerk.locator("#personal")).to_contain_text("13900139000")
+    await shot(clerk, "case-personal-data")
+
+    fire = await pages.login("fire-clerk")  # a step in the case, but not its lead
+    await fire.goto(f"/console/cases/{app_id}")
+    await expect(fire.locator("#personal")).to_have_count(0)
+    await expect(fire.locator("main")).to_contain_text("无权查看本件申请人的个人信息")
+
+    supervisor = await pages.login("supervisor")
+    await supervisor.goto(f"/console/cases/{app_id}")
+    await expect(supervisor.locator("main")).to_contain_text(
+        "amr-clerk（窗口受理·市市场监督管理局）"
+    )
+    await expect(supervisor.locator("main")).to_contain_text("核对申请人身份信息")
+    await shot(supervisor, "case-supervisor")
+
+
+async def test_the_appointment_desk_checks_a_booked_citizen_in_with_a_queue_number(
+    site: Site, pages: Pages
+) -> None:
+    citizen = await site.citizen()
+    today = site.clock().astimezone(CST).date()
+    day = site.services.calendar.add_working_days(today, 1)
+    slots = (await site.client.get(f"/api/v1/halls/city-center/slots?date={day}")).json()
+    booked = await site.client.post(
+        "/api/v1/appointments",
+        json={"slotId": slots[0]["slotId"], "serviceCode": ID_CARD},
+        headers=citizen,
+    )
+    assert booked.status_code == 201, booked.text
+    site.clock.now = datetime.combine(day, time(9, 5), CST)  # the morning of the visit
+    try:
+        await site.settle()
+        clerk = await pages.login("police-clerk")
+        await clerk.goto("/console/desk?hall=city-center")
+        row = clerk.locator(f"tr[data-appointment='{booked.json()['id']}']")
+        await expect(row).to_contain_text("待签到")
+        await row.locator("button").click()
+        await expect(clerk.locator("#desk .flash")).to_contain_text("排队号 A")
+        await expect(
+            clerk.locator(f"tr[data-appointment='{booked.json()['id']}']")
+        ).to_contain_text("已签到")
+        await shot(clerk, "appointment-desk")
+    finally:
+        site.clock.now = None
+
+
+async def test_each_page_renders_for_its_role_and_other_roles_are_refused(
+    site: Site, pages: Pages
+) -> None:
+    citizen = await site.citizen()
+    await site.submit(citizen, FOOD)
+    await site.settle()
+
+    supervisor = await pages.login("supervisor")
+    await expect(supervisor.locator("a[data-box=all]")).to_be_visible()
+    await shot(supervisor, "worklist-supervisor")
+    await supervisor.goto(f"/console/dashboard?start={date(2020, 1, 1)}")
+    await expect(supervisor.locator("figure.chart svg")).to_have_count(4)
+    await expect(supervisor.locator("table.stats")).to_contain_text("食品经营许可")
+    await shot(supervisor, "dashboard")
+
+    admin = await pages.login("admin")
+    for path, heading, name in (
+        ("/console/admin/calendar", "工作日历", "admin-calendar"),
+        ("/console/admin/catalog?code=XK-00101-000", "事项目录", "admin-catalog"),
+        ("/console/admin/halls", "大厅与时段", "admin-halls"),
+        ("/console/admin/templates", "通知模板", "admin-templates"),
+    ):
+        await admin.goto(path)
+        await expect(admin.locator(".subnav a.on")).to_have_text(heading)
+        if name == "admin-catalog":
+            await expect(admin.locator("main")).to_contain_text("第1版")
+        await shot(admin, name)
+
+    reviewer = await pages.login("health-reviewer")
+    for path in ("/console/admin/staff", "/console/courier/", "/console/desk"):
+        response = await reviewer.goto(path)
+        assert response is not None
+        assert response.status == 403, path
+        await expect(reviewer.locator(".problem")).to_contain_text("无权操作")
+
+    courier = await pages.login("courier-sf", width=375, height=760)
+    response = await courier.goto("/console/worklist")
+    assert response is not None
+    assert response.status == 403
+
+    login = await pages.open()
+    await login.goto("/console/login")
+    await login.fill("input[name=username]", "amr-clerk")
+    await login.fill("input[name=password]", "wrong-password")
+    await login.click("button[type=submit]")
+    await expect(login.locator("#login-error")).to_have_text("用户名或密码错误")
+    await shot(login, "login")
