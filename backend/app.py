@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
-from backend.accounts.routes import AuthController, CitizensAdminController
+from backend.accounts.routes import AuthController, CitizensAdminController, StaffAdminController
 from backend.applications.routes import ApplicationsController
 from backend.appointments.desk_routes import AppointmentsAdminController
 from backend.appointments.routes import AppointmentsController, HallsController
@@ -105,6 +105,7 @@ def create_app(
             SupervisionActionsController,
             CalendarController,
             CitizensAdminController,
+            StaffAdminController,
             CourierController,
             CourierWebhookController,
             DeliveryAdminController,

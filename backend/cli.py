@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from backend.accounts.cli import add_staff_commands
 from backend.settings import Settings, get_settings
 from backend.working_days.cli import add_calendar_commands
 
@@ -130,22 +131,6 @@ def _migrate(_: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _staff_create(args: argparse.Namespace, settings: Settings) -> int:
-    from backend.accounts.commands import create_staff
-
-    async def work(services: object) -> None:
-        from backend.services import Services
-
-        assert isinstance(services, Services)
-        staff_id = await create_staff(
-            services.pool, args.username, args.password, args.role, args.department
-        )
-        print(f"created {args.role} {args.username} ({staff_id})")
-
-    _with_services(settings, work)
-    return 0
-
-
 def _catalog_load(args: argparse.Namespace, settings: Settings) -> int:
     from backend.catalog.commands import load_catalog_file
     from backend.services import Services
@@ -242,16 +227,7 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
 
-    staff = commands.add_parser("staff", help="staff accounts")
-    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
-    create = staff_commands.add_parser("create", help="create a staff account")
-    create.add_argument("--username", required=True)
-    create.add_argument("--password", required=True)
-    create.add_argument(
-        "--role", required=True, choices=["clerk", "reviewer", "supervisor", "admin", "courier"]
-    )
-    create.add_argument("--department")
-    create.set_defaults(run=_staff_create)
+    add_staff_commands(commands, _with_services)
 
     catalog = commands.add_parser("catalog", help="the service catalogue")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)

@@ -12,6 +12,7 @@ from eventsourcing.persistence import Mapper
 
 from backend.adapters.couriers import Couriers
 from backend.adapters.payments import Payments
+from backend.auth.revocations import TokenRevocations
 from backend.auth.tokens import TokenService
 from backend.clock import Clock
 from backend.eventstore import Recorder, Repository
@@ -55,3 +56,7 @@ class Services:
     payments: Payments | None = None  # WeChat Pay (sandbox: the fake behind it); None: off
     rate_limiter: RateLimiter | None = None  # 429s, counted in PostgreSQL; None: no limits
     login_throttle: LoginThrottle | None = None  # back-off of wrong staff passwords
+    revocations: TokenRevocations = field(init=False)  # logged-out bearer tokens
+
+    def __post_init__(self) -> None:
+        self.revocations = TokenRevocations(self.pool)

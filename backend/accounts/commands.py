@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from backend.accounts.dto import CitizenToken, StaffToken
-from backend.accounts.staff_access import StaffAccount, forget_cached
 from backend.auth.passwords import hash_password, verify_password
+from backend.auth.staff_access import StaffAccount, forget_cached
 from backend.auth.tokens import Principal
 from backend.eventstore.mapper import EventMapper
 from domain.actors import STAFF_ROLES
@@ -152,7 +152,7 @@ async def update_staff(
     )
     if status.endswith(" 0"):
         raise NotFound("staff account not found")
-    forget_cached(services, staff_id)
+    forget_cached(services.pool, staff_id)
 
 
 async def deactivate_staff(services: Services, staff_id: uuid.UUID, *, by: str) -> None:
@@ -164,7 +164,7 @@ async def deactivate_staff(services: Services, staff_id: uuid.UUID, *, by: str) 
     if status.endswith(" 0"):
         raise NotFound("no active staff account with this id")
     await services.pool.execute("DELETE FROM console_sessions WHERE staff_id = $1", staff_id)
-    forget_cached(services, staff_id)
+    forget_cached(services.pool, staff_id)
 
 
 def _refuse_self(staff_id: uuid.UUID, by: str, what: str) -> None:

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 
 from backend.http.dto import Body, Dto
 
-__all__ = ["CitizenLogin", "CitizenToken", "PersonalDataErased", "StaffLogin", "StaffToken"]
+__all__ = [
+    "CitizenLogin",
+    "CitizenToken",
+    "NewStaffAccount",
+    "PersonalDataErased",
+    "StaffAccountView",
+    "StaffChange",
+    "StaffLogin",
+    "StaffToken",
+]
 
 
 class CitizenLogin(Body, frozen=True):
@@ -42,3 +51,36 @@ class PersonalDataErased(Dto, frozen=True):
 
     citizen_id: UUID
     erased: bool
+
+
+class NewStaffAccount(Body, frozen=True):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    password: Annotated[str, msgspec.Meta(min_length=8, max_length=200)]
+    role: str
+    department: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+
+
+class StaffChange(Body, frozen=True):
+    role: str
+    department: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+
+
+class StaffAccountView(Dto, frozen=True):
+    id: UUID
+    username: str
+    role: str
+    department: str | None
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Any) -> StaffAccountView:
+        """From a ``backend.accounts.queries.StaffRow``."""
+        return cls(
+            id=row.id,
+            username=row.username,
+            role=row.role,
+            department=row.department,
+            active=row.active,
+            created_at=row.created_at,
+        )

@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, delete, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
 from backend.accounts import commands as accounts
+from backend.accounts import queries
 from backend.accounts.dto import (
     CitizenLogin,
     CitizenToken,
+    NewStaffAccount,
     PersonalDataErased,
+    StaffAccountView,
+    StaffChange,
     StaffLogin,
     StaffToken,
 )
@@ -20,10 +24,15 @@ from backend.accounts.erasure import forget_citizen
 from backend.http.client_address import client_address
 from backend.http.guards import PrincipalDep, ServicesDep, requires
 from backend.http.rate_limit import rate_limit
+from domain.actors import STAFF_ROLES
+from domain.errors import NotFound
 
-__all__ = ["AuthController", "CitizensAdminController"]
+__all__ = ["AuthController", "CitizensAdminController", "StaffAdminController"]
 
 LOGIN_BODY_LIMIT = 16 * 1024  # a code, or a username and a password
+
+
+_EVERYONE = requires("citizen", *sorted(STAFF_ROLES))
 
 
 class AuthController(Controller):
@@ -60,6 +69,63 @@ class AuthController(Controller):
         passwords slow down further tries from the same client (429 with Retry-After)."""
         client = client_address(request, services.settings.trusted_proxies)
         return await accounts.login_staff(services, data.username, data.password, client)
+
+    @post("/logout", operation_id="logout", status_code=204, guards=[_EVERYONE])
+    async def logout(self, services: ServicesDep, principal: PrincipalDep) -> None:
+        """Revoke the token of this request (every API process refuses it within a second)."""
+        if principal.token_id is not None and principal.expires_at is not None:
+            await services.revocations.revoke(principal.token_id, principal.expires_at)
+
+
+class StaffAdminController(Controller):
+    path = "/api/v1/admin/staff"
+    tags = ["accounts"]  # noqa: RUF012
+    guards = [requires("admin")]  # noqa: RUF012
+
+    @get("/", operation_id="listStaff")
+    async def list_staff(self, services: ServicesDep) -> list[StaffAccountView]:
+        """Every staff account, active ones first."""
+        return [StaffAccountView.of(row) for row in await queries.list_staff(services)]
+
+    @post("/", operation_id="createStaff", status_code=201)
+    async def create(
+        self, services: ServicesDep, data: JSONBody[NewStaffAccount]
+    ) -> StaffAccountView:
+        """A new account (clerks, reviewers and couriers belong to a department or company)."""
+        staff_id = await accounts.create_staff(
+            services.pool, data.username, data.password, data.role, data.department
+        )
+        return await _view(services, staff_id)
+
+    @patch("/{staff_id:uuid}", operation_id="updateStaff", status_code=200)
+    async def update(
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        staff_id: FromPath[UUID],
+        data: JSONBody[StaffChange],
+    ) -> StaffAccountView:
+        """Another role or department; the account's tokens and sessions act with it within
+        a second."""
+        await accounts.update_staff(
+            services, staff_id, role=data.role, department=data.department, by=principal.id
+        )
+        return await _view(services, staff_id)
+
+    @post("/{staff_id:uuid}/deactivate", operation_id="deactivateStaff", status_code=200)
+    async def deactivate(
+        self, services: ServicesDep, principal: PrincipalDep, staff_id: FromPath[UUID]
+    ) -> StaffAccountView:
+        """Close the account: its tokens and console sessions stop working within a second."""
+        await accounts.deactivate_staff(services, staff_id, by=principal.id)
+        return await _view(services, staff_id)
+
+
+async def _view(services: ServicesDep, staff_id: UUID) -> StaffAccountView:
+    row = next((r for r in await queries.list_staff(services) if r.id == staff_id), None)
+    if row is None:  # pragma: no cover - just written
+        raise NotFound("staff account not found")
+    return StaffAccountView.of(row)
 
 
 class CitizensAdminController(Controller):

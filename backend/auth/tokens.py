@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -15,15 +16,20 @@ __all__ = ["Principal", "TokenService"]
 
 
 class Principal(msgspec.Struct, frozen=True):
-    """The authenticated caller."""
+    """The authenticated caller (``token_id`` and ``expires_at``: of the token that says so)."""
 
     id: str
     role: str
     department: str | None = None
     name: str | None = None
+    token_id: str | None = None
+    expires_at: datetime | None = None
 
     def actor(self) -> Actor:
-        return msgspec.convert(msgspec.to_builtins(self), Actor)
+        return msgspec.convert(
+            {"id": self.id, "role": self.role, "department": self.department, "name": self.name},
+            Actor,
+        )
 
 
 class TokenService:
@@ -41,6 +47,7 @@ class TokenService:
             "role": principal.role,
             "iat": int(now.timestamp()),
             "exp": int(expires.timestamp()),
+            "jti": secrets.token_urlsafe(16),  # its id: a logout revokes this token alone
         }
         if principal.department is not None:
             claims["dept"] = principal.department
@@ -58,9 +65,12 @@ class TokenService:
             raise Unauthenticated("token expired; log in again") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated("invalid token") from exc
+        jti = claims.get("jti")
         return Principal(
             id=str(claims["sub"]),
             role=str(claims.get("role", "")),
             department=claims.get("dept"),
             name=claims.get("name"),
+            token_id=str(jti) if jti else None,
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
         )

@@ -18,7 +18,7 @@ from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 
 from backend.accounts.sessions import session_staff
-from backend.accounts.staff_access import StaffAccount, staff_account
+from backend.auth.staff_access import StaffAccount, staff_account
 from domain.errors import Forbidden
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def staff_page(
         services = _services(connection)
         token = connection.cookies.get(COOKIE, "")
         staff_id = await session_staff(services.pool, token, services.clock())
-        account = await staff_account(services, staff_id) if staff_id is not None else None
+        account = await staff_account(services.pool, staff_id) if staff_id is not None else None
         if account is None:
             raise LoginRequired
         connection.state.account = account

@@ -9,7 +9,7 @@ from litestar.response import Redirect, Template
 
 from backend.accounts.commands import authenticate_staff
 from backend.accounts.sessions import close_session, open_session, session_staff
-from backend.accounts.staff_access import staff_account
+from backend.auth.staff_access import staff_account
 from backend.console.access import COOKIE, SESSION_TTL, session_cookie, staff_page
 from backend.console.render import page
 from backend.http.client_address import client_address
@@ -37,7 +37,7 @@ def root(request: Request[Any, Any, Any]) -> Response[Any]:
 async def login_form(request: Request[Any, Any, Any], services: ServicesDep) -> Response[Any]:
     """The sign-in form (already signed in: straight home)."""
     staff_id = await session_staff(services.pool, request.cookies.get(COOKIE, ""), services.clock())
-    account = await staff_account(services, staff_id) if staff_id else None
+    account = await staff_account(services.pool, staff_id) if staff_id else None
     if account is not None:
         return Redirect(_home_of(account.role), status_code=303)
     return page(request, "login.html", error=None, username="")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from uuid import UUID
 
+import msgspec
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 
+from backend.auth.staff_access import staff_account
 from backend.auth.tokens import Principal
 from backend.services import Services
+from domain.actors import STAFF_ROLES
 from domain.errors import Forbidden, Unauthenticated
 
 __all__ = [
@@ -42,12 +46,29 @@ def requires(*roles: str) -> Guard:
         scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("a bearer token is required")
-        principal = _services(connection).tokens.verify(token.strip())
+        services = _services(connection)
+        principal = await current(services, services.tokens.verify(token.strip()))
         if principal.role not in roles:
             raise Forbidden("your role may not use this")
         connection.state.principal = principal
 
     return guard
+
+
+async def current(services: Services, principal: Principal) -> Principal:
+    """The caller as they are now, not as their token said when it was issued: a logged-out
+    token is refused, and a staff account is read again (deactivated: refused; moved to
+    another role or department: acts with the new one) within a second, in every process."""
+    if principal.token_id is not None and await services.revocations.is_revoked(principal.token_id):
+        raise Unauthenticated("this token was logged out; log in again")
+    if principal.role not in STAFF_ROLES:
+        return principal
+    account = await staff_account(services.pool, UUID(principal.id))
+    if account is None:
+        raise Unauthenticated("this staff account is no longer active")
+    return msgspec.structs.replace(
+        account.principal(), token_id=principal.token_id, expires_at=principal.expires_at
+    )
 
 
 async def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:

@@ -152,6 +152,28 @@ async def test_staff_create_makes_an_account_and_refuses_a_taken_username(
     assert await pool.fetchval("SELECT count(*) FROM staff WHERE username = 'u1'") == 1
 
 
+async def test_staff_update_moves_an_account_and_deactivate_closes_it(
+    db_url: str, tmp_path: Path, pool: asyncpg.Pool
+) -> None:
+    create = ["staff", "create", "--username", "u2", "--password", "longenough2"]
+    assert (
+        await onewindow(db_url, tmp_path, *create, "--role", "clerk", "--department", "市民政局")
+    ).returncode == 0
+    moved = await onewindow(
+        db_url, tmp_path, "staff", "update", "--username", "u2", "--department", "市公安局"
+    )
+    assert moved.returncode == 0, moved.stderr
+    row = await pool.fetchrow("SELECT role, department, active FROM staff WHERE username = 'u2'")
+    assert row is not None
+    assert (row["role"], row["department"], row["active"]) == ("clerk", "市公安局", True)
+    closed = await onewindow(db_url, tmp_path, "staff", "deactivate", "--username", "u2")
+    assert closed.returncode == 0, closed.stderr
+    assert await pool.fetchval("SELECT active FROM staff WHERE username = 'u2'") is False
+    unknown = await onewindow(db_url, tmp_path, "staff", "deactivate", "--username", "nobody")
+    assert unknown.returncode == 1
+    assert "nobody" in unknown.stderr
+
+
 async def test_staff_create_refuses_a_short_password(
     db_url: str, tmp_path: Path, pool: asyncpg.Pool
 ) -> None:

@@ -1,5 +1,5 @@
-"""Whether a staff account may act now: the one check behind console sessions (and, later, the
-bearer-token guard), so that deactivating or moving an account takes effect at once.
+"""Whether a staff account may act now, and as what: the one check behind console sessions and
+the bearer-token guard, so that deactivating or moving an account takes effect at once.
 
 The row is read again on every request, through a cache of at most ``CACHE_SECONDS`` per
 process: a deactivated account is refused within that time everywhere, without a query per
@@ -9,16 +9,12 @@ click when a page fires several requests at once.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
 from backend.auth.tokens import Principal
-
-if TYPE_CHECKING:
-    from backend.services import Services
 
 __all__ = ["CACHE_SECONDS", "StaffAccount", "forget_cached", "staff_account"]
 
@@ -45,14 +41,14 @@ class StaffAccount(msgspec.Struct, frozen=True):
         )
 
 
-async def staff_account(services: Services, staff_id: UUID) -> StaffAccount | None:
+async def staff_account(pool: asyncpg.Pool, staff_id: UUID) -> StaffAccount | None:
     """The account if it exists and is active; None otherwise (cached for at most 1 s)."""
-    cache = _cache_of(services.pool)
+    cache = _cache_of(pool)
     now = time.monotonic()
     hit = cache.get(staff_id)
     if hit is not None and now - hit[0] < CACHE_SECONDS:
         return hit[1]
-    row = await services.pool.fetchrow(
+    row = await pool.fetchrow(
         "SELECT id, username, role, department FROM staff WHERE id = $1 AND active", staff_id
     )
     account = (
@@ -75,6 +71,6 @@ def _cache_of(pool: asyncpg.Pool) -> _Entries:
     return found[1]
 
 
-def forget_cached(services: Services, staff_id: UUID) -> None:
+def forget_cached(pool: asyncpg.Pool, staff_id: UUID) -> None:
     """Drop this process's cached answer (after a change made here)."""
-    _cache_of(services.pool).pop(staff_id, None)
+    _cache_of(pool).pop(staff_id, None)

@@ -1,0 +1,58 @@
+"""Tokens logged out before they expire, refused at once by every API process.
+
+The guard asks about each request's token id. An answer is cached in this process: a revoked
+token stays revoked, a valid one is looked up again after ``CACHE_SECONDS``, so a logout
+reaches every process within that time with at most one query per token per second.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import asyncpg
+
+__all__ = ["CACHE_SECONDS", "TokenRevocations"]
+
+CACHE_SECONDS = 1.0
+
+
+class TokenRevocations:
+    """One per process."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self._valid: dict[str, float] = {}  # token id -> when it was last seen not revoked
+        self._revoked: set[str] = set()
+
+    async def revoke(self, token_id: str, expires_at: datetime) -> None:
+        """Log the token out everywhere (kept until it would have expired)."""
+        await self.pool.execute(
+            "INSERT INTO revoked_tokens (token_id, expires_at) VALUES ($1, $2)"
+            " ON CONFLICT DO NOTHING",
+            token_id,
+            expires_at,
+        )
+        self._revoked.add(token_id)
+        self._valid.pop(token_id, None)
+        await self.pool.execute("DELETE FROM revoked_tokens WHERE expires_at < now()")
+
+    async def is_revoked(self, token_id: str) -> bool:
+        """Whether the token was logged out (in any process)."""
+        if token_id in self._revoked:
+            return True
+        now = time.monotonic()
+        seen = self._valid.get(token_id)
+        if seen is not None and now - seen < CACHE_SECONDS:
+            return False
+        revoked = await self.pool.fetchval(
+            "SELECT true FROM revoked_tokens WHERE token_id = $1", token_id
+        )
+        if revoked:
+            self._revoked.add(token_id)
+            self._valid.pop(token_id, None)
+            return True
+        if len(self._valid) > 50_000:  # bounded: a cache, not a copy of the sessions
+            self._valid.clear()
+        self._valid[token_id] = now
+        return False
