@@ -70,7 +70,7 @@ def _columns(view: ProgressView) -> tuple[Any, ...]:
         STATUS_TEXT[case.status],
         case.queue,
         list(case.pending_departments),
-        list(case.departments),
+        list(case.reached_departments),  # who may see the row (queries filter on it)
         case.lead,
         case.lead,
         view.updated_at,

@@ -62,3 +62,26 @@ class Accept(Body, frozen=True):
 class RequestSupplement(Body, frozen=True):
     missing: tuple[str, ...]
     note: str = ""
+
+
+class RevealView(Dto, frozen=True):
+    """One view of an applicant's personal data (个人信息查看留痕)."""
+
+    at: datetime
+    staff_name: str
+    role: str
+    department: str | None
+    fields: tuple[str, ...]
+    reason: str
+
+    @classmethod
+    def of(cls, reveal: Any) -> RevealView:
+        """From a ``backend.audit.reveals.Reveal``."""
+        return cls(
+            at=reveal.at,
+            staff_name=reveal.staff_name,
+            role=reveal.role,
+            department=reveal.department,
+            fields=tuple(reveal.fields),
+            reason=reveal.reason,
+        )

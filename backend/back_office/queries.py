@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from backend.audit.reveals import record_reveal
 from backend.back_office.dto import HistoryEntry, WorkItem
 from domain.application import Application, Queue, queues_for
+from domain.application.access import may_see_personal_data
 from domain.errors import NotFound
 from domain.personal import ERASED_TEXT, Personal
 
@@ -14,7 +16,7 @@ if TYPE_CHECKING:
     from backend.auth.tokens import Principal
     from backend.services import Services
 
-__all__ = ["history", "worklist"]
+__all__ = ["PERSONAL_FIELDS", "WITHHELD", "history", "worklist"]
 
 
 async def worklist(
@@ -53,6 +55,18 @@ async def worklist(
     ]
 
 
+PERSONAL_FIELDS = ("form", "delivery.address")
+WITHHELD = "[说明理由后查看]"
+
+
+def _withheld(data: dict[str, Any]) -> dict[str, Any]:
+    """A submission's data without the applicant's personal data."""
+    delivery = dict(data.get("delivery") or {})
+    if delivery.get("address") is not None:
+        delivery["address"] = WITHHELD
+    return {**data, "form": WITHHELD, "delivery": delivery}
+
+
 _SKIP = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
 
@@ -67,18 +81,31 @@ def _revealed(value: Any) -> Any:
     return value
 
 
-async def history(services: Services, staff: Principal, application_id: UUID) -> list[HistoryEntry]:
-    """Every event of the application, in order, with actor and time (from the event store)."""
+async def history(
+    services: Services, staff: Principal, application_id: UUID, reason: str | None = None
+) -> list[HistoryEntry]:
+    """Every event of the application, in order, with actor and time (from the event store).
+
+    The applicant's personal data (the form, the courier address) is shown only to who may see
+    it for their step, and only with a ``reason``: the view is recorded first (who, when, which
+    fields, why). Without it the history reads "[说明理由后查看]" there."""
     events = await services.repository.events(application_id)
     aggregate: Any = None
     for event in events:
         aggregate = event.mutate(aggregate)
     if not isinstance(aggregate, Application):
         raise NotFound("application not found")
-    aggregate.ensure_visible_to(staff.actor())
+    viewer = staff.actor()
+    aggregate.ensure_visible_to(viewer)
+    reveal = reason is not None and may_see_personal_data(viewer, aggregate)
+    if reveal:
+        assert reason is not None
+        await record_reveal(services, staff, application_id, PERSONAL_FIELDS, reason)
     entries = []
     for event in events:
         data = {k: _revealed(v) for k, v in vars(event).items() if k not in _SKIP}
+        if isinstance(event, Application.Submitted) and not reveal:
+            data = _withheld(data)
         actor = data.pop("actor", None)
         if isinstance(event, Application.Submitted):
             actor = {"id": str(event.citizen_id), "role": "citizen"}

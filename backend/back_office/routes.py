@@ -8,6 +8,7 @@ from uuid import UUID
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from backend.audit.reveals import list_reveals
 from backend.back_office import commands, queries
 from backend.back_office.dto import (
     Accept,
@@ -15,6 +16,7 @@ from backend.back_office.dto import (
     IssueResult,
     Note,
     RequestSupplement,
+    RevealView,
     Review,
     WorkItem,
 )
@@ -49,10 +51,28 @@ class BackOfficeController(Controller):
 
     @get("/applications/{application_id:uuid}/history", operation_id="applicationHistory")
     async def history(
-        self, services: ServicesDep, principal: PrincipalDep, application_id: ApplicationId
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        application_id: ApplicationId,
+        reason: Annotated[str | None, QueryParameter(min_length=4, max_length=500)] = None,
     ) -> list[HistoryEntry]:
-        """Every event in order, with actor and time; nothing here can be edited."""
-        return await queries.history(services, principal, application_id)
+        """Every event in order, with actor and time; nothing here can be edited. The
+        applicant's personal data shows only with ``reason`` (recorded), and only to the lead
+        department's clerks, reviewers of a reached step, supervisors and admins."""
+        return await queries.history(services, principal, application_id, reason)
+
+    @get(
+        "/applications/{application_id:uuid}/reveals",
+        operation_id="personalDataReveals",
+        guards=[requires("supervisor", "admin")],
+    )
+    async def reveals(
+        self, services: ServicesDep, principal: PrincipalDep, application_id: ApplicationId
+    ) -> list[RevealView]:
+        """Who saw the applicant's personal data, when, which fields and why (newest first)."""
+        await queries.history(services, principal, application_id)  # 404 when unknown
+        return [RevealView.of(r) for r in await list_reveals(services, application_id)]
 
     @post(
         "/applications/{application_id:uuid}/accept",

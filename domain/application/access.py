@@ -45,13 +45,14 @@ class CaseAccess(CaseState):
         )
 
     def ensure_visible_to(self, actor: Actor) -> None:
-        """Citizens see their own; staff their departments'; 404 otherwise, never 403."""
+        """Citizens see their own; staff the cases of their department once its step is
+        reached (``reached_departments``); 404 otherwise, never 403."""
         if actor.role == "citizen":
             visible = str(self.citizen_id) == actor.id
         elif actor.oversees_all:
             visible = True
         else:
-            visible = actor.department in self.departments
+            visible = actor.department in self.reached_departments
         if not visible:
             raise NotFound("application not found")
 
@@ -80,12 +81,13 @@ class CaseAccess(CaseState):
 
 def may_see_personal_data(actor: Actor, case: CaseState) -> bool:
     """Who may reveal the applicant's personal data (form, address) of a case: the lead
-    department's clerks, reviewers of a department with a step in it, supervisors and admins.
+    department's clerks, reviewers of a department whose step is reached, supervisors and
+    admins.
     Everyone else sees the case without them; every reveal is recorded by the caller."""
     if actor.oversees_all:
         return True
     if actor.role == "clerk":
         return actor.department == case.lead
     if actor.role == "reviewer":
-        return actor.department in case.departments
+        return actor.department in case.reached_departments
     return False

@@ -164,6 +164,17 @@ class CaseState:
         return tuple(seen)
 
     @property
+    def reached_departments(self) -> tuple[str, ...]:
+        """The departments that see the case: the lead from the start, each other one from
+        the moment its review stage is reached, and afterwards (least privilege: a later
+        stage's department does not read a case still waiting at the window)."""
+        seen = [self.lead]
+        if self.accepted_on is not None:  # the review stages begin with acceptance
+            for stage in self.stages[: self.stage + 1]:
+                seen.extend(d for d in stage if d not in seen)
+        return tuple(seen)
+
+    @property
     def pending_departments(self) -> tuple[str, ...]:
         """Departments whose action the application waits for now."""
         if self.status in _LEAD_HOLDS:

@@ -296,20 +296,37 @@ async def test_an_unrelated_department_gets_404_for_reading_or_acting(
     assert [e["type"] for e in history] == ["Submitted"]  # nothing was done by them
 
 
-async def test_a_clerk_of_an_involved_department_reads_but_cannot_accept_for_the_lead(
+async def test_a_later_stages_department_sees_nothing_of_a_case_before_its_stage_is_reached(
     client: httpx.AsyncClient, as_staff: StaffLogin
 ) -> None:
     citizen = await citizen_headers(client)
     app = await submit_food(client, citizen)
     base = f"/api/v1/admin/applications/{app['id']}"
     health_clerk = await as_staff("health-clerk")
+    health_reviewer = await as_staff("health-reviewer")
 
-    assert (await call(client, "GET", f"{base}/history", health_clerk)).status_code == 200
+    # still at the lead department's window: neither reading nor writing notes nor accepting
+    assert_problem(await call(client, "GET", f"{base}/history", health_clerk), 404, "not_found")
+    note = await client.post(f"{base}/notes", json={"text": "看看"}, headers=health_reviewer)
+    assert_problem(note, 404, "not_found")
     assert_problem(await call(client, "POST", f"{base}/accept", health_clerk), 404, "not_found")
+    progress = await call(client, "GET", f"/api/v1/applications/{app['id']}", health_clerk)
+    assert progress.status_code in (403, 404)
 
+    amr_reviewer = await as_staff("amr-reviewer")
     accepted = await call(client, "POST", f"{base}/accept", await as_staff("amr-clerk"))
     assert accepted.status_code == 200, accepted.text
-    assert await status_after(client, citizen, app["id"], accepted.json()["position"]) == "accepted"
+    assert_problem(await call(client, "GET", f"{base}/history", health_clerk), 404, "not_found")
+    approved = await client.post(
+        f"{base}/review", json={"decision": "approve"}, headers=amr_reviewer
+    )
+    assert approved.status_code == 200, approved.text
+    # its stage is reached: now it is the health department's case too
+    assert (await call(client, "GET", f"{base}/history", health_clerk)).status_code == 200
+    position = approved.json()["position"]
+    assert await status_after(client, citizen, app["id"], position) == "under_review"
+    listed = await queue_ids(client, health_reviewer, "review")
+    assert app["id"] in listed
 
 
 async def test_a_supervisor_sees_every_departments_applications(

@@ -334,7 +334,27 @@ async def test_personal_data_needs_a_reason_is_recorded_and_only_for_who_may_see
     token = await sign_in(console, "fire-clerk")  # a department in the case, not its lead
     refused = await console.post(url, data={"reason": "想看看", "_csrf_token": token})
     assert refused.status_code == 404
-    token = await sign_in(console, "fire-reviewer")  # reviews a step: may see it
+    token = await sign_in(console, "fire-reviewer")  # its step is not reached yet
+    early = await console.post(url, data={"reason": "审查需要", "_csrf_token": token})
+    assert early.status_code == 404
+    for username, action, body in (
+        ("amr-clerk", "accept", None),
+        ("amr-reviewer", "review", {"decision": "approve"}),
+    ):
+        login = {"username": username, "password": "onewindow-demo"}
+        bearer = (await console.post("/api/v1/auth/staff-login", json=login)).json()["token"]
+        done = await console.post(
+            f"/api/v1/admin/applications/{app_id}/{action}",
+            json=body,
+            headers={"Authorization": f"Bearer {bearer}"},
+        )
+        assert done.status_code == 200, done.text
+    # the console reads the read model: wait until it has the review
+    await console.get(
+        f"/api/v1/applications/{app_id}?after={done.json()['position']}",
+        headers=await citizen_headers(console),
+    )
+    token = await sign_in(console, "fire-reviewer")  # reviews a step now reached: may see it
     assert (await console.post(url, data={"reason": "审查需要", "_csrf_token": token})).is_success
     await sign_in(console, "supervisor")
     audit = await console.get(f"/console/cases/{app_id}")

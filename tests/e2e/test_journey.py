@@ -70,10 +70,10 @@ async def test_a_citizen_applies_and_departments_review_in_parallel_to_a_result(
     review = f"/api/v1/admin/applications/{app['id']}/review"
     approve = {"decision": "approve", "opinion": "材料齐全"}
 
-    # the fire brigade's turn comes only after the first stage
+    # the fire brigade's turn comes only after the first stage: until then not even its case
     early = await client.post(review, json=approve, headers=fire)
-    assert early.status_code == 409
-    assert early.json()["code"] == "invalid_state"
+    assert early.status_code == 404
+    assert early.json()["code"] == "not_found"
 
     assert (await client.post(review, json=approve, headers=amr)).status_code == 200
     both = await asyncio.gather(

@@ -87,8 +87,13 @@ async def raw_states(pool: asyncpg.Pool) -> str:
 
 
 async def history(client: httpx.AsyncClient, app_id: str) -> list[dict[str, Any]]:
+    """The case's history as a supervisor reads it, personal data revealed (with a reason)."""
     supervisor = await staff_headers(client, "supervisor")
-    response = await client.get(f"/api/v1/admin/applications/{app_id}/history", headers=supervisor)
+    response = await client.get(
+        f"/api/v1/admin/applications/{app_id}/history",
+        params={"reason": "核对申请人信息"},
+        headers=supervisor,
+    )
     assert response.status_code == 200, response.text
     events: list[dict[str, Any]] = response.json()
     return events
@@ -119,6 +124,42 @@ async def test_no_id_number_phone_or_address_lies_in_the_event_table_yet_staff_r
     assert loaded.delivery.address is not None
     assert loaded.delivery.address.detail == STREET
     assert loaded.form.value == FORM
+
+
+async def test_personal_data_in_the_history_needs_a_reason_and_every_view_is_recorded(
+    client: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    app_id, _, _ = await issued_by_courier(client)
+    url = f"/api/v1/admin/applications/{app_id}/history"
+    supervisor = await staff_headers(client, "supervisor")
+    plain = (await client.get(url, headers=supervisor)).json()
+    assert plain[0]["data"]["form"] == "[说明理由后查看]"
+    assert plain[0]["data"]["delivery"]["address"] == "[说明理由后查看]"
+    assert not any(secret in str(plain) for secret in SECRETS)
+    assert await pool.fetchval("SELECT count(*) FROM personal_data_reveals") == 0
+
+    # a clerk of a department with a step, but not the lead window: never, reason or not
+    fire_clerk = await staff_headers(client, "fire-clerk")
+    nosy = await client.get(url, params={"reason": "随便看看"}, headers=fire_clerk)
+    assert nosy.status_code == 200, nosy.text
+    assert nosy.json()[0]["data"]["form"] == "[说明理由后查看]"
+    assert await pool.fetchval("SELECT count(*) FROM personal_data_reveals") == 0
+
+    reviewer = await staff_headers(client, "fire-reviewer")
+    seen = await client.get(url, params={"reason": "现场核查需要"}, headers=reviewer)
+    assert seen.json()[0]["data"]["form"] == FORM
+    audit = await client.get(f"/api/v1/admin/applications/{app_id}/reveals", headers=supervisor)
+    assert audit.status_code == 200, audit.text
+    [entry] = audit.json()
+    assert (entry["staffName"], entry["role"], entry["department"]) == (
+        "fire-reviewer",
+        "reviewer",
+        "市消防救援支队",
+    )
+    assert entry["fields"] == ["form", "delivery.address"]
+    assert entry["reason"] == "现场核查需要"
+    refused = await client.get(f"/api/v1/admin/applications/{app_id}/reveals", headers=reviewer)
+    assert refused.status_code == 403
 
 
 async def test_forgetting_a_citizen_erases_their_data_and_keeps_their_cases_working(

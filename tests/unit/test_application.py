@@ -311,7 +311,8 @@ def test_a_department_of_a_later_stage_cannot_review_yet(
     catalogue: dict[str, ServiceDefinition],
 ) -> None:
     app = accepted_food_application(catalogue)
-    with pytest.raises(InvalidState):
+    # its stage is not reached: the case does not even exist for it yet
+    with pytest.raises(NotFound):
         app.review(actor=staff(FIRE), decision="approve", opinion="", at=at(2))
 
 
@@ -507,13 +508,25 @@ def test_a_citizen_cannot_see_or_withdraw_another_citizens_application(
     assert app.status == "submitted"
 
 
-def test_staff_see_applications_of_their_departments_only(
+def test_a_department_sees_a_case_from_the_moment_its_stage_is_reached_and_keeps_it(
     catalogue: dict[str, ServiceDefinition],
 ) -> None:
     app = submit(catalogue[FOOD])
-    for department in (LEAD, HEALTH, FIRE):
-        app.ensure_visible_to(staff(department))
+    app.ensure_visible_to(staff(LEAD))
     app.ensure_visible_to(SUPERVISOR)
+    for later in (HEALTH, FIRE, POLICE):  # waiting at the window: the lead's alone
+        with pytest.raises(NotFound):
+            app.ensure_visible_to(staff(later))
+    app.accept(actor=staff(LEAD, "clerk"), calendar=CALENDAR, at=at(1))
+    with pytest.raises(NotFound):
+        app.ensure_visible_to(staff(HEALTH))  # stage 1 is not reached yet
+    app.review(actor=staff(LEAD), decision="approve", opinion="", at=at(2))
+    for department in (HEALTH, FIRE):
+        app.ensure_visible_to(staff(department))
+    app.review(actor=staff(HEALTH), decision="approve", opinion="", at=at(3))
+    app.review(actor=staff(FIRE), decision="approve", opinion="", at=at(4))
+    for department in (LEAD, HEALTH, FIRE):  # afterwards too
+        app.ensure_visible_to(staff(department))
     with pytest.raises(NotFound):
         app.ensure_visible_to(staff(POLICE))
 

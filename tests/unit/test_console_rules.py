@@ -35,7 +35,7 @@ def staff(role: str, department: str | None = None) -> Actor:
     [
         (staff("clerk", AMR), True),  # the lead department's window
         (staff("clerk", FIRE), False),  # a department with a step, but its window
-        (staff("reviewer", FIRE), True),  # reviews a step of the case
+        (staff("reviewer", FIRE), True),  # reviews a step of the case, now reached
         (staff("reviewer", POLICE), False),  # no step in the case
         (staff("supervisor"), True),
         (staff("admin"), True),
@@ -45,7 +45,15 @@ def staff(role: str, department: str | None = None) -> Actor:
 def test_personal_data_is_for_the_lead_window_the_reviewers_of_the_case_and_overseers(
     actor: Actor, may: bool
 ) -> None:
-    assert may_see_personal_data(actor, case()) is may
+    in_parallel_review = case("under_review", accepted_on="2026-03-02", stage=1)
+    assert may_see_personal_data(actor, in_parallel_review) is may
+
+
+def test_a_reviewer_sees_no_personal_data_before_their_stage_is_reached() -> None:
+    fire = staff("reviewer", FIRE)
+    assert not may_see_personal_data(fire, case())  # at the window
+    assert not may_see_personal_data(fire, case("accepted", accepted_on="2026-03-02", stage=0))
+    assert may_see_personal_data(fire, case("under_review", accepted_on="2026-03-02", stage=1))
 
 
 def test_a_new_case_offers_the_lead_clerk_acceptance_and_not_the_reviewers_review() -> None:
