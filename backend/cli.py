@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from backend.accounts.cli import add_staff_commands
-from backend.settings import Settings, get_settings
+from backend.settings import SERVED_AT_ENV, Settings, get_settings
 from backend.working_days.cli import add_calendar_commands
 
 __all__ = ["main"]
@@ -66,6 +66,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if refusal is not None:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
+    # the sandbox's fakes call back where this server listens (not always port 8000)
+    settings = settings.served_at(args.host, args.port)
     mode = "sandbox (fake WeChat on loopback)" if settings.sandbox else "WeChat"
     print(
         f"onewindow on http://{args.host}:{args.port}  mode: {mode}  workers: {args.workers}"
@@ -90,6 +92,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # (the secret key is not put in the workers' environment: they read it where this process
     # did, from ONEWINDOW_SECRET_KEY if the operator set it, or from $DATA_DIR/secret_key)
     os.environ["ONEWINDOW_DATA_DIR"] = str(settings.data_dir)
+    os.environ[SERVED_AT_ENV] = f"{args.host}:{args.port}"
     if args.demo:
         os.environ["ONEWINDOW_DEMO"] = "1"
     uvicorn.run(

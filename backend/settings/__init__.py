@@ -15,9 +15,11 @@ from backend.settings.couriers import CourierSettings
 from backend.settings.networks import parse_networks
 from backend.settings.payments import PaymentSettings
 
-__all__ = ["MIN_SECRET_KEY_BYTES", "Settings", "get_settings"]
+__all__ = ["MIN_SECRET_KEY_BYTES", "SERVED_AT_ENV", "Settings", "get_settings", "served_url"]
 
 MIN_SECRET_KEY_BYTES = 32
+# ``host:port`` that ``onewindow serve`` listens on, handed to its worker processes
+SERVED_AT_ENV = "ONEWINDOW_SERVED_AT"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,12 +88,29 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         """True when no WeChat account is configured: fake servers stand in for WeChat."""
         return not (self.wechat_appid and self.wechat_secret)
 
+    def served_at(self, host: str, port: int) -> Settings:
+        """These settings for an app served on ``host:port``: in the sandbox, the URLs the fakes
+        call back (WeChat Pay's notify URLs, the fake SF's route pushes) follow where it is
+        served, unless ``ONEWINDOW_PUBLIC_BASE_URL`` says otherwise. Outside the sandbox WeChat
+        reaches us through a public address only the operator knows: nothing changes."""
+        if not self.sandbox:
+            return self
+        payment = self.payment
+        if payment.public_base_url is None:
+            payment = msgspec.structs.replace(payment, public_base_url=served_url(host, port))
+        courier = self.courier
+        if courier.push_url is None:
+            courier = msgspec.structs.replace(
+                courier, push_url=f"{payment.base_url}/webhooks/courier/sf"
+            )
+        return msgspec.structs.replace(self, payment=payment, courier=courier)
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """Read ``ONEWINDOW_*`` variables; the secret key is generated and kept when unset."""
         env = dict(os.environ if env is None else env)
         data_dir = Path(env.get("ONEWINDOW_DATA_DIR", "./var")).resolve()
-        return cls(
+        settings = cls(
             data_dir=data_dir,
             database_url=env.get("ONEWINDOW_DATABASE_URL") or None,
             secret_key=env.get("ONEWINDOW_SECRET_KEY") or _kept_secret(data_dir),
@@ -135,6 +154,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             calendar_refresh_seconds=float(env.get("ONEWINDOW_CALENDAR_REFRESH_SECONDS", 1.0)),
             calendar_lookahead_days=int(env.get("ONEWINDOW_CALENDAR_LOOKAHEAD_DAYS", 92)),
         )
+        served = env.get(SERVED_AT_ENV)  # set by ``onewindow serve`` for its worker processes
+        if served:
+            host, _, port = served.rpartition(":")
+            return settings.served_at(host, int(port))
+        return settings
+
+
+def served_url(host: str, port: int) -> str:
+    """The URL a process on this machine reaches a server listening on ``host:port`` by (a
+    wildcard address is reached on loopback)."""
+    if host in ("", "0.0.0.0"):  # noqa: S104 - naming the wildcard, not binding it
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:

@@ -7,11 +7,14 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["SANDBOX_API_KEY", "SANDBOX_MCH_ID", "PaymentSettings"]
+__all__ = ["DEFAULT_PUBLIC_BASE_URL", "SANDBOX_API_KEY", "SANDBOX_MCH_ID", "PaymentSettings"]
 
 # The sandbox merchant (the fake WeChat Pay knows it); never a real one.
 SANDBOX_MCH_ID = "1900000109"
 SANDBOX_API_KEY = "onewindowsandboxmerchantkey00000"  # 32 characters, sandbox only
+
+# where the app is reached when nothing says otherwise (``serve``'s default address)
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 
 SignType = Literal["MD5", "HMAC-SHA256"]
 
@@ -30,8 +33,9 @@ class PaymentSettings(msgspec.Struct, frozen=True, kw_only=True):
     api_base_url: str | None = None  # None: https://api.mch.weixin.qq.com/ (or the sandbox fake)
     cert_path: str | None = None  # 商户证书 (refunds need it in production)
     cert_key_path: str | None = None
-    # where the app is reached from outside; notification URLs default to paths under it
-    public_base_url: str = "http://127.0.0.1:8000"
+    # where the app is reached from outside; notification URLs default to paths under it.
+    # None: not set (the sandbox then follows where ``serve`` listens, see Settings.served_at)
+    public_base_url: str | None = None
     notify_url: str | None = None
     refund_notify_url: str | None = None
     expiry_minutes: int = 30  # an unpaid order is closed after this long (WeChat: >= 5)
@@ -46,16 +50,19 @@ class PaymentSettings(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError(msg)
 
     @property
+    def base_url(self) -> str:
+        """Where the app is reached: ``public_base_url``, or ``serve``'s default address."""
+        return (self.public_base_url or DEFAULT_PUBLIC_BASE_URL).rstrip("/")
+
+    @property
     def pay_notify_url(self) -> str:
         """Where WeChat Pay POSTs payment notifications."""
-        return self.notify_url or f"{self.public_base_url.rstrip('/')}/webhooks/wechat/pay"
+        return self.notify_url or f"{self.base_url}/webhooks/wechat/pay"
 
     @property
     def refund_url(self) -> str:
         """Where WeChat Pay POSTs refund notifications."""
-        return (
-            self.refund_notify_url or f"{self.public_base_url.rstrip('/')}/webhooks/wechat/refund"
-        )
+        return self.refund_notify_url or f"{self.base_url}/webhooks/wechat/refund"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PaymentSettings:
@@ -71,7 +78,7 @@ class PaymentSettings(msgspec.Struct, frozen=True, kw_only=True):
             api_base_url=env.get("ONEWINDOW_WECHAT_PAY_API_BASE_URL") or None,
             cert_path=env.get("ONEWINDOW_WECHAT_PAY_CERT") or None,
             cert_key_path=env.get("ONEWINDOW_WECHAT_PAY_CERT_KEY") or None,
-            public_base_url=env.get("ONEWINDOW_PUBLIC_BASE_URL") or "http://127.0.0.1:8000",
+            public_base_url=env.get("ONEWINDOW_PUBLIC_BASE_URL") or None,
             notify_url=env.get("ONEWINDOW_WECHAT_PAY_NOTIFY_URL") or None,
             refund_notify_url=env.get("ONEWINDOW_WECHAT_PAY_REFUND_NOTIFY_URL") or None,
             expiry_minutes=int(env.get("ONEWINDOW_PAYMENT_EXPIRY_MINUTES", 30)),
