@@ -95,7 +95,7 @@ async def bootstrap(
         recorder = Recorder()
         # citizens' data keys, wrapped under a key derived from the secret key (crypto-shredding)
         mapper = build_mapper(
-            KeyRing(settings.secret_key, ttl_seconds=settings.citizen_key_cache_seconds)
+            KeyRing(settings.secret_keys, ttl_seconds=settings.citizen_key_cache_seconds)
         )
         templates = load_templates(settings.notification_templates)
         metrics = Metrics()
@@ -125,7 +125,7 @@ async def bootstrap(
             repository=repository,
             metrics=metrics,
             runner=ProjectionRunner(pool, recorder, decoder(mapper), projections(templates)),
-            tokens=TokenService(settings.secret_key, settings.token_ttl_seconds),
+            tokens=TokenService(settings.secret_keys, settings.token_ttl_seconds),
             clock=clock,
             calendar=await keeper.load(pool),
             calendar_keeper=keeper,

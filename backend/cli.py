@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from backend.accounts.cli import add_staff_commands
+from backend.operations.keys_cli import add_keys_commands
+from backend.operations.progress import progress_bar
 from backend.settings import SERVED_AT_ENV, Settings, get_settings
 from backend.working_days.cli import add_calendar_commands
 
@@ -169,21 +171,6 @@ def _citizen_forget(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _progress_bar(total: int, label: str) -> Callable[[int], None]:
-    done = 0
-
-    def advance(count: int) -> None:
-        nonlocal done
-        done += count
-        width = 30
-        filled = int(width * done / total) if total else width
-        bar = "#" * filled + "-" * (width - filled)
-        sys.stderr.write(f"\r{label:<10} [{bar}] {done}/{total}")
-        sys.stderr.flush()
-
-    return advance
-
-
 def _projections_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     from backend.services import Services
 
@@ -193,7 +180,7 @@ def _projections_rebuild(args: argparse.Namespace, settings: Settings) -> int:
         async with services.pool.acquire() as conn:
             head = await services.recorder.max_notification_id(conn)
         for projection in chosen:
-            bar = _progress_bar(head, projection.name)
+            bar = progress_bar(head, projection.name)
             bar(0)
             count = await runner.rebuild(projection, bar)
             sys.stderr.write(f"\n{projection.name}: {count} events replayed\n")
@@ -253,6 +240,7 @@ def _parser() -> argparse.ArgumentParser:
     rebuild.set_defaults(run=_projections_rebuild)
 
     add_calendar_commands(commands, _with_services)
+    add_keys_commands(commands, _with_services)
     return parser
 
 

@@ -1,4 +1,6 @@
-"""JWT bearer tokens (HS256) carrying who the caller is."""
+"""JWT bearer tokens (HS256) carrying who the caller is, signed with the current secret key and
+naming it in the ``kid`` header, so that a token signed with a key that is still accepted during
+a rotation stays valid until it expires."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 import jwt
 import msgspec
 
+from backend.secret_keys import SecretKeys
 from domain.actors import Actor
 from domain.errors import Unauthenticated
 
@@ -33,10 +36,11 @@ class Principal(msgspec.Struct, frozen=True):
 
 
 class TokenService:
-    """Issues and verifies tokens with the configured secret key."""
+    """Issues tokens with the current secret key; verifies them with the key their ``kid``
+    names, if it is the current or an accepted one."""
 
-    def __init__(self, secret_key: str, ttl_seconds: int) -> None:
-        self._key = secret_key
+    def __init__(self, secret_key: str | SecretKeys, ttl_seconds: int) -> None:
+        self._keys = secret_key if isinstance(secret_key, SecretKeys) else SecretKeys(secret_key)
         self._ttl = timedelta(seconds=ttl_seconds)
 
     def issue(self, principal: Principal, now: datetime) -> tuple[str, datetime]:
@@ -53,18 +57,25 @@ class TokenService:
             claims["dept"] = principal.department
         if principal.name is not None:
             claims["name"] = principal.name
-        return jwt.encode(claims, self._key, algorithm="HS256"), expires
+        keys = self._keys
+        token = jwt.encode(
+            claims, keys.current, algorithm="HS256", headers={"kid": keys.current_id}
+        )
+        return token, expires
 
     def verify(self, token: str) -> Principal:
         """The principal in a valid token; ``Unauthenticated`` otherwise."""
         try:
-            claims = jwt.decode(
-                token, self._key, algorithms=["HS256"], options={"require": ["exp", "sub"]}
-            )
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated("token expired; log in again") from exc
+            kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError as exc:
             raise Unauthenticated("invalid token") from exc
+        if kid is None:  # issued before tokens named their key: any key we know may verify it
+            candidates = list(self._keys.by_id.values())
+        elif isinstance(kid, str) and kid in self._keys.by_id:
+            candidates = [self._keys.by_id[kid]]
+        else:
+            raise Unauthenticated("this token was signed with a retired key; log in again")
+        claims = self._decode(token, candidates)
         jti = claims.get("jti")
         return Principal(
             id=str(claims["sub"]),
@@ -74,3 +85,19 @@ class TokenService:
             token_id=str(jti) if jti else None,
             expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
         )
+
+    @staticmethod
+    def _decode(token: str, keys: list[str]) -> dict[str, Any]:
+        for key in keys:
+            try:
+                claims: dict[str, Any] = jwt.decode(
+                    token, key, algorithms=["HS256"], options={"require": ["exp", "sub"]}
+                )
+            except jwt.InvalidSignatureError:
+                continue  # (only a token without a kid has more than one key to try)
+            except jwt.ExpiredSignatureError as exc:
+                raise Unauthenticated("token expired; log in again") from exc
+            except jwt.PyJWTError as exc:
+                raise Unauthenticated("invalid token") from exc
+            return claims
+        raise Unauthenticated("invalid token")

@@ -2,9 +2,12 @@
 
 Each citizen has one random 256-bit AES-GCM data key in ``citizen_keys``, stored wrapped (AES-GCM)
 under a key-encryption key derived with HKDF from the configured secret key: a dump of the
-database alone reveals no personal data. Forgetting a citizen deletes the wrapped key and keeps a
-tombstone row, whose version makes any later key a new one; what was encrypted under the deleted
-key then reads as erased, everywhere at once, without rewriting a single event.
+database alone reveals no personal data. Each row names the secret key it is wrapped under
+(``kek_id``, see ``backend.secret_keys``): new keys are wrapped under the current secret key;
+rows under a key still accepted during a rotation are read until ``onewindow keys rotate``
+re-wraps them (``backend.eventstore.key_rotation``). Forgetting a citizen deletes the wrapped
+key and keeps a tombstone row, whose version makes any later key a new one; what was encrypted
+under the deleted key then reads as erased, everywhere at once, without rewriting a single event.
 
 Mapping events is synchronous, so keys must be in memory when an event is encoded or decoded:
 the transcoding asks the ``KeyRing`` and raises ``KeyNeeded`` when a key is not there; the async
@@ -28,6 +31,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from backend.secret_keys import SecretKeys
 
 if TYPE_CHECKING:
     import asyncpg
@@ -81,13 +86,19 @@ class KeyRing:
 
     def __init__(
         self,
-        secret_key: str | None,
+        secret_key: str | SecretKeys | None,
         *,
         max_keys: int = 20_000,
         ttl_seconds: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._kek = AESGCM(key_encryption_key(secret_key)) if secret_key else None
+        keys = SecretKeys(secret_key) if isinstance(secret_key, str) else secret_key
+        # key-encryption keys by the id of the secret key they come from, the current one first
+        self._keks = {
+            kid: AESGCM(key_encryption_key(key))
+            for kid, key in (keys.by_id.items() if keys is not None else ())
+        }
+        self.current_kek_id = keys.current_id if keys is not None else None
         self.max_keys = max_keys
         self.ttl_seconds = ttl_seconds
         self._clock = clock
@@ -141,7 +152,7 @@ class KeyRing:
     async def load(self, db: Executor, needed: Mapping[UUID, int | None]) -> None:
         """Read the keys of these owners into memory (``needed``: owner -> envelope version)."""
         rows = await db.fetch(
-            "SELECT citizen_id, version, wrapped_key FROM citizen_keys"
+            "SELECT citizen_id, version, wrapped_key, kek_id FROM citizen_keys"
             " WHERE citizen_id = ANY($1::uuid[])",
             list(needed),
         )
@@ -150,6 +161,7 @@ class KeyRing:
             row = found.get(owner)
             version = row["version"] if row is not None else 0
             wrapped = row["wrapped_key"] if row is not None else None
+            kek_id = row["kek_id"] if row is not None else None
             if wanted is not None and wanted > version:
                 # versions only grow: an envelope newer than the table means the row was lost
                 _log.warning(
@@ -160,7 +172,7 @@ class KeyRing:
                     version,
                 )
                 version, wrapped = wanted, None
-            key = None if wrapped is None else self._unwrap(owner, version, bytes(wrapped))
+            key = None if wrapped is None else self._unwrap(owner, version, bytes(wrapped), kek_id)
             self._remember(owner, version, key)
 
     async def ensure(self, pool: asyncpg.Pool, owners: Iterable[UUID]) -> None:
@@ -175,7 +187,7 @@ class KeyRing:
         async with pool.acquire() as conn:
             for _ in range(5):
                 rows = await conn.fetch(
-                    "SELECT citizen_id, version, wrapped_key FROM citizen_keys"
+                    "SELECT citizen_id, version, wrapped_key, kek_id FROM citizen_keys"
                     " WHERE citizen_id = ANY($1::uuid[])",
                     wanted,
                 )
@@ -188,17 +200,22 @@ class KeyRing:
                 if not make:
                     for owner in wanted:
                         row = found[owner]
-                        key = self._unwrap(owner, row["version"], bytes(row["wrapped_key"]))
+                        key = self._unwrap(
+                            owner, row["version"], bytes(row["wrapped_key"]), row["kek_id"]
+                        )
                         self._remember(owner, row["version"], key)
                     return
                 # a new key, or the next version after an erasure; a concurrent creator wins
                 await conn.executemany(
-                    "INSERT INTO citizen_keys AS k (citizen_id, version, wrapped_key)"
-                    " VALUES ($1, $2, $3) ON CONFLICT (citizen_id) DO UPDATE"
+                    "INSERT INTO citizen_keys AS k (citizen_id, version, wrapped_key, kek_id)"
+                    " VALUES ($1, $2, $3, $4) ON CONFLICT (citizen_id) DO UPDATE"
                     " SET version = excluded.version, wrapped_key = excluded.wrapped_key,"
-                    " created_at = now()"
+                    " kek_id = excluded.kek_id, created_at = now()"
                     " WHERE k.wrapped_key IS NULL AND k.version = excluded.version - 1",
-                    [(owner, version, self._wrap(kek, owner, version)) for owner, version in make],
+                    [
+                        (owner, version, self._wrap(kek, owner, version), self.current_kek_id)
+                        for owner, version in make
+                    ],
                 )
         msg = "the citizen keys kept changing while being created"
         raise RuntimeError(msg)
@@ -217,24 +234,46 @@ class KeyRing:
     # --- wrapping ----------------------------------------------------------------------------
 
     def _require_kek(self) -> AESGCM:
-        if self._kek is None:
+        if self.current_kek_id is None:
             msg = "no secret key is configured: personal data can be neither sealed nor read"
             raise KeyUnavailable(msg)
-        return self._kek
+        return self._keks[self.current_kek_id]
+
+    def rewrapped(self, owner: UUID, version: int, wrapped: bytes, kek_id: str | None) -> bytes:
+        """The same data key, wrapped under the current secret key instead of ``kek_id``'s."""
+        data_key = self._unwrapped(owner, version, wrapped, kek_id)
+        nonce = os.urandom(_NONCE)
+        kek = self._require_kek()
+        return nonce + kek.encrypt(nonce, data_key, _wrap_aad(owner, version))
 
     @staticmethod
     def _wrap(kek: AESGCM, owner: UUID, version: int) -> bytes:
         nonce = os.urandom(_NONCE)
         return nonce + kek.encrypt(nonce, AESGCM.generate_key(256), _wrap_aad(owner, version))
 
-    def _unwrap(self, owner: UUID, version: int, wrapped: bytes) -> AESGCM:
-        kek = self._require_kek()
-        try:
-            key = kek.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], _wrap_aad(owner, version))
-        except InvalidTag:
+    def _unwrap(self, owner: UUID, version: int, wrapped: bytes, kek_id: str | None) -> AESGCM:
+        return AESGCM(self._unwrapped(owner, version, wrapped, kek_id))
+
+    def _unwrapped(self, owner: UUID, version: int, wrapped: bytes, kek_id: str | None) -> bytes:
+        self._require_kek()
+        if kek_id is None:  # wrapped before rows named their key: whichever key opens it
+            keks = list(self._keks.values())
+        elif kek_id in self._keks:
+            keks = [self._keks[kek_id]]
+        else:
             msg = (
-                f"the data key of citizen {owner} cannot be unwrapped: the configured secret"
-                " key is not the one it was wrapped with"
+                f"the data key of citizen {owner} is wrapped under secret key {kek_id}, which"
+                " is neither ONEWINDOW_SECRET_KEY nor in ONEWINDOW_ACCEPTED_SECRET_KEYS"
             )
-            raise KeyUnavailable(msg) from None
-        return AESGCM(key)
+            raise KeyUnavailable(msg)
+        aad = _wrap_aad(owner, version)
+        for kek in keks:
+            try:
+                return kek.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], aad)
+            except InvalidTag:
+                continue
+        msg = (
+            f"the data key of citizen {owner} cannot be unwrapped: the configured secret"
+            " key is not the one it was wrapped with"
+        )
+        raise KeyUnavailable(msg)

@@ -11,13 +11,25 @@ from typing import Literal
 import msgspec
 
 from backend.ratelimit import LoginBackoff, RateLimits
+from backend.secret_keys import SecretKeys
 from backend.settings.couriers import CourierSettings
 from backend.settings.networks import parse_networks
 from backend.settings.payments import PaymentSettings
 
-__all__ = ["MIN_SECRET_KEY_BYTES", "SERVED_AT_ENV", "Settings", "get_settings", "served_url"]
+__all__ = [
+    "ACCEPTED_KEYS_FILE",
+    "MIN_SECRET_KEY_BYTES",
+    "SECRET_KEY_FILE",
+    "SERVED_AT_ENV",
+    "Settings",
+    "get_settings",
+    "served_url",
+]
 
 MIN_SECRET_KEY_BYTES = 32
+# where the keys live when ONEWINDOW_SECRET_KEY is not set (in the data dir, mode 0600)
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a key
+ACCEPTED_KEYS_FILE = "accepted_secret_keys"
 # ``host:port`` that ``onewindow serve`` listens on, handed to its worker processes
 SERVED_AT_ENV = "ONEWINDOW_SERVED_AT"
 
@@ -28,6 +40,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path
     database_url: str | None  # None: embedded PostgreSQL under data_dir/pg
     secret_key: str
+    # keys still (or already) accepted during a rotation: they verify tokens and unwrap data
+    # keys, they never sign or wrap (ONEWINDOW_ACCEPTED_SECRET_KEYS, docs/operations.md)
+    accepted_secret_keys: tuple[str, ...] = ()
     wechat_appid: str | None = None
     wechat_secret: str | None = None
     wechat_api_base_url: str | None = None
@@ -82,6 +97,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 " generated into the data directory"
             )
             raise ValueError(msg)
+        for number, key in enumerate(self.accepted_secret_keys, 1):
+            if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+                msg = (
+                    f"ONEWINDOW_ACCEPTED_SECRET_KEYS: key {number} is shorter than"
+                    f" {MIN_SECRET_KEY_BYTES} bytes (keys are separated by commas)"
+                )
+                raise ValueError(msg)
+
+    @property
+    def secret_keys(self) -> SecretKeys:
+        """The current secret key and the accepted ones, by key id."""
+        return SecretKeys(self.secret_key, self.accepted_secret_keys)
 
     @property
     def sandbox(self) -> bool:
@@ -114,6 +141,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             data_dir=data_dir,
             database_url=env.get("ONEWINDOW_DATABASE_URL") or None,
             secret_key=env.get("ONEWINDOW_SECRET_KEY") or _kept_secret(data_dir),
+            accepted_secret_keys=_accepted_keys(env, data_dir),
             wechat_appid=env.get("ONEWINDOW_WECHAT_APPID") or None,
             wechat_secret=env.get("ONEWINDOW_WECHAT_SECRET") or None,
             wechat_api_base_url=env.get("ONEWINDOW_WECHAT_API_BASE_URL") or None,
@@ -192,9 +220,19 @@ def _miniprogram_state(value: str) -> Literal["developer", "trial", "formal"]:
     return value  # type: ignore[return-value]  # checked just above
 
 
+def _accepted_keys(env: dict[str, str], data_dir: Path) -> tuple[str, ...]:
+    """ONEWINDOW_ACCEPTED_SECRET_KEYS (comma separated); when neither it nor the secret key is
+    set, the lines of ``$DATA_DIR/accepted_secret_keys`` (written by ``onewindow keys new``)."""
+    given = env.get("ONEWINDOW_ACCEPTED_SECRET_KEYS")
+    if given is None and not env.get("ONEWINDOW_SECRET_KEY"):
+        path = data_dir / ACCEPTED_KEYS_FILE
+        given = ",".join(path.read_text().split()) if path.exists() else ""
+    return tuple(key.strip() for key in (given or "").split(",") if key.strip())
+
+
 def _kept_secret(data_dir: Path) -> str:
     """A random key stored in the data dir, so tokens survive a restart."""
-    path = data_dir / "secret_key"
+    path = data_dir / SECRET_KEY_FILE
     if path.exists():
         return path.read_text().strip()
     data_dir.mkdir(parents=True, exist_ok=True)
