@@ -52,8 +52,11 @@ def onewindow_env(
     return env
 
 
-def start(*args: str, env: dict[str, str], log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
-    """``onewindow ARGS`` in its own process group, output to ``log`` (or nowhere)."""
+def start(
+    *args: str, env: dict[str, str], log: IO[bytes] | int | None = None
+) -> subprocess.Popen[bytes]:
+    """``onewindow ARGS`` in its own process group, output (stdout and stderr) to ``log``: a
+    file, ``subprocess.PIPE``, or nowhere."""
     target: IO[bytes] | int = log if log is not None else subprocess.DEVNULL
     return subprocess.Popen(  # noqa: S603 - our own CLI with fixed arguments
         [sys.executable, "-m", "backend.cli", *args],
