@@ -1,5 +1,5 @@
-"""``onewindow``: serve, migrate, staff, catalogue, calendar and projections from the command
-line."""
+"""``onewindow``: serve, migrate, staff, catalogue, calendar, projections, backups and keys from
+the command line."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from backend.accounts.cli import add_staff_commands
+from backend.operations.backup_cli import add_backup_commands
 from backend.operations.keys_cli import add_keys_commands
-from backend.operations.progress import progress_bar
 from backend.settings import SERVED_AT_ENV, Settings, get_settings
 from backend.working_days.cli import add_calendar_commands
 
@@ -172,18 +172,11 @@ def _citizen_forget(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _projections_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.operations.rebuild import rebuild_read_models
     from backend.services import Services
 
     async def work(services: Services) -> None:
-        runner = services.runner
-        chosen = [runner.projection(args.name)] if args.name else runner.projections
-        async with services.pool.acquire() as conn:
-            head = await services.recorder.max_notification_id(conn)
-        for projection in chosen:
-            bar = progress_bar(head, projection.name)
-            bar(0)
-            count = await runner.rebuild(projection, bar)
-            sys.stderr.write(f"\n{projection.name}: {count} events replayed\n")
+        await rebuild_read_models(services, args.name)
 
     try:
         _with_services(settings, work)
@@ -241,6 +234,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_calendar_commands(commands, _with_services)
     add_keys_commands(commands, _with_services)
+    add_backup_commands(commands, _with_services)
     return parser
 
 
