@@ -14,7 +14,7 @@ from backend.console.access import LoginRequired
 from backend.console.labels import PROBLEM_TEXT
 from backend.console.render import is_htmx, page
 from backend.eventstore.types import CommitFailed
-from backend.http.errors import HTTP_CODES, status_of
+from backend.http.errors import DATABASE_DOWN, HTTP_CODES, database_down, status_of
 from backend.ratelimit import RateLimited
 from domain.errors import DomainError, ValidationFailed
 
@@ -87,6 +87,15 @@ def _commit_failed(request: Request[Any, Any, Any], exc: CommitFailed) -> Respon
     return _problem(request, 503, "unavailable", "数据库暂时无法写入，未做任何更改，请重试")
 
 
+def _database_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if not database_down(exc):
+        return _unexpected(request, exc)
+    _log.warning("database unavailable on %s: %s: %s", request.url.path, type(exc).__name__, exc)
+    response = _problem(request, 503, "unavailable", "数据库暂时无法访问，未做任何更改，请稍后重试")
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     _log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _problem(request, 500, "internal_error", "系统内部错误，已记录，请稍后再试")
@@ -99,5 +108,6 @@ CONSOLE_EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     CommitFailed: _commit_failed,
     ValidationException: _validation,
     HTTPException: _http,
+    **dict.fromkeys(DATABASE_DOWN, _database_down),
     Exception: _unexpected,
 }

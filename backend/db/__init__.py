@@ -11,9 +11,10 @@ import msgspec
 if TYPE_CHECKING:
     from backend.settings import Settings
 
-__all__ = ["Pool", "connect_pool", "database_url"]
+__all__ = ["CONNECT_TIMEOUT_SECONDS", "Pool", "connect_pool", "database_url"]
 
 Pool = asyncpg.Pool
+CONNECT_TIMEOUT_SECONDS = 5.0
 
 _json_encoder = msgspec.json.Encoder()
 _json_decoder = msgspec.json.Decoder()
@@ -56,6 +57,9 @@ async def connect_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> as
         init=_init_connection,
         reset=_keep_session,
         command_timeout=60,
+        # a server that cannot be reached fails a request within this, rather than hanging it
+        # (a stopped one fails at once: see the soak's outage, docs/reliability.md)
+        timeout=CONNECT_TIMEOUT_SECONDS,
         # lets an operator (and the scale-out test) see which process holds which lock
         server_settings={"application_name": f"onewindow-{os.getpid()}"},
     )

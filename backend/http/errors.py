@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -14,7 +15,14 @@ from backend.ratelimit import RateLimited
 from domain import errors as domain
 from integrations.wechat import InvalidLoginCode, WeChatError, WeChatUnavailable
 
-__all__ = ["EXCEPTION_HANDLERS", "HTTP_CODES", "problem", "status_of"]
+__all__ = [
+    "DATABASE_DOWN",
+    "EXCEPTION_HANDLERS",
+    "HTTP_CODES",
+    "database_down",
+    "problem",
+    "status_of",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -106,6 +114,43 @@ def _commit_failed(_: Request[Any, Any, Any], exc: CommitFailed) -> Response[Any
     return response
 
 
+# The database cannot be reached, is shutting down or starting up, or a connection broke (a
+# timeout is an OSError too): the request did nothing durable; answer at once, never hang.
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # 57P01 admin shutdown, 57P03 starting up
+    asyncpg.InterfaceError,
+)
+
+
+def database_down(exc: Exception) -> bool:
+    """Whether ``exc`` says the database is unavailable (not a mistake of ours)."""
+    if isinstance(exc, asyncpg.InterfaceError):  # also raised for misuse: only "is closed"
+        return "closed" in str(exc)
+    return isinstance(exc, DATABASE_DOWN)
+
+
+def _database_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if not database_down(exc):
+        return _unexpected(request, exc)
+    _log.warning(
+        "database unavailable on %s %s: %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        exc,
+    )
+    response = problem(
+        503,
+        "Service unavailable",
+        "the database cannot be reached now; nothing was done, try again shortly",
+        "unavailable",
+    )
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 def _wechat(_: Request[Any, Any, Any], exc: WeChatError) -> Response[Any]:
     if isinstance(exc, InvalidLoginCode):
         return problem(401, "WeChat login failed", exc.errmsg, "invalid_login_code")
@@ -115,7 +160,11 @@ def _wechat(_: Request[Any, Any, Any], exc: WeChatError) -> Response[Any]:
 
 def _unavailable(_: Request[Any, Any, Any], exc: WeChatUnavailable) -> Response[Any]:
     _log.warning("WeChat unavailable: %s", exc)
-    return problem(503, "WeChat unavailable", "WeChat cannot be reached; try again", "unavailable")
+    response = problem(
+        503, "WeChat unavailable", "WeChat cannot be reached; try again", "unavailable"
+    )
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -136,5 +185,6 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     HTTPException: _http,
     WeChatError: _wechat,
     WeChatUnavailable: _unavailable,
+    **dict.fromkeys(DATABASE_DOWN, _database_down),
     Exception: _unexpected,
 }
