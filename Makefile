@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install install-dev run test lint typecheck unit bench clean browser-deps screenshots
+.PHONY: install install-dev run test lint typecheck unit bench soak clean browser-deps screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ unit: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench
+
+## The soak and fault run: the real server at a fixed mixed rate for SOAK_SECONDS (default 600)
+## while PostgreSQL stops, WeChat goes down and a worker is killed (docs/reliability.md).
+SOAK_SECONDS ?= 600
+soak: install-dev
+	SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

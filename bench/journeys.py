@@ -69,12 +69,12 @@ class Unexpected(Exception):
 
 
 class Api:
-    """One client of the API. ``on_call(kind, seconds, status)`` sees every request."""
+    """One client of the API. ``on_call(kind, seconds, response)`` sees every request."""
 
     def __init__(
         self,
         http: httpx.AsyncClient,
-        on_call: Callable[[str, float, int], None] | None = None,
+        on_call: Callable[[str, float, httpx.Response], None] | None = None,
         prefix: str = "j",
     ) -> None:
         self.http = http
@@ -89,7 +89,7 @@ class Api:
         started = time.perf_counter()
         response = await self.http.request(method, path, **kw)
         if self.on_call is not None:
-            self.on_call(kind, time.perf_counter() - started, response.status_code)
+            self.on_call(kind, time.perf_counter() - started, response)
         if response.status_code not in ok:
             raise Unexpected(kind, response.status_code, response.text)
         return response.json() if response.content else None
@@ -104,7 +104,7 @@ class Api:
     async def staff(self, username: str, *, fresh: bool = False) -> Headers:
         if fresh or username not in self._staff:
             login = {"username": username, "password": DEMO_PASSWORD}
-            body = await self.call("login", "POST", "/api/v1/auth/staff-login", json=login)
+            body = await self.call("staff-login", "POST", "/api/v1/auth/staff-login", json=login)
             self._staff[username] = {"Authorization": f"Bearer {body['token']}"}
         return self._staff[username]
 

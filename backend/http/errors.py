@@ -121,6 +121,9 @@ DATABASE_DOWN: tuple[type[Exception], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,  # 57P01 admin shutdown, 57P03 starting up
     asyncpg.InterfaceError,
+    # "cannot switch to state ...": a connection the server ended while a statement was on
+    # its way (seen in the soak at the instant PostgreSQL stops); logged with its traceback
+    asyncpg.exceptions.InternalClientError,
 )
 
 
@@ -140,6 +143,7 @@ def _database_down(request: Request[Any, Any, Any], exc: Exception) -> Response[
         request.url.path,
         type(exc).__name__,
         exc,
+        exc_info=isinstance(exc, asyncpg.exceptions.InternalClientError),
     )
     response = problem(
         503,
