@@ -16,6 +16,7 @@ docs/personal-data.md).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from backend.services import Services
 
 __all__ = ["forget_citizen", "scrubbed"]
+
+_log = logging.getLogger(__name__)
 
 # (table, key column, JSON or text columns to scrub); rows of the citizen's applications
 _READ_MODELS = (
@@ -48,6 +51,8 @@ async def forget_citizen(services: Services, citizen_id: UUID, *, by: str) -> Pe
     words = await _their_words(services, citizen_id, applications)
     erased = await services.repository.keys.forget(services.pool, citizen_id, by=by)
     await _scrub(services, applications, words)
+    if erased:  # a record outside the database: a restored backup may predate the erasure
+        _log.info("erased the personal data of citizen %s (by %s)", citizen_id, by)
     return PersonalDataErased(citizen_id=citizen_id, erased=erased)
 
 
