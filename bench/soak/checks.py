@@ -13,13 +13,15 @@ import asyncpg
 
 if TYPE_CHECKING:
     from bench.soak.cluster import Cluster
-    from bench.soak.load import Call, Load
+    from bench.soak.load import Load
+    from bench.soak.records import Call
     from bench.soak.run import Fault, Samples, Timeline
 
 __all__ = ["check", "percentile"]
 
 OUTAGE_BOUND_S = 10.0  # no request may take longer while PostgreSQL is down
 RECOVERY_GRACE_S = 10.0  # 503s are still explained this long after PostgreSQL is back
+IN_FLIGHT_S = 2.0  # and this long before a fault began
 LAG_BOUND = 2_000  # events a projection may fall behind (outside the outage)
 MEMORY_GROWTH = 0.10  # of the API process's RSS after warm-up
 TAKEOVER_BOUND_S = 10.0
@@ -39,9 +41,10 @@ def _explained(call: Call, faults: dict[str, Fault]) -> bool:
     if call.status != 503 or call.code != "unavailable" or not call.retry_after:
         return False
     postgres, wechat = faults["postgres stopped"], faults["wechat down"]
-    if postgres.start <= call.at <= postgres.end + RECOVERY_GRACE_S:
+    # (a request that started just before a fault meets it on its way)
+    if postgres.start - IN_FLIGHT_S <= call.at <= postgres.end + RECOVERY_GRACE_S:
         return True
-    return call.kind == "login" and wechat.start <= call.at <= wechat.end + 3
+    return call.kind == "login" and wechat.start - IN_FLIGHT_S <= call.at <= wechat.end + 3
 
 
 def _kinds(load: Load, seconds: float) -> dict[str, dict[str, float]]:

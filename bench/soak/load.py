@@ -16,59 +16,17 @@ from typing import Any
 import httpx
 
 from bench.journeys import Api, Unexpected
+from bench.soak.records import Ack, Call, Case
 from domain.calendar import CST
 from integrations.courier import FakeSf
 from integrations.wechat.fake_pay import FakeWeChatPay
 
-__all__ = ["RATES", "Ack", "Call", "Case", "Load"]
+__all__ = ["Load"]
 
-# operations per second at SOAK_RATE=1 (each is one to fourteen requests)
-RATES: dict[str, float] = {
-    "login": 1.0,  # a new citizen logs in and subscribes to messages
-    "submit": 2.0,  # upload a scan, apply (失业保险金申领)
-    "staff": 4.0,  # accept, review or issue the next waiting case
-    "progress": 8.0,  # a citizen reads a case (?after= its last write)
-    "pay": 0.25,  # 居民身份证换领 applied, accepted, approved, ordered, paid at the fake
-    "book": 0.3,  # an appointment at a hall
-    "food": 0.1,  # 食品经营许可 by courier: six scans, six staff steps, booked at the fake SF
-    "courier": 0.8,  # the next scan of an open delivery (SF's push, or the courier's app)
-}
 _CAP = 64  # operations of one kind under way at once; more are counted as skipped
 _NEXT = {"submitted": "accept", "accepted": "review", "under_review": "review"}
 _COURIER = {"booked": "picked_up", "picked_up": "in_transit", "in_transit": "out_for_delivery"}
 _COURIER["out_for_delivery"] = "delivered"
-
-
-@dataclass
-class Call:
-    """One request: its kind, when (seconds into the run), how long, what came back."""
-
-    kind: str
-    at: float
-    seconds: float
-    status: int
-    code: str | None = None
-    retry_after: bool = False
-
-
-@dataclass
-class Ack:
-    """A write the API acknowledged (``at``: seconds into the run)."""
-
-    kind: str
-    aggregate_id: str
-    position: int
-    status: str
-    at: float
-
-
-@dataclass
-class Case:
-    app_id: str
-    citizen: dict[str, str]
-    status: str
-    position: int
-    uncertain: bool = False  # a write on it went unanswered: read it before acting again
 
 
 @dataclass

@@ -16,7 +16,8 @@ import httpx
 
 from bench.journeys import Api
 from bench.soak.cluster import Cluster
-from bench.soak.load import RATES, Load
+from bench.soak.load import Load
+from bench.soak.records import RATES
 
 __all__ = ["Fault", "Samples", "Timeline", "soak"]
 
