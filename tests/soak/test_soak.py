@@ -5,6 +5,7 @@ flat, lag bounded, the outbox caught up without a duplicate (bench/soak/checks.p
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from pathlib import Path
 
@@ -19,7 +20,8 @@ pytestmark = pytest.mark.slow
 async def test_a_minute_of_mixed_load_through_three_faults_stays_clean() -> None:
     # its own PostgreSQL, outside pytest's temporary directories: stopping it harms no test
     with tempfile.TemporaryDirectory(prefix="onewindow-soak-") as tmp:
-        result = await soak(Path(tmp), seconds=60)
+        async with asyncio.timeout(600):  # a minute of load, its settling and bounded checks
+            result = await soak(Path(tmp), seconds=60)
     assert result["ok"], markdown(result)
     assert result["acknowledged_writes"] > 100
     assert result["faults"]["postgres stopped"]["answered_503"] > 0  # the outage was real
