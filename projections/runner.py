@@ -11,9 +11,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import asyncpg
+
+from projections.base import BatchProjection
+from projections.buffered import BufferedConnection
 
 if TYPE_CHECKING:
     from projections.base import Decoder, EventLog, Projection
@@ -34,7 +37,7 @@ class ProjectionRunner:
         decode: Decoder,
         projections: Sequence[Projection],
         *,
-        batch_size: int = 500,
+        batch_size: int = 5000,
         idle_poll_seconds: float = 1.0,
     ) -> None:
         self.pool = pool
@@ -82,8 +85,16 @@ class ProjectionRunner:
                 return 0
             # one query loads the citizens' keys the batch needs (personal data)
             events = await self.decode([n.stored_event() for n in notifications], conn)
-            for notification, event in zip(notifications, events, strict=True):
-                await projection.process(conn, event, notification.id)
+            if isinstance(projection, BatchProjection):
+                # the rows the batch touches are read once and written once
+                await projection.process_batch(conn, events)
+            else:
+                buffered = BufferedConnection(conn)
+                for notification, event in zip(notifications, events, strict=True):
+                    await projection.process(
+                        cast("asyncpg.Connection", buffered), event, notification.id
+                    )
+                await buffered.flush()
             await conn.execute(
                 "UPDATE projection_tracking SET position = $2, updated_at = now() WHERE name = $1",
                 projection.name,
