@@ -21,7 +21,15 @@ from projections.buffered import BufferedConnection
 if TYPE_CHECKING:
     from projections.base import Decoder, EventLog, Projection
 
-__all__ = ["ProjectionRunner"]
+__all__ = ["TRACKING_CHANNEL", "ProjectionRunner"]
+
+# NOTIFY channel of tracking positions: the payload is "<projection>:<position>"
+TRACKING_CHANNEL = "onewindow_tracking"
+_MOVE = (
+    "WITH moved AS (UPDATE projection_tracking SET position = $2, updated_at = now()"
+    " WHERE name = $1 RETURNING name, position)"
+    " SELECT pg_notify('onewindow_tracking', name || ':' || position) FROM moved"
+)
 
 _log = logging.getLogger(__name__)
 _LOCK_PREFIX = "onewindow-projection:"
@@ -95,11 +103,8 @@ class ProjectionRunner:
                         cast("asyncpg.Connection", buffered), event, notification.id
                     )
                 await buffered.flush()
-            await conn.execute(
-                "UPDATE projection_tracking SET position = $2, updated_at = now() WHERE name = $1",
-                projection.name,
-                notifications[-1].id,
-            )
+            # the new position, and (at commit) a word to every process waiting to read it
+            await conn.execute(_MOVE, projection.name, notifications[-1].id)
         self.batch_sizes[projection.name] = len(notifications)
         self.events_applied[projection.name] = self.events_applied.get(projection.name, 0) + len(
             notifications
