@@ -93,7 +93,10 @@ def verdicts(targets: dict[str, Any]) -> list[str]:
     """One line per target: the figure and whether it is met."""
     lines = []
     for item in targets.values():
-        status = "" if item.get("met") is None else (" — met" if item["met"] else " — NOT met")
+        met = item.get("met")
+        status = "" if met is None else (" — met" if met else " — NOT met")
+        if met is not None and item.get("target"):
+            status += f" (target {item['target']})"
         lines.append(f"{item['text']}{status}")
     return lines
 
