@@ -19,7 +19,9 @@ from domain.errors import ValidationFailed
 
 __all__ = [
     "DeliveryMethod",
+    "Faq",
     "FormField",
+    "LegalBasis",
     "Material",
     "ServiceDefinition",
     "ServiceItem",
@@ -70,6 +72,21 @@ class FormField(_Camel, frozen=True):
     options: tuple[str, ...] = ()  # for ``choice``
 
 
+class LegalBasis(_Camel, frozen=True):
+    """The document an answer rests on: its name and, if it has one, its number or article."""
+
+    name: str
+    number: str = ""
+
+
+class Faq(_Camel, frozen=True):
+    """A question citizens often ask about an item, with the department's answer (常见问题)."""
+
+    question: str
+    answer: str
+    legal_basis: LegalBasis | None = None
+
+
 class Situation(_Camel, frozen=True):
     """A situation (情形) of an item, with its own material list."""
 
@@ -98,6 +115,7 @@ class ServiceDefinition(_Camel, frozen=True):
     pickup_place: str = ""
     # the application form; empty: free-form (still bounded: see application/form.py)
     form: tuple[FormField, ...] = ()
+    faqs: tuple[Faq, ...] = ()  # answered before anyone is asked (GET /api/v1/answers)
 
     def situation(self, situation_id: str) -> Situation | None:
         """The situation with this id, if any."""
@@ -137,11 +155,20 @@ def parse_definition(raw: Any) -> ServiceDefinition:
             errors[f"situations.{situation.id}"] = "material ids must be unique"
     if len({f.id for f in item.form}) != len(item.form):
         errors["form"] = "field ids must be unique"
+    errors |= _faq_errors(item.faqs)
     if len({s.id for s in item.situations}) != len(item.situations):
         errors["situations"] = "situation ids must be unique"
     if errors:
         raise ValidationFailed(f"invalid service item {item.code}", errors)
     return item
+
+
+def _faq_errors(faqs: tuple[Faq, ...]) -> dict[str, str]:
+    return {
+        f"faqs[{index}]": "a question and its answer"
+        for index, faq in enumerate(faqs)
+        if not faq.question.strip() or not faq.answer.strip()
+    }
 
 
 def _plain(definition: ServiceDefinition) -> dict[str, Any]:
