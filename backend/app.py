@@ -22,6 +22,11 @@ from backend.bootstrap import bootstrap
 from backend.catalog.routes import CatalogController
 from backend.clock import Clock, system_clock
 from backend.console.wiring import console_router, root, template_config
+from backend.consultations.admin_routes import (
+    ConsultationsAdminController,
+    ReplyTemplatesController,
+)
+from backend.consultations.routes import AnswersController, ConsultationsController
 from backend.deliveries.routes import (
     CourierController,
     CourierWebhookController,
@@ -103,6 +108,10 @@ def create_app(
             BackOfficeController,
             SupervisionController,
             SupervisionActionsController,
+            AnswersController,
+            ConsultationsController,
+            ConsultationsAdminController,
+            ReplyTemplatesController,
             CalendarController,
             CitizensAdminController,
             StaffAdminController,

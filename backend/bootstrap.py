@@ -37,9 +37,11 @@ from backend.working_calendar.keeper import CalendarKeeper
 from domain.application import Application
 from integrations.files import LocalFileStore
 from integrations.wechat import FakeWeChat, WechatpyLogin
+from projections.answers import AnswersProjection
 from projections.appointments import AppointmentsProjection
 from projections.base import Projection
 from projections.catalog import CatalogProjection
+from projections.consultations import ConsultationProjection
 from projections.deliveries import DeliveryProjection
 from projections.notification_templates import Templates, load_templates
 from projections.notifications import NotificationProjection
@@ -61,6 +63,8 @@ def projections(templates: Templates | None = None) -> list[Projection]:
         AppointmentsProjection(),
         NotificationProjection(templates),
         DeliveryProjection(),
+        ConsultationProjection(),
+        AnswersProjection(),
     ]
 
 

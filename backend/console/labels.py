@@ -50,6 +50,7 @@ REASON_TEXT = {
     "payment_waiting": "缴费异常或久未缴费",
     "delivery_failed": "快递投递失败",
     "notification_failed": "通知发送失败",
+    "consultation_overdue": "咨询逾期未答复",
 }
 DELIVERY_STATUS_TEXT = {
     "requested": "待下单",

@@ -38,7 +38,7 @@ async def stuck_list(
     )
     today = today_in_china(services)
     waited = {
-        c.application_id: services.calendar.working_days_between(
+        c.application_id or c.consultation_id: services.calendar.working_days_between(
             c.since.astimezone(CST).date(), today
         )
         for c in cases

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from backend.consultations.stuck import overdue_consultations
 from backend.supervision.dto import RectificationItem, ServiceStats, StuckCase
 from domain.application.status import OPEN
 from domain.application.stuck import REASONS, CaseFacts, StuckRules, stuck_reasons
@@ -129,7 +130,42 @@ async def stuck_cases(
                 escalations=row["escalations"],
             )
         )
+    if reason in (None, "consultation_overdue"):
+        cases.extend(await _late_consultations(services, today, department, service_code))
+        cases.sort(key=lambda c: (c.deadline is None, c.deadline or today, c.since))
     return cases
+
+
+async def _late_consultations(
+    services: Services, today: date, department: str | None, service_code: str | None
+) -> list[StuckCase]:
+    """Consultations past their reply deadline, as stuck cases of their own kind."""
+    found = await overdue_consultations(
+        services.pool,
+        today,
+        services.calendar,
+        department=department,
+        service_code=service_code,
+    )
+    return [
+        StuckCase(
+            application_id=None,
+            kind="consultation",
+            consultation_id=c.id,
+            number=c.number,
+            service_code=c.service_code,
+            service_name=c.service_name,
+            status="open",
+            department=c.department,
+            pending_departments=(c.department,),
+            reasons=("consultation_overdue",),
+            explanations=(c.explanation,),
+            since=c.asked_at,
+            deadline=c.reply_due,
+            escalations=0,
+        )
+        for c in found
+    ]
 
 
 # statistics span the years onewindow can hold cases of

@@ -22,6 +22,7 @@ StuckReason = Literal[
     "payment_waiting",
     "delivery_failed",
     "notification_failed",
+    "consultation_overdue",  # a consultation (咨询) whose reply is late: domain/consultation
 ]
 REASONS: tuple[str, ...] = get_args(StuckReason)
 

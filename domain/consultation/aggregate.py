@@ -160,6 +160,12 @@ class Consultation(Aggregate):
 
     # --- commands -----------------------------------------------------------------------------
 
+    @staticmethod
+    def check_question(question: str, file_ids: Collection[str]) -> None:
+        """Whether a question may be asked (``ValidationFailed`` otherwise), before a number is
+        drawn for it."""
+        _check_message("question", question, file_ids)
+
     @classmethod
     def ask(
         cls,
