@@ -136,8 +136,10 @@ ANALYSIS = """\
   and writes every changed row once, in one `INSERT ... SELECT FROM
   jsonb_populate_recordset($1) ON CONFLICT DO UPDATE`; the tracking position moves in the same
   transaction, and after a full batch the next one is read and decoded on another connection
-  while this one is written. The other projections queue their writes and send them as
-  `executemany`. On the HTTP side: uvicorn with httptools and uvloop (`uvicorn[standard]`;
+  while this one is written, with the cyclic garbage collector paused for the batch (its
+  thousands of live objects made every collection a full walk that freed nothing: a quarter
+  of the rebuild's time; the ceiling pauses it too). The other projections queue their writes
+  and send them as `executemany`. On the HTTP side: uvicorn with httptools and uvloop (`uvicorn[standard]`;
   granian was not tried: it would replace the server the scale-out and sandbox code drive), a
   verified token cached until it expires (the revocation and staff checks keep their own
   one-second caches), the progress document fetched as text and decoded once straight into its
