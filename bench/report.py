@@ -137,16 +137,16 @@ ANALYSIS = """\
   jsonb_populate_recordset($1) ON CONFLICT DO UPDATE`; the tracking position moves in the same
   transaction, and after a full batch the next one is read and decoded on another connection
   while this one is written, with the cyclic garbage collector paused for the batch (its
-  thousands of live objects made every collection a full walk that freed nothing: a quarter
-  of the rebuild's time; the ceiling pauses it too). The other projections queue their writes
-  and send them as `executemany`. On the HTTP side: uvicorn with httptools and uvloop (`uvicorn[standard]`;
-  granian was not tried: it would replace the server the scale-out and sandbox code drive), a
-  verified token cached until it expires (the revocation and staff checks keep their own
-  one-second caches), the progress document fetched as text and decoded once straight into its
-  answer type, the caller and the services resolved one after the other (Litestar resolves
-  independent dependencies in an anyio task group, a fifth of a short request), and `?after=`
-  waiting on one `LISTEN` per process (the runner notifies each new position) instead of
-  polling the tracking table.
+  thousands of live objects made every collection a full walk that freed nothing: a quarter of
+  the rebuild's time; the ceiling pauses it too). The other projections queue their writes and
+  send them as `executemany`. On the HTTP side: uvicorn with httptools and uvloop
+  (`uvicorn[standard]`; granian was not tried: it would replace the server the scale-out and
+  sandbox code drive), a verified token cached until it expires (the revocation and staff
+  checks keep their own one-second caches), the progress document fetched as text and decoded
+  once straight into its answer type, the caller and the services resolved one after the other
+  (Litestar resolves independent dependencies in an anyio task group, a fifth of a short
+  request), and `?after=` waiting on one `LISTEN` per process (the runner notifies each new
+  position) instead of polling the tracking table.
 - **Progress query: what limits it now.** Per request the server spends about three times
   what `/health` costs: the guard (Litestar copies the handler for every guard call), two
   dependencies, the path and query parameters' validation, the asyncpg pool's acquire and
