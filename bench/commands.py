@@ -1,8 +1,8 @@
 """Command throughput through our handlers: "submit + accept" at N concurrent clients.
 
 Each client is an asyncio task on one event loop in this process. A client submits an
-application of GF-00301-000 (situation "self": two e-certificates and one uploaded file, whose
-``files`` row is inserted directly) and the clerk accepts it; repeat until the window closes.
+application of GF-00301-000 (situation "self": three materials naming one uploaded file,
+whose ``files`` row is inserted directly) and the clerk accepts it; repeat until the window closes.
 """
 
 from __future__ import annotations
@@ -60,13 +60,13 @@ def service_definition() -> ServiceDefinition:
 
 
 def submission(file_id: UUID) -> SubmitApplication:
-    """What a citizen sends: two e-certificates and the uploaded termination proof."""
+    """What a citizen sends: three uploaded materials (one file row, named three times)."""
     return SubmitApplication(
         service_code=SERVICE,
         situation_id=SITUATION,
         materials=(
-            MaterialRef(material_id="id-card", certificate_id="110101199003071234"),
-            MaterialRef(material_id="social-security-card", certificate_id="SSC-1101-0001"),
+            MaterialRef(material_id="id-card", file_id=file_id),
+            MaterialRef(material_id="social-security-card", file_id=file_id),
             MaterialRef(material_id="termination-proof", file_id=file_id),
         ),
         delivery=Delivery(method="pickup"),

@@ -64,8 +64,9 @@ async def submit(
     except NotFound:
         raise ValidationFailed("unknown service", {"serviceCode": "no such service item"}) from None
     citizen_id = UUID(citizen.id)
-    # every field at fault in one answer: the guide's rules and the files' owner
+    # every field at fault in one answer: the guide's rules, the files' owner, the certificates
     errors = await unowned_files(services, citizen_id, command.materials)
+    errors |= unknown_certificates(command.materials)
     try:
         Application.check(
             service=item.definition,
@@ -77,7 +78,7 @@ async def submit(
     except ValidationFailed as exc:
         raise ValidationFailed(exc.detail, {**exc.errors, **errors}) from None
     if errors:
-        raise ValidationFailed("materials refer to unknown files", errors)
+        raise ValidationFailed("materials refer to unknown files or e-certificates", errors)
     application = Application.submit(
         id=uuid.uuid4(),
         number=await _next_number(services, command.service_code),
@@ -107,6 +108,17 @@ async def submit(
     return answer(saved)
 
 
+def unknown_certificates(materials: tuple[MaterialRef, ...]) -> dict[str, str]:
+    """Field errors for materials naming an e-certificate the applicant does not hold. No
+    certificate is held by anyone yet (the store comes next), so every one is refused: until
+    now any string was accepted here unchecked."""
+    return {
+        f"materials[{i}].certificateId": "no such e-certificate of yours"
+        for i, m in enumerate(materials)
+        if m.certificate_id is not None
+    }
+
+
 def uses(materials: tuple[MaterialRef, ...]) -> AfterInsert:
     """The rows a command naming ``materials`` implies: their files are in use from now on."""
 
@@ -124,6 +136,8 @@ async def provide_materials(
 ) -> CommandAccepted:
     """The citizen's answer to a supplement request, or deferred materials handed in."""
     await check_files_owned(services, UUID(citizen.id), materials)
+    if errors := unknown_certificates(materials):
+        raise ValidationFailed("materials refer to unknown e-certificates", errors)
     now = services.clock()
     return await act_on(
         services,

@@ -128,18 +128,17 @@ async def _wait_ready(port: int) -> None:
 async def _journey(client: httpx.AsyncClient, name: str, clerk: dict[str, str]) -> str:
     login = await client.post("/api/v1/auth/wechat-login", json={"code": f"sandbox-{name}"})
     citizen = {"Authorization": f"Bearer {login.json()['token']}"}
-    uploaded = await client.post(
-        "/api/v1/files", files={"file": ("proof.png", PNG, "image/png")}, headers=citizen
-    )
-    assert uploaded.status_code == 201, uploaded.text
+    materials = []
+    for material_id in ("id-card", "social-security-card", "termination-proof"):
+        uploaded = await client.post(
+            "/api/v1/files", files={"file": ("proof.png", PNG, "image/png")}, headers=citizen
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        materials.append({"materialId": material_id, "fileId": uploaded.json()["fileId"]})
     body = {
         "serviceCode": SERVICE,
         "situationId": "self",
-        "materials": [
-            {"materialId": "id-card", "certificateId": "ID-1"},
-            {"materialId": "social-security-card", "certificateId": "SS-1"},
-            {"materialId": "termination-proof", "fileId": uploaded.json()["fileId"]},
-        ],
+        "materials": materials,
         "delivery": {"method": "pickup"},
     }
     submitted = await client.post("/api/v1/applications", json=body, headers=citizen)
