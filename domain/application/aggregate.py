@@ -428,6 +428,7 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
             online=service.online,
             needs_appointment=service.needs_appointment,
             materials=pinned,
+            issues_certificate=service.issues_certificate,
         )
         return cls._create(
             cls.Submitted,
