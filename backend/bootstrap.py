@@ -7,9 +7,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from backend.adapters.certificates import open_certificate_platform
 from backend.adapters.couriers import open_couriers
 from backend.adapters.payments import open_payments
 from backend.auth.tokens import TokenService
+from backend.certificates.stuck import invalid_certificate_reasons
 from backend.clock import Clock, system_clock
 from backend.db import connect_pool, database_url
 from backend.db.migrate import apply_migrations
@@ -40,6 +42,7 @@ from integrations.wechat import FakeWeChat, WechatpyLogin
 from projections.appointments import AppointmentsProjection
 from projections.base import Projection
 from projections.catalog import CatalogProjection
+from projections.certificates import CertificateProjection
 from projections.deliveries import DeliveryProjection
 from projections.notification_templates import Templates, load_templates
 from projections.notifications import NotificationProjection
@@ -61,6 +64,7 @@ def projections(templates: Templates | None = None) -> list[Projection]:
         AppointmentsProjection(),
         NotificationProjection(templates),
         DeliveryProjection(),
+        CertificateProjection(),
     ]
 
 
@@ -92,6 +96,7 @@ async def bootstrap(
         couriers = await stack.enter_async_context(open_couriers(settings))
         appid = fake.appid if fake is not None else settings.wechat_appid
         payments = stack.enter_context(open_payments(settings, appid, clock))
+        certificates = await stack.enter_async_context(open_certificate_platform(settings))
         recorder = Recorder()
         # citizens' data keys, wrapped under a key derived from the secret key (crypto-shredding)
         mapper = build_mapper(
@@ -133,9 +138,14 @@ async def bootstrap(
             files=LocalFileStore(settings.data_dir / "files"),
             notification_templates=templates,
             fake_wechat=fake,
-            stuck_reasons=[failed_notification_reasons, failed_booking_reasons],
+            stuck_reasons=[
+                failed_notification_reasons,
+                failed_booking_reasons,
+                invalid_certificate_reasons,
+            ],
             couriers=couriers,
             payments=payments,
+            certificates=certificates,
             rate_limiter=RateLimiter(pool, clock),
             login_throttle=LoginThrottle(
                 pool, clock, settings.login_backoff, on_spray=metrics.login_spraying.inc

@@ -129,6 +129,8 @@ class Authorisation(Aggregate):
             errors["scope"] = f'"all" or 1..{MAX_SCOPE} service codes'
         elif scope is not None and len(set(scope)) != len(scope):
             errors["scope"] = "each service code once"
+        elif scope is not None and any(not 0 < len(code) <= 32 for code in scope):
+            errors["scope"] = "service codes of 1..32 characters"
         if valid_until.tzinfo is None:
             errors["validUntil"] = "a time with its offset"
         elif valid_until <= at + INVITE_LIFETIME:

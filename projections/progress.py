@@ -47,12 +47,22 @@ _COLUMNS = (
     "zero_visit",
     "payment_problem",
     "delivery_failed",
+    "materials_given",
+    "materials_by_certificate",
     "version",
     "detail",
     "work",
 )
 # what a row is created with besides (written once, at submission)
-_CREATED = ("number", "citizen_id", "service_code", "service_name", "submitted_at")
+_CREATED = (
+    "number",
+    "citizen_id",
+    "service_code",
+    "service_name",
+    "submitted_at",
+    "agent_id",  # 代办: the agent who submitted for the applicant, and under which authorisation
+    "authorisation_id",
+)
 # how a value given as ISO text becomes its column (the day of acceptance is China's day)
 _CASTS = {
     "deadline": "{}::text::date",
@@ -60,6 +70,8 @@ _CASTS = {
     "accepted_at": "({}::text || ' 00:00+08')::timestamptz",
     "deferred_due": "{}::text::date",
     "last_action_at": "{}::text::timestamptz",
+    "agent_id": "{}::text::uuid",
+    "authorisation_id": "{}::text::uuid",
 }
 
 
@@ -88,6 +100,8 @@ def _columns(view: ProgressView) -> tuple[Any, ...]:
         bool(info["zeroVisit"]),
         case.payment_problem,
         case.delivery_failed,
+        len(case.materials),
+        sum(1 for m in case.materials if m.get("certificateId")),  # 免提交
         view.version,
         view.detail,
         view.work(),
@@ -161,6 +175,8 @@ class ProgressProjection:
                         event.service["code"],
                         event.service["name"],
                         event.timestamp,
+                        event.submitted_by["id"] if event.submitted_by else None,
+                        event.authorisation_id,
                     )
                     for key, event in created.items()
                 ],

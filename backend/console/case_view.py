@@ -108,6 +108,7 @@ class CaseView:
     document_no: str | None
     rating: int | None
     supplement_note: str
+    agent: str | None  # 代办: who submitted for the applicant
     actions: frozenset[str]
     may_reveal: bool
     materials: list[Material] = field(default_factory=list)
@@ -209,6 +210,7 @@ async def case_view(services: Services, staff: Principal, application_id: UUID) 
         document_no=application.document_no,
         rating=application.rating,
         supplement_note=supplement.data.get("note", "") if supplement else "",
+        agent=f"代办: {application.agent_name or '代办人'}" if application.agent_id else None,
         actions=offered_actions(actor, application),
         may_reveal=may_see_personal_data(actor, application),
         materials=_materials(application, await file_types(services, file_ids)),

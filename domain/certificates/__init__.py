@@ -1,6 +1,13 @@
 """E-certificates (电子证照): the certificate aggregate, its type directory and its rules."""
 
-from domain.certificates.aggregate import SOURCES, Certificate, CertificateStatus, certificate_id
+from domain.certificates.aggregate import (
+    SOURCES,
+    Certificate,
+    CertificateStatus,
+    certificate_id,
+    problem_on,
+    status_on,
+)
 from domain.certificates.types import CERTIFICATE_TYPES, CertificateType, code_of, type_name
 
 __all__ = [
@@ -11,5 +18,7 @@ __all__ = [
     "CertificateType",
     "certificate_id",
     "code_of",
+    "problem_on",
+    "status_on",
     "type_name",
 ]

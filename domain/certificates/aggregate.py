@@ -36,10 +36,11 @@ SOURCES: tuple[str, ...] = get_args(Source)
 _NAMESPACE = uuid.UUID("0b8f0c55-2a4e-4b8e-9a59-63657274696e")
 
 
-def certificate_id(source: str, type_code: str, number: str) -> uuid.UUID:
-    """The aggregate id of a certificate: one per (source, type, number), so fetching the same
-    record from the platform twice, or retrying an issue, finds the same certificate."""
-    return uuid.uuid5(_NAMESPACE, f"certificate:{source}:{type_code}:{number}")
+def certificate_id(source: str, type_code: str, key: str) -> uuid.UUID:
+    """The aggregate id of a certificate, from its source, type and key: the platform's
+    certificate number, or the application a certificate of onewindow is the result of. So
+    fetching the same record twice, or issuing a result again, finds the same certificate."""
+    return uuid.uuid5(_NAMESPACE, f"certificate:{source}:{type_code}:{key}")
 
 
 def status_on(recorded: str, valid_until: str | None, day: date) -> CertificateStatus:
@@ -165,6 +166,7 @@ class Certificate(Aggregate):
     def issue(
         cls,
         *,
+        id: uuid.UUID,
         holder_id: uuid.UUID,
         holder_name: str | None,
         holder_id_number: str | None,
@@ -182,7 +184,7 @@ class Certificate(Aggregate):
         sha256: str | None = None,
         application_id: uuid.UUID | None = None,
     ) -> Certificate:
-        """A new certificate of ``holder_id`` (its id follows from source, type and number)."""
+        """A new certificate of ``holder_id`` (``id``: see ``certificate_id``)."""
         errors: dict[str, str] = {}
         if not number.strip():
             errors["number"] = "required"
@@ -196,7 +198,7 @@ class Certificate(Aggregate):
             raise ValidationFailed("invalid e-certificate", errors)
         return cls._create(
             cls.Issued,
-            id=certificate_id(source, type_code, number),
+            id=id,
             timestamp=at,
             holder_id=holder_id,
             holder=Personal(holder_id, {"name": holder_name, "idNumber": holder_id_number}),

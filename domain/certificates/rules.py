@@ -15,7 +15,7 @@ from uuid import UUID
 from domain.certificates.aggregate import problem_on
 
 if TYPE_CHECKING:
-    from domain.application.values import MaterialRef, PinnedMaterial
+    from domain.application.values import MaterialRef
     from domain.certificates.aggregate import Certificate
 
 __all__ = ["Accepts", "Holding", "certificate_errors", "parse_certificate_id", "satisfying"]
@@ -41,6 +41,9 @@ class Holding(Protocol):
 class Accepts(Protocol):
     """A material (of the catalogue, or pinned by an application) that lists its types."""
 
+    @property
+    def name(self) -> str: ...
+
     def satisfied_by(self, type_code: str) -> bool: ...
 
 
@@ -54,7 +57,7 @@ def parse_certificate_id(value: str) -> UUID | None:
 
 def certificate_errors(
     refs: Iterable[MaterialRef],
-    materials: Mapping[str, PinnedMaterial],
+    materials: Mapping[str, Accepts],
     certificates: Mapping[UUID, Certificate],
     *,
     applicant_id: UUID,

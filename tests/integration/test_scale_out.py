@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -73,7 +74,8 @@ def cluster(db_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         capture_output=True,
         check=True,
     )
-    assert b"published: 8" in setup.stdout
+    items = len(json.loads((ROOT / "backend/demo/catalog.json").read_text())["services"])
+    assert f"published: {items}".encode() in setup.stdout
     subprocess.run(  # noqa: S603
         [
             sys.executable,

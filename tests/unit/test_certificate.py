@@ -31,6 +31,7 @@ def certificate(
     number: str = "J310101-2026-000123",
 ) -> Certificate:
     return Certificate.issue(
+        id=certificate_id("onewindow", type_code, number),
         holder_id=holder or uuid.uuid4(),
         holder_name="张三",
         holder_id_number="110101199003071234",
