@@ -37,6 +37,7 @@ from backend.services import Services
 from backend.settings import Settings
 from backend.working_calendar.keeper import CalendarKeeper
 from domain.application import Application
+from domain.certificates import Certificate
 from integrations.files import LocalFileStore
 from integrations.wechat import FakeWeChat, WechatpyLogin
 from projections.appointments import AppointmentsProjection
@@ -117,8 +118,9 @@ async def bootstrap(
             recorder,
             mapper,
             writer=writer,
-            # long-lived applications (many supervision events) load from a snapshot
-            snapshots=SnapshotPolicy(every=50, types=(Application,)),
+            # long-lived applications (many supervision events) and much-used certificates
+            # (a 营业执照 stands for materials of many cases) load from a snapshot
+            snapshots=SnapshotPolicy(every=50, types=(Application, Certificate)),
             on_save=metrics.observe_save,
             on_conflict=metrics.conflicts.inc,
         )

@@ -22,6 +22,7 @@ from backend.proxies.commands import expire_authorisations, grant
 from backend.proxies.dto import GrantAuthorisation
 from backend.services import Services
 from backend.settings import Settings
+from domain.actors import Actor
 from domain.application import Delivery, MaterialRef
 from domain.authorisation import Authorisation
 from domain.calendar import CST
@@ -139,3 +140,28 @@ async def test_a_refused_submission_records_no_use_of_the_certificate_it_names(
         await submit(services, Principal(id=str(citizen), role="citizen"), command)
     assert set(refused.value.errors) == {"materials[0].fileId"}
     assert (await services.repository.get(Certificate, certificate.id)).uses == 0
+
+
+async def test_a_much_used_certificate_loads_from_a_snapshot_with_its_holder_sealed(
+    services: Services,
+) -> None:
+    holder = uuid.uuid4()
+    certificate = marriage_certificate(holder, until=None)
+    await services.repository.save(certificate)
+    actor = Actor(id=str(holder), role="citizen")
+    for n in range(50):
+        certificate.record_use(
+            application_id=uuid.uuid4(),
+            application_number=f"N-{n}",
+            department="市卫生健康委员会",
+            purpose="生育登记：结婚证",
+            actor=actor,
+            at=clock_of(services).now,
+        )
+        await services.repository.save(certificate)
+    stored = await services.pool.fetchval(
+        "SELECT count(*) FROM onewindow_snapshots WHERE originator_id = $1", certificate.id
+    )
+    assert stored == 1
+    loaded = await services.repository.get(Certificate, certificate.id)
+    assert (loaded.uses, loaded.holder_name) == (50, "张三")
