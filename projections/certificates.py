@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.certificates import Certificate
+from domain.certificates import Certificate, expiry_reason
 
 if TYPE_CHECKING:
     import asyncpg
@@ -34,19 +34,14 @@ class CertificateProjection:
     ) -> None:
         if isinstance(event, Certificate.Issued):
             await _issued(conn, event)
-        elif isinstance(event, Certificate.Revoked | Certificate.Expired):
-            status = "revoked" if isinstance(event, Certificate.Revoked) else "expired"
-            reason = event.reason if isinstance(event, Certificate.Revoked) else None
-            await conn.execute(
-                "UPDATE certificate_view SET status = $2,"
-                " status_reason = coalesce($3, 'valid until ' || valid_until::text),"
-                " updated_at = $4, version = $5 WHERE id = $1",
+        elif isinstance(event, Certificate.Revoked):
+            await _status(conn, event, "revoked", event.reason)
+        elif isinstance(event, Certificate.Expired):
+            valid_until: str | None = await conn.fetchval(
+                "SELECT valid_until::text FROM certificate_view WHERE id = $1",
                 event.originator_id,
-                status,
-                reason,
-                event.timestamp,
-                event.originator_version,
             )
+            await _status(conn, event, "expired", expiry_reason(valid_until))
         elif isinstance(event, Certificate.Used):
             await _used(conn, event)
 
@@ -73,6 +68,20 @@ async def _issued(conn: asyncpg.Connection | PoolConnectionProxy, event: Any) ->
         event.file_id,
         event.sha256,
         event.application_id,
+        event.timestamp,
+        event.originator_version,
+    )
+
+
+async def _status(
+    conn: asyncpg.Connection | PoolConnectionProxy, event: Any, status: str, reason: str
+) -> None:
+    await conn.execute(
+        "UPDATE certificate_view SET status = $2, status_reason = $3, updated_at = $4,"
+        " version = $5 WHERE id = $1",
+        event.originator_id,
+        status,
+        reason,
         event.timestamp,
         event.originator_version,
     )

@@ -5,6 +5,7 @@ from domain.certificates.aggregate import (
     Certificate,
     CertificateStatus,
     certificate_id,
+    expiry_reason,
     problem_on,
     status_on,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "CertificateType",
     "certificate_id",
     "code_of",
+    "expiry_reason",
     "problem_on",
     "status_on",
     "type_name",

@@ -26,6 +26,7 @@ __all__ = [
     "CertificateStatus",
     "Source",
     "certificate_id",
+    "expiry_reason",
     "problem_on",
     "status_on",
 ]
@@ -51,6 +52,11 @@ def status_on(recorded: str, valid_until: str | None, day: date) -> CertificateS
     if valid_until is not None and day > date.fromisoformat(valid_until):
         return "expired"
     return "valid"
+
+
+def expiry_reason(valid_until: str | None) -> str:
+    """The status reason of a certificate whose validity ended (shown to its holder)."""
+    return f"有效期至{valid_until}"
 
 
 def problem_on(
@@ -108,7 +114,7 @@ class Certificate(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status = "expired"
-            aggregate.status_reason = f"有效期至{aggregate.valid_until}"
+            aggregate.status_reason = expiry_reason(aggregate.valid_until)
             aggregate.status_since = self.timestamp
 
     class Used(Aggregate.Event):

@@ -98,7 +98,7 @@ async def test_the_watcher_records_that_a_certificates_validity_ended(services: 
         "SELECT status, status_reason FROM certificate_view WHERE id = $1", ending.id
     )
     assert row is not None
-    assert row["status"] == "expired"
+    assert (row["status"], row["status_reason"]) == ("expired", "有效期至2026-03-02")
 
 
 async def test_the_watcher_records_that_an_unredeemed_invitation_expired(
