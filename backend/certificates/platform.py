@@ -156,12 +156,24 @@ async def reverify(services: Services, certificate: Certificate, at: datetime) -
         return Verification(checked_at=at, by="platform", result="unavailable", detail=str(exc))
     if status.status == "revoked" and certificate.status != "revoked":
         await _record_revocation(services, certificate.id, _reason(status.status_reason))
+    await _note_check(services, certificate.id, at, status.status)
     try:
         checked = datetime.fromisoformat(status.checked_at)
     except ValueError:
         checked = at
     return Verification(
         checked_at=checked, by="platform", result=status.status, detail=status.status_reason or ""
+    )
+
+
+async def _note_check(services: Services, key: UUID, at: datetime, result: str) -> None:
+    """The platform answered for this certificate now (the watcher's recheck waits on it)."""
+    await services.pool.execute(
+        "INSERT INTO certificate_checks (certificate_id, checked_at, result) VALUES ($1, $2, $3)"
+        " ON CONFLICT (certificate_id) DO UPDATE SET checked_at = $2, result = $3",
+        key,
+        at,
+        result,
     )
 
 

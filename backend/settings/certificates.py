@@ -21,8 +21,13 @@ class CertificatePlatformSettings(msgspec.Struct, frozen=True, kw_only=True):
     key: str | None = None  # the shared HMAC key; required with url
     timeout_seconds: float = 5.0
     replay_window_seconds: int = 300  # how far a signed answer's timestamp may be from ours
+    # the watcher checks again the platform certificates open cases stand on this often
+    recheck_hours: float = 6.0
 
     def __post_init__(self) -> None:
+        if self.recheck_hours <= 0:
+            msg = "ONEWINDOW_CERT_PLATFORM_RECHECK_HOURS must be positive"
+            raise ValueError(msg)
         if self.url and not self.key:
             msg = "ONEWINDOW_CERT_PLATFORM_KEY is required with ONEWINDOW_CERT_PLATFORM_URL"
             raise ValueError(msg)
@@ -38,4 +43,5 @@ class CertificatePlatformSettings(msgspec.Struct, frozen=True, kw_only=True):
             replay_window_seconds=int(
                 env.get("ONEWINDOW_CERT_PLATFORM_REPLAY_WINDOW_SECONDS", 300)
             ),
+            recheck_hours=float(env.get("ONEWINDOW_CERT_PLATFORM_RECHECK_HOURS", 6.0)),
         )

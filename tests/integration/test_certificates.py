@@ -16,6 +16,8 @@ from backend.applications.submission import submit
 from backend.auth.tokens import Principal
 from backend.bootstrap import bootstrap
 from backend.catalog.commands import publish_catalog
+from backend.certificates.recheck import recheck_platform_certificates
+from backend.certificates.stuck import invalid_certificate_reasons
 from backend.demo_data import demo_catalog
 from backend.jobs import watch
 from backend.proxies.commands import expire_authorisations, grant
@@ -28,6 +30,8 @@ from domain.authorisation import Authorisation
 from domain.calendar import CST
 from domain.certificates import Certificate, certificate_id
 from domain.errors import ValidationFailed
+from integrations.certificates import PlatformCertificate
+from integrations.certificates.fake_platform import ID_CARD
 
 SECRET = "certificates-test-secret-key-of-32-bytes!"
 MARRIAGE = "11100000000013013K001"
@@ -165,3 +169,75 @@ async def test_a_much_used_certificate_loads_from_a_snapshot_with_its_holder_sea
     assert stored == 1
     loaded = await services.repository.get(Certificate, certificate.id)
     assert (loaded.uses, loaded.holder_name) == (50, "张三")
+
+
+async def test_the_watcher_finds_a_revocation_at_the_platform_before_anyone_opens_the_case(
+    services: Services,
+) -> None:
+    fake = services.certificates.fake
+    assert fake is not None
+    citizen = uuid.uuid4()
+    number = "110101199003070015"
+    fake.add(
+        PlatformCertificate(
+            number=number,
+            type_code=ID_CARD,
+            type_name="居民身份证",
+            holder_name="赵六",
+            holder_id_number=number,
+            issuer="市公安局",
+            issuer_code="11310100002420000X",
+            issued_on="2020-01-01",
+            valid_from="2020-01-01",
+        )
+    )
+    id_card = Certificate.issue(
+        id=certificate_id("platform", ID_CARD, number),
+        holder_id=citizen,
+        holder_name="赵六",
+        holder_id_number=number,
+        type_code=ID_CARD,
+        type_name="居民身份证",
+        number=number,
+        issuer="市公安局",
+        issuer_code="11310100002420000X",
+        issued_on=date(2020, 1, 1),
+        valid_from=date(2020, 1, 1),
+        valid_until=None,
+        source="platform",
+        at=clock_of(services).now,
+    )
+    marriage = marriage_certificate(citizen, until=None)
+    await services.repository.save(id_card, marriage)
+    command = SubmitApplication(
+        service_code="GG-00901-000",
+        situation_id="registration",
+        materials=(
+            MaterialRef(material_id="id-card", certificate_id=str(id_card.id)),
+            MaterialRef(material_id="marriage-certificate", certificate_id=str(marriage.id)),
+        ),
+        delivery=Delivery(method="pickup"),
+    )
+    answer = await submit(services, Principal(id=str(citizen), role="citizen"), command)
+    await project(services)
+    asked = fake.calls.count("/v1/certificates/verify")
+    assert asked == 1  # at use
+
+    # confirmed at use a moment ago: not asked again within the interval
+    assert await watch(services) == 0
+    assert fake.calls.count("/v1/certificates/verify") == asked
+
+    fake.revoke(number, "证件已挂失")
+    clock_of(services).now += timedelta(hours=7)
+    fake.set_down(True)  # a platform that cannot answer changes nothing and stops nothing
+    assert await recheck_platform_certificates(services) == 0
+    fake.set_down(False)
+    assert await recheck_platform_certificates(services) == 1
+    assert await recheck_platform_certificates(services) == 0  # revoked: nothing more to ask
+    await project(services)
+
+    application_id = uuid.UUID(answer.body.id)  # type: ignore[union-attr]
+    reasons = await invalid_certificate_reasons(services.pool)
+    ((code, _since, words),) = reasons[application_id]
+    assert code == "certificate_invalid"
+    assert "证件已挂失" in words
