@@ -10,6 +10,8 @@ from uuid import UUID
 
 from backend.back_office.dto import HistoryEntry
 from backend.back_office.queries import history
+from backend.certificates.dto import CaseCertificate
+from backend.certificates.queries import case_certificates
 from backend.deliveries.queries import DeliveryRecord, delivery_of
 from backend.files.queries import file_types
 from backend.supervision.dto import RectificationItem
@@ -118,6 +120,8 @@ class CaseView:
     delivery: DeliveryRecord | None = None
     rectification: RectificationItem | None = None
     evaluation_comment: str = ""
+    # material id -> the e-certificate standing for it, verified again for this page
+    certificates: dict[str, CaseCertificate] = field(default_factory=dict)
     forceable: tuple[str, ...] = tuple(sorted(FORCEABLE))
 
 
@@ -220,6 +224,9 @@ async def case_view(services: Services, staff: Principal, application_id: UUID) 
         delivery=await delivery_of(services, application_id),
         rectification=rectifications[0] if rectifications else None,
         evaluation_comment=evaluated.data.get("comment", "") if evaluated else "",
+        certificates={
+            c.material_id: c for c in await case_certificates(services, staff, application_id)
+        },
     )
 
 
