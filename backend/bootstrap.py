@@ -183,6 +183,7 @@ async def bootstrap(
                 await asyncio.gather(*tasks)
 
             stack.push_async_callback(stop_worker)
+        stack.push_async_callback(services.positions.close)
         async with stack:
             yield services
     except BaseException:

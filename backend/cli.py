@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -168,6 +169,7 @@ def _citizen_forget(args: argparse.Namespace, settings: Settings) -> int:
 
 def _progress_bar(total: int, label: str) -> Callable[[int], None]:
     done = 0
+    started = time.monotonic()
 
     def advance(count: int) -> None:
         nonlocal done
@@ -175,7 +177,8 @@ def _progress_bar(total: int, label: str) -> Callable[[int], None]:
         width = 30
         filled = int(width * done / total) if total else width
         bar = "#" * filled + "-" * (width - filled)
-        sys.stderr.write(f"\r{label:<10} [{bar}] {done}/{total}")
+        rate = done / max(time.monotonic() - started, 1e-6)
+        sys.stderr.write(f"\r{label:<10} [{bar}] {done}/{total}  {rate:,.0f} events/s")
         sys.stderr.flush()
 
     return advance

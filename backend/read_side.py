@@ -1,8 +1,9 @@
-"""Reading one's own writes: a query given ``?after=position`` waits for its read model."""
+"""Reading one's own writes: a query given ``?after=position`` waits for its read model,
+woken by the position's notification (``backend.db.positions``), never polling while it
+waits."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -11,14 +12,10 @@ if TYPE_CHECKING:
 __all__ = ["wait_for_position"]
 
 
-async def wait_for_position(services: Services, position: int, projection: str) -> None:
-    """Wait briefly until ``projection`` has applied ``position`` (read your own writes)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + services.settings.projection_wait_seconds
-    delay = 0.005
-    while await services.runner.position(projection) < position:
-        if loop.time() >= deadline:
-            return  # answer with what we have; the client can ask again
-        services.runner.wake()
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 0.05)
+async def wait_for_position(services: Services, position: int, projection: str) -> bool:
+    """Wait briefly until the read model has applied ``position`` (read your own writes);
+    False when it had not within ``projection_wait_seconds`` (the answer may be stale)."""
+    services.runner.wake()  # a worker in this process looks at once
+    return await services.positions.wait(
+        projection, position, services.settings.projection_wait_seconds
+    )

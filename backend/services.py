@@ -16,6 +16,7 @@ from backend.adapters.payments import Payments
 from backend.auth.revocations import TokenRevocations
 from backend.auth.tokens import TokenService
 from backend.clock import Clock
+from backend.db.positions import Positions
 from backend.eventstore import Recorder, Repository
 from backend.metrics import Metrics
 from backend.ratelimit import LoginThrottle, RateLimiter
@@ -60,6 +61,8 @@ class Services:
     rate_limiter: RateLimiter | None = None  # 429s, counted in PostgreSQL; None: no limits
     login_throttle: LoginThrottle | None = None  # back-off of wrong staff passwords
     revocations: TokenRevocations = field(init=False)  # logged-out bearer tokens
+    positions: Positions = field(init=False)  # the projections' positions, for ?after=
 
     def __post_init__(self) -> None:
         self.revocations = TokenRevocations(self.pool)
+        self.positions = Positions(self.pool)

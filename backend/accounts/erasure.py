@@ -118,7 +118,8 @@ async def _scrub(services: Services, applications: list[UUID], words: set[str]) 
         for table, key, columns in _READ_MODELS:
             rows = await conn.fetch(
                 f"SELECT ctid, {', '.join(columns)} FROM {table}"  # noqa: S608 - constants
-                f" WHERE {key} = ANY($1::uuid[]) FOR UPDATE",
+                # in the order the progress projection locks its rows: never a deadlock
+                f" WHERE {key} = ANY($1::uuid[]) ORDER BY {key} FOR UPDATE",
                 applications,
             )
             for row in rows:

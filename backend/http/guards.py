@@ -87,8 +87,13 @@ async def current(services: Services, principal: Principal) -> Principal:
     )
 
 
-async def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    """The caller, as checked by the route's guard."""
+async def provide_principal(
+    request: ASGIConnection[Any, Any, Any, Any], services: Services
+) -> Principal:
+    """The caller, as checked by the route's guard. (It names ``services`` so that the two
+    are resolved one after the other: Litestar resolves independent dependencies of a request
+    in an anyio task group, which cost a fifth of a short request.)"""
+    del services
     principal: Principal = request.state.principal
     return principal
 
