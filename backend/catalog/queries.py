@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -10,6 +11,7 @@ import msgspec
 
 from backend.catalog.dto import ServiceGuide, ServiceSummary
 from backend.certificates.holdings import holdings_of
+from backend.proxies.access import acting_for
 from domain.catalog import ServiceDefinition, service_item_id
 from domain.certificates.rules import satisfying
 from domain.errors import NotFound
@@ -57,12 +59,25 @@ async def get_service(pool: asyncpg.Pool, code: str) -> ServiceGuide:
     return ServiceGuide.of(await definition_of(pool, code))
 
 
-async def guide_for(services: Services, code: str, citizen_id: UUID) -> ServiceGuide:
+async def guide_for(
+    services: Services, code: str, citizen_id: UUID, principal_id: UUID | None = None
+) -> ServiceGuide:
     """The guide as a logged-in citizen sees it: each material they need not hand in because
-    they hold a valid certificate of a type it accepts says which one (免提交)."""
+    they hold a valid certificate of a type it accepts says which one (免提交). An agent for
+    ``principal_id`` sees the principal's, when an authorisation lets them use those for
+    this item now; otherwise their own (nothing says whether the principal exists)."""
     definition = await definition_of(services.pool, code)
-    held = await holdings_of(services, citizen_id)
-    today = services.clock().date()
+    now = services.clock()
+    holder = citizen_id
+    if principal_id is not None and principal_id != citizen_id:
+        with contextlib.suppress(NotFound):
+            authorisation = await acting_for(
+                services, citizen_id, principal_id, code, now, with_certificates=True
+            )
+            if authorisation.use_certificates:
+                holder = principal_id
+    held = await holdings_of(services, holder)
+    today = now.date()
     satisfied = {
         (situation.id, material.id): found
         for situation in definition.situations

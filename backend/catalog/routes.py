@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, get
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from backend.catalog import queries as catalog
 from backend.catalog.dto import ServiceGuide, ServiceSummary
@@ -31,12 +31,18 @@ class CatalogController(Controller):
 
     @get("/{code:str}", operation_id="getService")
     async def get_service(
-        self, request: Request[Any, Any, Any], services: ServicesDep, code: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        code: FromPath[str],
+        on_behalf_of: Annotated[UUID | None, QueryParameter(name="onBehalfOf")] = None,
     ) -> ServiceGuide:
         """The guide of one item: situations with their materials, stages, delivery. With a
         citizen's bearer token, each material their valid e-certificate stands for names it
-        (``satisfiedBy``: 免提交); no token is needed otherwise."""
+        (``satisfiedBy``: 免提交); no token is needed otherwise. ``onBehalfOf``: an agent
+        sees their principal's certificates instead, while an authorisation covering the item
+        lets them use those (otherwise their own, as if it were not given)."""
         caller = await optional_caller(request, services)
         if caller is not None and caller.role == "citizen":
-            return await catalog.guide_for(services, code, UUID(caller.id))
+            return await catalog.guide_for(services, code, UUID(caller.id), on_behalf_of)
         return await catalog.get_service(services.pool, code)

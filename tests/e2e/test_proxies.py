@@ -142,12 +142,41 @@ async def test_without_an_authorisation_covering_the_service_it_is_404(
     assert nobody.json()["detail"] == no_authorisation.json()["detail"]
 
 
+async def offered(client: httpx.AsyncClient, agent: Headers, on_behalf_of: str | None) -> Any:
+    """The guide of BIRTH as the agent reads it: material id -> satisfiedBy."""
+    query = f"?onBehalfOf={on_behalf_of}" if on_behalf_of else ""
+    guide = await ok(await client.get(f"/api/v1/services/{BIRTH}{query}", headers=agent))
+    (situation,) = [s for s in guide["situations"] if s["id"] == "registration"]
+    return {m["id"]: m["satisfiedBy"] for m in situation["materials"] if m.get("satisfiedBy")}
+
+
+async def test_an_agents_guide_offers_the_principals_certificates_while_allowed(
+    client: httpx.AsyncClient,
+) -> None:
+    principal, agent = await citizen_headers(client), await citizen_headers(client)
+    certificate = await married(client, principal)
+    accepted = await authorise(client, principal, agent)
+    principal_id = accepted["principalId"]
+    assert await offered(client, agent, principal_id) == {"marriage-certificate": certificate["id"]}
+    assert await offered(client, agent, None) == {}  # the agent's own: none
+    # someone the agent may not act for: the agent's own, as without the parameter
+    stranger = await citizen_headers(client)
+    other = await authorise(client, stranger, await citizen_headers(client))
+    assert await offered(client, agent, other["principalId"]) == {}
+
+    await ok(
+        await client.post(f"/api/v1/me/authorisations/{accepted['id']}/revoke", headers=principal)
+    )
+    assert await offered(client, agent, principal_id) == {}
+
+
 async def test_using_the_principals_certificates_needs_the_permission(
     client: httpx.AsyncClient,
 ) -> None:
     principal, agent = await citizen_headers(client), await citizen_headers(client)
     certificate = await married(client, principal)
     accepted = await authorise(client, principal, agent, scope="all", use_certificates=False)
+    assert await offered(client, agent, accepted["principalId"]) == {}
     body = birth_body(
         certificate["id"],
         {"fileId": await upload(client, agent)},
