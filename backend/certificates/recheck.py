@@ -14,8 +14,9 @@ from domain.certificates import Certificate
 if TYPE_CHECKING:
     from backend.services import Services
 
-__all__ = ["BATCH", "recheck_platform_certificates"]
+__all__ = ["BATCH", "LOCK", "recheck_platform_certificates"]
 
+LOCK = "onewindow-certificate-recheck"  # the advisory lock's key (hashed)
 BATCH = 20  # per watcher pass: a slow platform (5 s a call) must not hold up the deadlines
 
 # Platform certificates still valid here that a material of an open case names, not confirmed
@@ -42,12 +43,20 @@ async def recheck_platform_certificates(services: Services) -> int:
         return 0
     now = services.clock()
     every = timedelta(hours=services.settings.certificate_platform.recheck_hours)
-    rows = await services.pool.fetch(_DUE, list(OPEN), now - every, BATCH)
-    revoked = 0
-    for row in rows:
-        certificate = await services.repository.get(Certificate, row["id"])
-        verification = await reverify(services, certificate, now)
-        if verification.result == "unavailable":
-            break
-        revoked += verification.result == "revoked"
-    return revoked
+    async with services.pool.acquire() as conn:
+        # one process at a time: every worker runs the watcher, the platform should not hear
+        # each question once per process
+        if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", LOCK):
+            return 0
+        try:
+            rows = await conn.fetch(_DUE, list(OPEN), now - every, BATCH)
+            revoked = 0
+            for row in rows:
+                certificate = await services.repository.get(Certificate, row["id"])
+                verification = await reverify(services, certificate, now)
+                if verification.result == "unavailable":
+                    break
+                revoked += verification.result == "revoked"
+            return revoked
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", LOCK)

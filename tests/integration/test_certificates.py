@@ -16,6 +16,7 @@ from backend.applications.submission import submit
 from backend.auth.tokens import Principal
 from backend.bootstrap import bootstrap
 from backend.catalog.commands import publish_catalog
+from backend.certificates.recheck import LOCK as RECHECK_LOCK
 from backend.certificates.recheck import recheck_platform_certificates
 from backend.certificates.stuck import invalid_certificate_reasons
 from backend.demo_data import demo_catalog
@@ -229,6 +230,12 @@ async def test_the_watcher_finds_a_revocation_at_the_platform_before_anyone_open
 
     fake.revoke(number, "证件已挂失")
     clock_of(services).now += timedelta(hours=7)
+    async with services.pool.acquire() as other:  # another process's watcher is at it
+        lock = "SELECT pg_advisory_lock(hashtextextended($1, 0))"
+        await other.execute(lock, RECHECK_LOCK)
+        assert await recheck_platform_certificates(services) == 0
+        assert fake.calls.count("/v1/certificates/verify") == asked
+        await other.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", RECHECK_LOCK)
     fake.set_down(True)  # a platform that cannot answer changes nothing and stops nothing
     assert await recheck_platform_certificates(services) == 0
     fake.set_down(False)
