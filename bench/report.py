@@ -184,8 +184,8 @@ fresh embedded PostgreSQL {pg["version"]} in a temporary directory, with normal 
 
 ## What is measured, and how
 
-1. **Commands**: one op = "submit + accept" of service {p["service"]} (situation "self": two
-   e-certificates and one uploaded file), i.e. 2 commands. *Ours*: our command handlers
+1. **Commands**: one op = "submit + accept" of service {p["service"]} (situation "self": three
+   materials naming one uploaded file), i.e. 2 commands. *Ours*: our command handlers
    (`backend.applications.commands.submit` and `accept`: catalogue lookup, file ownership
    check, application number, load/act/save with retry, personal data sealed) as asyncio tasks
    on one event loop in one process, asyncpg pool of 20, with group commit on and off.
