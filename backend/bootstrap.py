@@ -7,9 +7,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from backend.adapters.certificates import open_certificate_platform
 from backend.adapters.couriers import open_couriers
 from backend.adapters.payments import open_payments
 from backend.auth.tokens import TokenService
+from backend.certificates.stuck import invalid_certificate_reasons
 from backend.clock import Clock, system_clock
 from backend.db import connect_pool, database_url
 from backend.db.migrate import apply_migrations
@@ -35,12 +37,14 @@ from backend.services import Services
 from backend.settings import Settings
 from backend.working_calendar.keeper import CalendarKeeper
 from domain.application import Application
+from domain.certificates import Certificate
 from integrations.files import LocalFileStore
 from integrations.wechat import FakeWeChat, WechatpyLogin
 from projections.answers import AnswersProjection
 from projections.appointments import AppointmentsProjection
 from projections.base import Projection
 from projections.catalog import CatalogProjection
+from projections.certificates import CertificateProjection
 from projections.consultations import ConsultationProjection
 from projections.deliveries import DeliveryProjection
 from projections.notification_templates import Templates, load_templates
@@ -65,6 +69,7 @@ def projections(templates: Templates | None = None) -> list[Projection]:
         DeliveryProjection(),
         ConsultationProjection(),
         AnswersProjection(),
+        CertificateProjection(),
     ]
 
 
@@ -96,6 +101,7 @@ async def bootstrap(
         couriers = await stack.enter_async_context(open_couriers(settings))
         appid = fake.appid if fake is not None else settings.wechat_appid
         payments = stack.enter_context(open_payments(settings, appid, clock))
+        certificates = await stack.enter_async_context(open_certificate_platform(settings))
         recorder = Recorder()
         # citizens' data keys, wrapped under a key derived from the secret key (crypto-shredding)
         mapper = build_mapper(
@@ -116,8 +122,9 @@ async def bootstrap(
             recorder,
             mapper,
             writer=writer,
-            # long-lived applications (many supervision events) load from a snapshot
-            snapshots=SnapshotPolicy(every=50, types=(Application,)),
+            # long-lived applications (many supervision events) and much-used certificates
+            # (a 营业执照 stands for materials of many cases) load from a snapshot
+            snapshots=SnapshotPolicy(every=50, types=(Application, Certificate)),
             on_save=metrics.observe_save,
             on_conflict=metrics.conflicts.inc,
         )
@@ -137,9 +144,14 @@ async def bootstrap(
             files=LocalFileStore(settings.data_dir / "files"),
             notification_templates=templates,
             fake_wechat=fake,
-            stuck_reasons=[failed_notification_reasons, failed_booking_reasons],
+            stuck_reasons=[
+                failed_notification_reasons,
+                failed_booking_reasons,
+                invalid_certificate_reasons,
+            ],
             couriers=couriers,
             payments=payments,
+            certificates=certificates,
             rate_limiter=RateLimiter(pool, clock),
             login_throttle=LoginThrottle(
                 pool, clock, settings.login_backoff, on_spray=metrics.login_spraying.inc
