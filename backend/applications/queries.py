@@ -8,7 +8,7 @@ from uuid import UUID
 import msgspec
 
 from backend.applications.dto import ApplicationProgress, ApplicationSummary
-from backend.read_side import wait_for_position
+from backend.read_side import PROGRESS, read_model
 from domain.errors import NotFound
 
 if TYPE_CHECKING:
@@ -16,9 +16,6 @@ if TYPE_CHECKING:
     from backend.services import Services
 
 __all__ = ["PROGRESS", "get_progress", "list_mine", "visible_clause"]
-
-PROGRESS = "progress"  # the read model these queries read
-
 
 _progress = msgspec.json.Decoder(ApplicationProgress).decode
 
@@ -36,12 +33,12 @@ def visible_clause(principal: Principal, first: int = 2) -> tuple[str, list[obje
 async def get_progress(
     services: Services, principal: Principal, application_id: UUID, after: int | None = None
 ) -> ApplicationProgress:
-    """The citizen's view of one application; 404 for anyone who may not see it."""
-    if after:
-        await wait_for_position(services, after, PROGRESS)
+    """The citizen's view of one application; 404 for anyone who may not see it (never for
+    their own just submitted: ``after`` is the position the submission answered)."""
+    db = await read_model(services, PROGRESS, after)
     clause, args = visible_clause(principal)
     # the document as text, decoded once, straight into the answer's type (no dict between)
-    detail = await services.pool.fetchval(
+    detail = await db.fetchval(
         f"SELECT detail::text FROM application_view WHERE id = $1 AND {clause}",  # noqa: S608
         application_id,
         *args,
@@ -55,9 +52,8 @@ async def list_mine(
     services: Services, citizen: Principal, after: int | None = None
 ) -> list[ApplicationSummary]:
     """My applications, newest first."""
-    if after:
-        await wait_for_position(services, after, PROGRESS)
-    rows = await services.pool.fetch(
+    db = await read_model(services, PROGRESS, after)
+    rows = await db.fetch(
         "SELECT id, number, service_name, status, status_text, updated_at FROM application_view"
         " WHERE citizen_id = $1 ORDER BY submitted_at DESC LIMIT 200",
         UUID(citizen.id),

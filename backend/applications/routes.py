@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from backend.applications import commands, queries
 from backend.applications.dto import (
@@ -22,10 +22,10 @@ from backend.handling import CommandAccepted
 from backend.http.guards import PrincipalDep, ServicesDep, requires
 from backend.http.idempotency import idempotent_post
 from backend.http.rate_limit import rate_limit
+from backend.http.read_source import After
 
 __all__ = ["ApplicationsController"]
 
-After = Annotated[int | None, QueryParameter(ge=0)]
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 
 

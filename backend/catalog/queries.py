@@ -12,18 +12,17 @@ from domain.catalog import service_item_id
 from domain.errors import NotFound
 
 if TYPE_CHECKING:
-    import asyncpg
-
+    from backend.db.reader import Queries
     from backend.services import Services
 
 __all__ = ["ServiceVersion", "departments", "get_service", "list_services", "service_versions"]
 
 
 async def list_services(
-    pool: asyncpg.Pool, q: str | None = None, department: str | None = None
+    db: Queries, q: str | None = None, department: str | None = None
 ) -> list[ServiceSummary]:
     """Items matching a name/code search and a department, by code."""
-    rows = await pool.fetch(
+    rows = await db.fetch(
         "SELECT definition FROM catalog_view"
         " WHERE ($1::text IS NULL OR name ILIKE '%' || $1 || '%' OR code ILIKE $1 || '%')"
         " AND ($2::text IS NULL OR department = $2) ORDER BY code",
@@ -33,17 +32,17 @@ async def list_services(
     return [msgspec.convert(r[0], ServiceSummary) for r in rows]
 
 
-async def get_service(pool: asyncpg.Pool, code: str) -> ServiceGuide:
+async def get_service(db: Queries, code: str) -> ServiceGuide:
     """The guide of one item."""
-    definition = await pool.fetchval("SELECT definition FROM catalog_view WHERE code = $1", code)
+    definition = await db.fetchval("SELECT definition FROM catalog_view WHERE code = $1", code)
     if definition is None:
         raise NotFound(f"no service item {code}")
     return msgspec.convert(definition, ServiceGuide)
 
 
-async def departments(pool: asyncpg.Pool) -> list[str]:
+async def departments(db: Queries) -> list[str]:
     """Every department the catalogue names (lead or in a review stage), sorted."""
-    rows = await pool.fetch("SELECT definition FROM catalog_view")
+    rows = await db.fetch("SELECT definition FROM catalog_view")
     found = {r[0]["department"] for r in rows}
     for row in rows:
         found.update(d for stage in row[0].get("stages", []) for d in stage)

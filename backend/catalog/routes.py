@@ -8,6 +8,8 @@ from litestar.params import FromPath, FromQuery
 from backend.catalog import queries as catalog
 from backend.catalog.dto import ServiceGuide, ServiceSummary
 from backend.http.guards import ServicesDep
+from backend.http.read_source import After
+from backend.read_side import CATALOG, read_model
 
 __all__ = ["CatalogController"]
 
@@ -22,11 +24,16 @@ class CatalogController(Controller):
         services: ServicesDep,
         q: FromQuery[str | None] = None,
         department: FromQuery[str | None] = None,
+        after: After = None,
     ) -> list[ServiceSummary]:
         """Service items, searchable by name or code and filterable by department."""
-        return await catalog.list_services(services.pool, q, department)
+        return await catalog.list_services(
+            await read_model(services, CATALOG, after), q, department
+        )
 
     @get("/{code:str}", operation_id="getService")
-    async def get_service(self, services: ServicesDep, code: FromPath[str]) -> ServiceGuide:
+    async def get_service(
+        self, services: ServicesDep, code: FromPath[str], after: After = None
+    ) -> ServiceGuide:
         """The guide of one item: situations with their materials, stages, delivery."""
-        return await catalog.get_service(services.pool, code)
+        return await catalog.get_service(await read_model(services, CATALOG, after), code)
