@@ -134,8 +134,7 @@ class ReadPools:
         if replica.in_pool:
             _log.warning("read replica %s left the read pool: %r", replica.name, error)
         replica.in_pool = False
-        replica.health.reachable = False
-        replica.health.error = repr(error)
+        replica.health = ReplicaHealth(error=repr(error))  # lag unknown while unreachable
 
     async def check(self) -> None:
         """Measure every replica's replay against the primary's WAL position now."""
