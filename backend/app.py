@@ -20,6 +20,11 @@ from backend.appointments.routes import AppointmentsController, HallsController
 from backend.back_office.routes import BackOfficeController
 from backend.bootstrap import bootstrap
 from backend.catalog.routes import CatalogController
+from backend.certificates.routes import (
+    CaseCertificatesController,
+    CertificatesAdminController,
+    MyCertificatesController,
+)
 from backend.clock import Clock, system_clock
 from backend.console.wiring import console_router, root, template_config
 from backend.deliveries.routes import (
@@ -48,6 +53,7 @@ from backend.payments.routes import (
     SandboxPayController,
     WeChatPayWebhooks,
 )
+from backend.proxies.routes import AuthorisationsController, InvitationsController
 from backend.settings import Settings, get_settings
 from backend.supervision.routes import SupervisionActionsController, SupervisionController
 from backend.working_days.routes import CalendarController
@@ -115,6 +121,11 @@ def create_app(
             PaymentsController,
             RefundsController,
             WeChatPayWebhooks,
+            MyCertificatesController,
+            CertificatesAdminController,
+            CaseCertificatesController,
+            AuthorisationsController,
+            InvitationsController,
             *([SandboxMessagesController] if settings.sandbox else []),
             *([SandboxPayController] if settings.sandbox else []),
             health,

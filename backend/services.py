@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.persistence import Mapper
 
+from backend.adapters.certificates import CertificateAdapters
 from backend.adapters.couriers import Couriers
 from backend.adapters.payments import Payments
 from backend.auth.revocations import TokenRevocations
@@ -57,6 +58,8 @@ class Services:
     fake_wechat: FakeWeChat | None = None  # sandbox mode: the fake the adapters talk to
     couriers: Couriers | None = None  # courier companies (sandbox: the fake SF behind them)
     payments: Payments | None = None  # WeChat Pay (sandbox: the fake behind it); None: off
+    # the e-certificate platform (sandbox: the fake behind it; .platform None: none configured)
+    certificates: CertificateAdapters = field(default_factory=lambda: CertificateAdapters(None))
     rate_limiter: RateLimiter | None = None  # 429s, counted in PostgreSQL; None: no limits
     login_throttle: LoginThrottle | None = None  # back-off of wrong staff passwords
     revocations: TokenRevocations = field(init=False)  # logged-out bearer tokens

@@ -47,6 +47,8 @@ async def forget_citizen(services: Services, citizen_id: UUID, *, by: str) -> Pe
     ]
     words = await _their_words(services, citizen_id, applications)
     erased = await services.repository.keys.forget(services.pool, citizen_id, by=by)
+    # the keyed digest binding their ID number to this account goes too (it may be declared anew)
+    await services.pool.execute("DELETE FROM citizen_identities WHERE citizen_id = $1", citizen_id)
     await _scrub(services, applications, words)
     return PersonalDataErased(citizen_id=citizen_id, erased=erased)
 

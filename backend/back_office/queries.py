@@ -89,6 +89,20 @@ def _revealed(value: Any) -> Any:
     return value
 
 
+def _submitter(event: Application.Submitted) -> dict[str, Any]:
+    """Who submitted: the applicant, or their agent for them (代办: the agent's name)."""
+    if event.submitted_by is None:
+        return {"id": str(event.citizen_id), "role": "citizen"}
+    name = _revealed(event.submitted_by.get("name")) or "代办人"
+    return {
+        "id": str(event.submitted_by["id"]),
+        "role": "citizen",
+        "name": name,
+        "agent": f"代办: {name}",
+        "onBehalfOf": str(event.citizen_id),
+    }
+
+
 async def history(
     services: Services, staff: Principal, application_id: UUID, reason: str | None = None
 ) -> list[HistoryEntry]:
@@ -116,7 +130,7 @@ async def history(
             data = _withheld(data)
         actor = data.pop("actor", None)
         if isinstance(event, Application.Submitted):
-            actor = {"id": str(event.citizen_id), "role": "citizen"}
+            actor = _submitter(event)
         elif actor is None:  # decided by the rules, not by a person
             actor = {"id": "system", "role": "system"}
         entries.append(

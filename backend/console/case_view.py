@@ -10,6 +10,8 @@ from uuid import UUID
 
 from backend.back_office.dto import HistoryEntry
 from backend.back_office.queries import history
+from backend.certificates.dto import CaseCertificate
+from backend.certificates.queries import case_certificates
 from backend.deliveries.queries import DeliveryRecord, delivery_of
 from backend.files.queries import file_types
 from backend.supervision.dto import RectificationItem
@@ -108,6 +110,7 @@ class CaseView:
     document_no: str | None
     rating: int | None
     supplement_note: str
+    agent: str | None  # 代办: who submitted for the applicant
     actions: frozenset[str]
     may_reveal: bool
     materials: list[Material] = field(default_factory=list)
@@ -117,6 +120,8 @@ class CaseView:
     delivery: DeliveryRecord | None = None
     rectification: RectificationItem | None = None
     evaluation_comment: str = ""
+    # material id -> the e-certificate standing for it, verified again for this page
+    certificates: dict[str, CaseCertificate] = field(default_factory=dict)
     forceable: tuple[str, ...] = tuple(sorted(FORCEABLE))
 
 
@@ -212,6 +217,7 @@ async def case_view(
         document_no=application.document_no,
         rating=application.rating,
         supplement_note=supplement.data.get("note", "") if supplement else "",
+        agent=f"代办: {application.agent_name or '代办人'}" if application.agent_id else None,
         actions=offered_actions(actor, application),
         may_reveal=may_see_personal_data(actor, application),
         materials=_materials(application, await file_types(services, file_ids)),
@@ -221,6 +227,9 @@ async def case_view(
         delivery=await delivery_of(services, application_id, after),
         rectification=rectifications[0] if rectifications else None,
         evaluation_comment=evaluated.data.get("comment", "") if evaluated else "",
+        certificates={
+            c.material_id: c for c in await case_certificates(services, staff, application_id)
+        },
     )
 
 

@@ -13,6 +13,7 @@ from backend.eventstore.types import CommitFailed
 from backend.http.read_source import ReadModelBehind
 from backend.ratelimit import RateLimited
 from domain import errors as domain
+from integrations.certificates import ForgedAnswer, PlatformError
 from integrations.wechat import InvalidLoginCode, WeChatError, WeChatUnavailable
 
 __all__ = ["EXCEPTION_HANDLERS", "HTTP_CODES", "problem", "status_of"]
@@ -132,6 +133,20 @@ def _unavailable(_: Request[Any, Any, Any], exc: WeChatUnavailable) -> Response[
     return problem(503, "WeChat unavailable", "WeChat cannot be reached; try again", "unavailable")
 
 
+def _certificate_platform(_: Request[Any, Any, Any], exc: PlatformError) -> Response[Any]:
+    # a forged or replayed answer is never believed: the same as no answer, and worth a look
+    level = logging.ERROR if isinstance(exc, ForgedAnswer) else logging.WARNING
+    _log.log(level, "e-certificate platform: %s: %s", type(exc).__name__, exc)
+    response = problem(
+        503,
+        "E-certificate platform unavailable",
+        "the e-certificate platform cannot confirm certificates now; try again later",
+        "unavailable",
+    )
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     _log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
@@ -151,5 +166,6 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     HTTPException: _http,
     WeChatError: _wechat,
     WeChatUnavailable: _unavailable,
+    PlatformError: _certificate_platform,
     Exception: _unexpected,
 }

@@ -21,6 +21,7 @@ __all__ = [
     "STAFF",
     "PrincipalDep",
     "ServicesDep",
+    "optional_caller",
     "provide_principal",
     "provide_services",
     "requires",
@@ -53,6 +54,21 @@ def requires(*roles: str) -> Guard:
         connection.state.principal = principal
 
     return guard
+
+
+async def optional_caller(
+    connection: ASGIConnection[Any, Any, Any, Any], services: Services
+) -> Principal | None:
+    """On a public route: the caller when a valid bearer token is sent (checked as
+    ``requires`` checks it), None without one. A bad, expired or revoked token is ignored,
+    not refused: the route answered without login before, and still does."""
+    scheme, _sep, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        return await current(services, services.tokens.verify(token.strip()))
+    except Unauthenticated:
+        return None
 
 
 async def current(services: Services, principal: Principal) -> Principal:

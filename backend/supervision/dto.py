@@ -68,6 +68,7 @@ class ServiceStats(Dto, frozen=True):
     ratings: int
     average_rating: float | None
     satisfied_share: float | None
+    certificate_share: float | None = None  # 免提交率: materials satisfied by e-certificates
 
 
 class RectificationItem(Dto, frozen=True):

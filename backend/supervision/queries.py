@@ -171,7 +171,8 @@ async def statistics(
     until = datetime.combine(end + timedelta(days=1), time.min, CST) if end else None
     rows = await db.fetch(
         "SELECT service_code, service_name, department, status, deadline, accepted_at,"
-        " finished_at, supplement_rounds, zero_visit, rating FROM application_view"
+        " finished_at, supplement_rounds, zero_visit, rating, materials_given,"
+        " materials_by_certificate FROM application_view"
         " WHERE ($1::timestamptz IS NULL OR submitted_at >= $1)"
         " AND ($2::timestamptz IS NULL OR submitted_at < $2)"
         " AND ($3::text IS NULL OR department = $3)",
@@ -209,6 +210,11 @@ async def statistics(
                 ratings=len(ratings),
                 average_rating=_ratio(sum(ratings), len(ratings), 2),
                 satisfied_share=_ratio(sum(1 for r in ratings if r >= 4), len(ratings)),
+                # 免提交率: of the materials handed in, the share e-certificates stood for
+                certificate_share=_ratio(
+                    sum(r["materials_by_certificate"] for r in items),
+                    sum(r["materials_given"] for r in items),
+                ),
             )
         )
     return result

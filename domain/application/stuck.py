@@ -22,6 +22,7 @@ StuckReason = Literal[
     "payment_waiting",
     "delivery_failed",
     "notification_failed",
+    "certificate_invalid",  # an e-certificate standing for a material was revoked or expired
 ]
 REASONS: tuple[str, ...] = get_args(StuckReason)
 
