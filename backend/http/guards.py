@@ -88,7 +88,7 @@ async def current(services: Services, principal: Principal) -> Principal:
 
 
 async def provide_principal(
-    request: ASGIConnection[Any, Any, Any, Any], services: Services
+    request: ASGIConnection[Any, Any, Any, Any], services: ServicesDep
 ) -> Principal:
     """The caller, as checked by the route's guard. (It names ``services`` so that the two
     are resolved one after the other: Litestar resolves independent dependencies of a request
