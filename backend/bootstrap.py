@@ -15,6 +15,7 @@ from backend.certificates.stuck import invalid_certificate_reasons
 from backend.clock import Clock, system_clock
 from backend.db import connect_pool, database_url
 from backend.db.migrate import apply_migrations
+from backend.db.replicas import ReadPools
 from backend.deliveries.dispatcher import BookingDispatcher
 from backend.deliveries.stuck import failed_booking_reasons
 from backend.eventstore import (
@@ -71,6 +72,23 @@ def projections(templates: Templates | None = None) -> list[Projection]:
         AnswersProjection(),
         CertificateProjection(),
     ]
+
+
+async def _open_replicas(services: Services, stack: contextlib.AsyncExitStack) -> None:
+    """The read pool's replicas, and their health check every few seconds (in every process
+    that serves reads, whether or not it runs the workers); none configured: nothing to do."""
+    if not services.settings.reads.replica_urls:
+        return
+    services.reads = await ReadPools.open(services.pool, services.settings.reads)
+    stack.push_async_callback(services.reads.close)
+    stop = asyncio.Event()
+    health = asyncio.create_task(services.reads.watch(stop), name="replica-health")
+
+    async def stop_watching() -> None:
+        stop.set()
+        await health
+
+    stack.push_async_callback(stop_watching)
 
 
 @contextlib.asynccontextmanager
@@ -158,6 +176,7 @@ async def bootstrap(
             ),
         )
         keeper.warn_daily(services)  # at start, then the watcher's first pass of each day
+        await _open_replicas(services, stack)
         if settings.run_workers if run_workers is None else run_workers:
             stop = asyncio.Event()
             tasks = [

@@ -17,6 +17,8 @@ from backend.auth.revocations import TokenRevocations
 from backend.auth.tokens import TokenService
 from backend.clock import Clock
 from backend.db.positions import Positions
+from backend.db.reader import Queries
+from backend.db.replicas import ReadPools
 from backend.eventstore import Recorder, Repository
 from backend.metrics import Metrics
 from backend.ratelimit import LoginThrottle, RateLimiter
@@ -48,7 +50,7 @@ class Services:
     files: FileStore
     # reasons for stuck cases kept by payments, delivery and notifications (see queries.supervision)
     stuck_reasons: list[
-        Callable[[asyncpg.Pool], Awaitable[dict[UUID, list[tuple[str, datetime | None, str]]]]]
+        Callable[[Queries], Awaitable[dict[UUID, list[tuple[str, datetime | None, str]]]]]
     ] = field(default_factory=list)
     metrics: Metrics = field(default_factory=Metrics)
     calendar_keeper: CalendarKeeper = field(default_factory=CalendarKeeper)
@@ -62,7 +64,11 @@ class Services:
     login_throttle: LoginThrottle | None = None  # back-off of wrong staff passwords
     revocations: TokenRevocations = field(init=False)  # logged-out bearer tokens
     positions: Positions = field(init=False)  # the projections' positions, for ?after=
+    # where read models are read: the replicas of ONEWINDOW_READ_DATABASE_URL, or the primary
+    # (queries ask backend.read_side.read_model, never this directly)
+    reads: ReadPools = field(init=False)
 
     def __post_init__(self) -> None:
         self.revocations = TokenRevocations(self.pool)
         self.positions = Positions(self.pool)
+        self.reads = ReadPools(self.pool)

@@ -9,17 +9,15 @@ import msgspec
 
 from backend.applications.dto import ApplicationProgress, ApplicationSummary
 from backend.proxies.access import authorisations, lets
-from backend.read_side import wait_for_position
+from backend.read_side import PROGRESS, read_model
 from domain.errors import NotFound
 
 if TYPE_CHECKING:
     from backend.auth.tokens import Principal
+    from backend.db.reader import Queries
     from backend.services import Services
 
 __all__ = ["PROGRESS", "get_progress", "list_mine", "visible_clause"]
-
-PROGRESS = "progress"  # the read model these queries read
-
 
 _progress = msgspec.json.Decoder(ApplicationProgress).decode
 
@@ -37,29 +35,31 @@ def visible_clause(principal: Principal, first: int = 2) -> tuple[str, list[obje
 async def get_progress(
     services: Services, principal: Principal, application_id: UUID, after: int | None = None
 ) -> ApplicationProgress:
-    """The citizen's view of one application; 404 for anyone who may not see it. An agent
+    """The citizen's view of one application; 404 for anyone who may not see it (never for
+    their own just submitted: ``after`` is the position the submission answered). An agent
     sees the applications they submitted while their authorisation covers them (代办)."""
-    if after:
-        await wait_for_position(services, after, PROGRESS)
+    db = await read_model(services, PROGRESS, after)
     clause, args = visible_clause(principal)
     # the document as text, decoded once, straight into the answer's type (no dict between)
-    detail = await services.pool.fetchval(
+    detail = await db.fetchval(
         f"SELECT detail::text FROM application_view WHERE id = $1 AND {clause}",  # noqa: S608
         application_id,
         *args,
     )
     if detail is None and principal.role == "citizen":
-        detail = await _as_agent(services, UUID(principal.id), application_id)
+        detail = await _as_agent(services, db, UUID(principal.id), application_id)
     if detail is None:
         raise NotFound("application not found")
     return _progress(detail)
 
 
-async def _as_agent(services: Services, agent_id: UUID, application_id: UUID) -> str | None:
+async def _as_agent(
+    services: Services, db: Queries, agent_id: UUID, application_id: UUID
+) -> str | None:
     """The detail (as text, like the principal's) of an application ``agent_id`` submitted
     for someone, while the authorisation it was submitted under still lets them (None
     otherwise)."""
-    row = await services.pool.fetchrow(
+    row = await db.fetchrow(
         "SELECT detail::text AS detail, authorisation_id, service_code FROM application_view"
         " WHERE id = $1 AND agent_id = $2",
         application_id,
@@ -93,11 +93,10 @@ async def list_mine(
 ) -> list[ApplicationSummary]:
     """My applications, newest first; ``as_agent``: those I submitted for others, while my
     authorisation covers them."""
-    if after:
-        await wait_for_position(services, after, PROGRESS)
+    db = await read_model(services, PROGRESS, after)
     if as_agent:
-        return await _submitted_as_agent(services, UUID(citizen.id))
-    rows = await services.pool.fetch(
+        return await _submitted_as_agent(services, db, UUID(citizen.id))
+    rows = await db.fetch(
         f"{_SUMMARY} FROM application_view"
         " WHERE citizen_id = $1 ORDER BY submitted_at DESC LIMIT 200",
         UUID(citizen.id),
@@ -105,8 +104,10 @@ async def list_mine(
     return [_summary(r) for r in rows]
 
 
-async def _submitted_as_agent(services: Services, agent_id: UUID) -> list[ApplicationSummary]:
-    rows = await services.pool.fetch(
+async def _submitted_as_agent(
+    services: Services, db: Queries, agent_id: UUID
+) -> list[ApplicationSummary]:
+    rows = await db.fetch(
         f"{_SUMMARY}, authorisation_id, service_code FROM application_view"
         " WHERE agent_id = $1 ORDER BY submitted_at DESC LIMIT 200",
         agent_id,

@@ -22,10 +22,10 @@ from backend.handling import CommandAccepted
 from backend.http.guards import PrincipalDep, ServicesDep, requires
 from backend.http.idempotency import idempotent_post
 from backend.http.rate_limit import rate_limit
+from backend.http.read_source import After
 
 __all__ = ["ApplicationsController"]
 
-After = Annotated[int | None, QueryParameter(ge=0)]
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 
 

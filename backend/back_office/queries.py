@@ -7,6 +7,7 @@ from uuid import UUID
 
 from backend.audit.reveals import record_reveal
 from backend.back_office.dto import HistoryEntry, WorkItem
+from backend.read_side import PROGRESS, read_model
 from domain.application import Application, Queue, queues_for
 from domain.application.access import may_see_personal_data
 from domain.errors import NotFound
@@ -20,11 +21,18 @@ __all__ = ["PERSONAL_FIELDS", "WITHHELD", "history", "worklist"]
 
 
 async def worklist(
-    services: Services, staff: Principal, queue: Queue | None, limit: int, offset: int
+    services: Services,
+    staff: Principal,
+    queue: Queue | None,
+    limit: int,
+    offset: int,
+    *,
+    after: int | None = None,
 ) -> list[WorkItem]:
     """Applications waiting for my department, earliest deadline first."""
     queues = [q for q in queues_for(staff.role) if queue is None or q == queue]
-    rows = await services.pool.fetch(
+    db = await read_model(services, PROGRESS, after)
+    rows = await db.fetch(
         "SELECT id, number, service_code, service_name, status, status_text, queue,"
         " pending_departments, submitted_at, deadline, legal_deadline, escalations"
         " FROM application_view"

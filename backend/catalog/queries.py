@@ -17,8 +17,7 @@ from domain.certificates.rules import satisfying
 from domain.errors import NotFound
 
 if TYPE_CHECKING:
-    import asyncpg
-
+    from backend.db.reader import Queries
     from backend.services import Services
 
 __all__ = [
@@ -33,10 +32,10 @@ __all__ = [
 
 
 async def list_services(
-    pool: asyncpg.Pool, q: str | None = None, department: str | None = None
+    db: Queries, q: str | None = None, department: str | None = None
 ) -> list[ServiceSummary]:
     """Items matching a name/code search and a department, by code."""
-    rows = await pool.fetch(
+    rows = await db.fetch(
         "SELECT definition FROM catalog_view"
         " WHERE ($1::text IS NULL OR name ILIKE '%' || $1 || '%' OR code ILIKE $1 || '%')"
         " AND ($2::text IS NULL OR department = $2) ORDER BY code",
@@ -46,27 +45,31 @@ async def list_services(
     return [msgspec.convert(r[0], ServiceSummary) for r in rows]
 
 
-async def definition_of(pool: asyncpg.Pool, code: str) -> ServiceDefinition:
+async def definition_of(db: Queries, code: str) -> ServiceDefinition:
     """The published definition of one item (404 when there is none)."""
-    definition = await pool.fetchval("SELECT definition FROM catalog_view WHERE code = $1", code)
+    definition = await db.fetchval("SELECT definition FROM catalog_view WHERE code = $1", code)
     if definition is None:
         raise NotFound(f"no service item {code}")
     return msgspec.convert(definition, ServiceDefinition)
 
 
-async def get_service(pool: asyncpg.Pool, code: str) -> ServiceGuide:
+async def get_service(db: Queries, code: str) -> ServiceGuide:
     """The guide of one item."""
-    return ServiceGuide.of(await definition_of(pool, code))
+    return ServiceGuide.of(await definition_of(db, code))
 
 
 async def guide_for(
-    services: Services, code: str, citizen_id: UUID, principal_id: UUID | None = None
+    services: Services,
+    db: Queries,
+    code: str,
+    citizen_id: UUID,
+    principal_id: UUID | None = None,
 ) -> ServiceGuide:
     """The guide as a logged-in citizen sees it: each material they need not hand in because
     they hold a valid certificate of a type it accepts says which one (免提交). An agent for
     ``principal_id`` sees the principal's, when an authorisation lets them use those for
     this item now; otherwise their own (nothing says whether the principal exists)."""
-    definition = await definition_of(services.pool, code)
+    definition = await definition_of(db, code)
     now = services.clock()
     holder = citizen_id
     if principal_id is not None and principal_id != citizen_id:
@@ -87,9 +90,9 @@ async def guide_for(
     return ServiceGuide.of(definition, satisfied)
 
 
-async def departments(pool: asyncpg.Pool) -> list[str]:
+async def departments(db: Queries) -> list[str]:
     """Every department the catalogue names (lead or in a review stage), sorted."""
-    rows = await pool.fetch("SELECT definition FROM catalog_view")
+    rows = await db.fetch("SELECT definition FROM catalog_view")
     found = {r[0]["department"] for r in rows}
     for row in rows:
         found.update(d for stage in row[0].get("stages", []) for d in stage)

@@ -11,6 +11,8 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from backend.catalog import queries as catalog
 from backend.catalog.dto import ServiceGuide, ServiceSummary
 from backend.http.guards import ServicesDep, optional_caller
+from backend.http.read_source import After
+from backend.read_side import CATALOG, read_model
 
 __all__ = ["CatalogController"]
 
@@ -25,9 +27,12 @@ class CatalogController(Controller):
         services: ServicesDep,
         q: FromQuery[str | None] = None,
         department: FromQuery[str | None] = None,
+        after: After = None,
     ) -> list[ServiceSummary]:
         """Service items, searchable by name or code and filterable by department."""
-        return await catalog.list_services(services.pool, q, department)
+        return await catalog.list_services(
+            await read_model(services, CATALOG, after), q, department
+        )
 
     @get("/{code:str}", operation_id="getService")
     async def get_service(
@@ -36,13 +41,15 @@ class CatalogController(Controller):
         services: ServicesDep,
         code: FromPath[str],
         on_behalf_of: Annotated[UUID | None, QueryParameter(name="onBehalfOf")] = None,
+        after: After = None,
     ) -> ServiceGuide:
         """The guide of one item: situations with their materials, stages, delivery. With a
         citizen's bearer token, each material their valid e-certificate stands for names it
         (``satisfiedBy``: 免提交); no token is needed otherwise. ``onBehalfOf``: an agent
         sees their principal's certificates instead, while an authorisation covering the item
         lets them use those (otherwise their own, as if it were not given)."""
+        db = await read_model(services, CATALOG, after)
         caller = await optional_caller(request, services)
         if caller is not None and caller.role == "citizen":
-            return await catalog.guide_for(services, code, UUID(caller.id), on_behalf_of)
-        return await catalog.get_service(services.pool, code)
+            return await catalog.guide_for(services, db, code, UUID(caller.id), on_behalf_of)
+        return await catalog.get_service(db, code)

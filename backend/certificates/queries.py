@@ -14,7 +14,7 @@ from backend.certificates.dto import (
     CertificateUse,
 )
 from backend.certificates.platform import reverify
-from backend.read_side import wait_for_position
+from backend.read_side import read_model
 from domain.application import Application
 from domain.certificates import Certificate, status_on
 from domain.certificates.rules import parse_certificate_id
@@ -22,6 +22,7 @@ from domain.errors import NotFound
 
 if TYPE_CHECKING:
     from backend.auth.tokens import Principal
+    from backend.db.reader import Queries
     from backend.services import Services
 
 __all__ = ["CERTIFICATES", "case_certificates", "get_mine", "list_mine", "uses_of"]
@@ -42,9 +43,8 @@ async def list_mine(
     services: Services, citizen: Principal, after: int | None = None
 ) -> list[CertificateSummary]:
     """My certificates, newest first, each with its status today."""
-    if after:
-        await wait_for_position(services, after, CERTIFICATES)
-    rows = await services.pool.fetch(
+    db = await read_model(services, CERTIFICATES, after)
+    rows = await db.fetch(
         f"SELECT {_COLUMNS} FROM certificate_view WHERE holder_id = $1"  # noqa: S608
         " ORDER BY issued_on DESC, type_name LIMIT 500",
         UUID(citizen.id),
@@ -53,8 +53,8 @@ async def list_mine(
     return [CertificateSummary.of(r, _status(r, today)) for r in rows]
 
 
-async def _mine(services: Services, citizen: Principal, certificate_id: UUID) -> Any:
-    row = await services.pool.fetchrow(
+async def _mine(db: Queries, citizen: Principal, certificate_id: UUID) -> Any:
+    row = await db.fetchrow(
         f"SELECT {_COLUMNS} FROM certificate_view WHERE id = $1 AND holder_id = $2",  # noqa: S608
         certificate_id,
         UUID(citizen.id),
@@ -68,21 +68,21 @@ async def get_mine(
     services: Services, citizen: Principal, certificate_id: UUID, after: int | None = None
 ) -> CertificateDetail:
     """One of my certificates (404 for anyone else's), with its document's file id."""
-    if after:
-        await wait_for_position(services, after, CERTIFICATES)
-    row = await _mine(services, citizen, certificate_id)
-    uses = await services.pool.fetchval(
+    db = await read_model(services, CERTIFICATES, after)
+    row = await _mine(db, citizen, certificate_id)
+    uses = await db.fetchval(
         "SELECT count(*) FROM certificate_use_view WHERE certificate_id = $1", certificate_id
     )
     return CertificateDetail.of(row, _status(row, services.clock().date()), int(uses))
 
 
 async def uses_of(
-    services: Services, citizen: Principal, certificate_id: UUID
+    services: Services, citizen: Principal, certificate_id: UUID, after: int | None = None
 ) -> list[CertificateUse]:
     """Every use of my certificate, newest first (its holder's only)."""
-    await _mine(services, citizen, certificate_id)
-    rows = await services.pool.fetch(
+    db = await read_model(services, CERTIFICATES, after)
+    await _mine(db, citizen, certificate_id)
+    rows = await db.fetch(
         "SELECT at, application_id, application_number, department, purpose, by_agent"
         " FROM certificate_use_view WHERE certificate_id = $1 ORDER BY at DESC, version DESC",
         certificate_id,

@@ -3,11 +3,10 @@ staff revoke what they issued and see the certificates a case stands on."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.certificates import commands, identity, queries
 from backend.certificates.dto import (
@@ -24,11 +23,11 @@ from backend.handling import CommandAccepted
 from backend.http.dto import Reason
 from backend.http.guards import STAFF, PrincipalDep, ServicesDep, requires
 from backend.http.rate_limit import rate_limit
+from backend.http.read_source import After
 from domain.errors import NotFound
 
 __all__ = ["CaseCertificatesController", "CertificatesAdminController", "MyCertificatesController"]
 
-After = Annotated[int | None, QueryParameter(ge=0)]
 CertificateId = FromPath[UUID]
 
 
@@ -65,10 +64,14 @@ class MyCertificatesController(Controller):
 
     @get("/certificates/{certificate_id:uuid}/uses", operation_id="listMyCertificateUses")
     async def uses(
-        self, services: ServicesDep, principal: PrincipalDep, certificate_id: CertificateId
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        certificate_id: CertificateId,
+        after: After = None,
     ) -> list[CertificateUse]:
         """Every use of my certificate: when, for which application, department and purpose."""
-        return await queries.uses_of(services, principal, certificate_id)
+        return await queries.uses_of(services, principal, certificate_id, after)
 
     @get(
         "/certificates/{certificate_id:uuid}/document",

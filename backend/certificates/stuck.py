@@ -10,7 +10,7 @@ from domain.calendar import CST
 from domain.certificates import status_on
 
 if TYPE_CHECKING:
-    import asyncpg
+    from backend.db.reader import Queries
 
 __all__ = ["invalid_certificate_reasons"]
 
@@ -18,12 +18,12 @@ _WORDS = {"revoked": "已被吊销或注销", "expired": "已过有效期"}
 
 
 async def invalid_certificate_reasons(
-    pool: asyncpg.Pool,
+    db: Queries,
 ) -> dict[UUID, list[tuple[str, datetime | None, str]]]:
     """Application id -> ("certificate_invalid", since, words) for each certificate still
     standing for one of its materials that is revoked or expired today."""
     today = datetime.now(UTC).astimezone(CST).date()
-    rows = await pool.fetch(
+    rows = await db.fetch(
         "SELECT DISTINCT u.application_id, c.type_name, c.number, c.status, c.status_reason,"
         " c.valid_until, c.updated_at FROM certificate_use_view u"
         " JOIN certificate_view c ON c.id = u.certificate_id"

@@ -176,8 +176,11 @@ def _materials(application: Application, types: dict[UUID, str]) -> list[Materia
     return result
 
 
-async def case_view(services: Services, staff: Principal, application_id: UUID) -> CaseView:
-    """The case for ``staff`` (404 when it is not theirs to see, as in the API)."""
+async def case_view(
+    services: Services, staff: Principal, application_id: UUID, after: int | None = None
+) -> CaseView:
+    """The case for ``staff`` (404 when it is not theirs to see, as in the API); ``after``:
+    the position of the action just taken, for the parts read from read models."""
     application = await services.repository.get(Application, application_id)
     actor = staff.actor()
     application.ensure_visible_to(actor)
@@ -187,7 +190,7 @@ async def case_view(services: Services, staff: Principal, application_id: UUID) 
     service = application.service
     evaluated = next((e for e in reversed(entries) if e.type == "Evaluated"), None)
     supplement = next((e for e in reversed(entries) if e.type == "SupplementRequested"), None)
-    rectifications = await list_rectifications(services, application_id=application_id)
+    rectifications = await list_rectifications(services, application_id=application_id, after=after)
     submitted = entries[0].at if entries else datetime.now(CST)
     return CaseView(
         id=application.id,
@@ -221,7 +224,7 @@ async def case_view(services: Services, staff: Principal, application_id: UUID) 
         stages=_stages(application, entries),
         current_stage=application.stage,
         timeline=[Step(e.at, e.type, e.actor, _details(e)) for e in entries],
-        delivery=await delivery_of(services, application_id),
+        delivery=await delivery_of(services, application_id, after),
         rectification=rectifications[0] if rectifications else None,
         evaluation_comment=evaluated.data.get("comment", "") if evaluated else "",
         certificates={

@@ -112,6 +112,7 @@ PROBLEM_TEXT = {
     "conflict": "操作冲突，请刷新后重试",
     "rate_limited": "尝试过于频繁",
     "unavailable": "系统繁忙，请稍后重试",
+    "read_model_behind": "数据更新中，请稍后刷新",
     "too_large": "文件过大",
     "internal_error": "系统错误",
 }

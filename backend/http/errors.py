@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from backend.eventstore.types import CommitFailed
+from backend.http.read_source import ReadModelBehind
 from backend.ratelimit import RateLimited
 from domain import errors as domain
 from integrations.certificates import ForgedAnswer, PlatformError
@@ -107,6 +108,19 @@ def _commit_failed(_: Request[Any, Any, Any], exc: CommitFailed) -> Response[Any
     return response
 
 
+def _behind(_: Request[Any, Any, Any], exc: ReadModelBehind) -> Response[Any]:
+    response = problem(
+        503,
+        "Read model behind",
+        exc.detail,
+        exc.code,
+        projection=exc.projection,
+        position=exc.position,
+    )
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def _wechat(_: Request[Any, Any, Any], exc: WeChatError) -> Response[Any]:
     if isinstance(exc, InvalidLoginCode):
         return problem(401, "WeChat login failed", exc.errmsg, "invalid_login_code")
@@ -147,6 +161,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     domain.DomainError: _domain_error,
     RateLimited: _rate_limited,
     CommitFailed: _commit_failed,
+    ReadModelBehind: _behind,
     ValidationException: _validation,
     HTTPException: _http,
     WeChatError: _wechat,

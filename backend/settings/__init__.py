@@ -15,6 +15,7 @@ from backend.settings.certificates import CertificatePlatformSettings
 from backend.settings.couriers import CourierSettings
 from backend.settings.networks import parse_networks
 from backend.settings.payments import PaymentSettings
+from backend.settings.reads import ReadSettings
 
 __all__ = ["MIN_SECRET_KEY_BYTES", "Settings", "get_settings"]
 
@@ -76,6 +77,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # how far ahead a year without an official schedule is reported (backend/working_days)
     calendar_refresh_seconds: float = 1.0
     calendar_lookahead_days: int = 92
+    # read models on streaming replicas (backend/settings/reads.py); none: on the primary
+    reads: ReadSettings = msgspec.field(default_factory=ReadSettings)
 
     def __post_init__(self) -> None:
         if len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
@@ -140,6 +143,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             trusted_proxies=_networks(env, "ONEWINDOW_TRUSTED_PROXIES"),
             calendar_refresh_seconds=float(env.get("ONEWINDOW_CALENDAR_REFRESH_SECONDS", 1.0)),
             calendar_lookahead_days=int(env.get("ONEWINDOW_CALENDAR_LOOKAHEAD_DAYS", 92)),
+            reads=ReadSettings.from_env(env),
         )
 
 

@@ -587,6 +587,13 @@ async def test_a_bad_rating_opens_a_rectification_worked_to_its_close(office: Of
         url, json={"rating": 1, "comment": "窗口人员态度差"}, headers=citizen
     )
     assert rated.status_code == 200, rated.text
+    # read straight after the rating, with its position: the item is there (no settling)
+    fresh = await office.client.get(
+        f"/api/v1/admin/rectifications?after={rated.json()['position']}",
+        headers=await office.staff("supervisor"),
+    )
+    assert fresh.status_code == 200, fresh.text
+    assert app in [r["applicationId"] for r in fresh.json()]
     again = await office.client.post(url, json={"rating": 5}, headers=citizen)
     assert again.status_code == 409
     assert (await office.progress(citizen, app))["evaluation"] == {"rating": 1}
