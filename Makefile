@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install install-dev run test lint typecheck unit bench soak clean browser-deps screenshots
+.PHONY: install install-dev run test lint typecheck unit bench bench-deps soak clean browser-deps screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,7 +56,18 @@ screenshots: install-dev browser-deps
 unit: install-dev
 	$(BIN)/pytest -q tests/unit
 
-bench: install-dev
+## wrk (the HTTP load generator) from Debian's packages when missing, as for the browser tests.
+bench-deps:
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
+		echo "installing Debian's wrk for the HTTP benchmarks"; \
+		apt-get update -q && apt-get install -y -q --no-install-recommends wrk; \
+	else \
+		echo "The HTTP benchmarks need wrk: sudo apt-get install -y wrk" >&2; \
+		exit 1; \
+	fi
+
+bench: install-dev bench-deps
 	$(BIN)/python -m bench
 
 ## The soak and fault run: the real server at a fixed mixed rate for SOAK_SECONDS (default 600)

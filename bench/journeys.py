@@ -127,8 +127,9 @@ class Api:
         return body
 
     async def submit_unemployment(self, citizen: Headers, form: dict[str, str]) -> dict[str, Any]:
-        """失业保险金申领 with one upload and two certificates (pickup)."""
+        """失业保险金申领 with a scan of each material (pickup)."""
         proof = await self.upload(citizen)
+        id_card, ss_card = await self.upload(citizen), await self.upload(citizen)
         return await self.submit(
             citizen,
             {
@@ -136,8 +137,8 @@ class Api:
                 "situationId": "self",
                 "form": form,
                 "materials": [
-                    {"materialId": "id-card", "certificateId": "ID-1"},
-                    {"materialId": "social-security-card", "certificateId": "SS-1"},
+                    {"materialId": "id-card", "fileId": id_card},
+                    {"materialId": "social-security-card", "fileId": ss_card},
                     {"materialId": "termination-proof", "fileId": proof},
                 ],
                 "delivery": {"method": "pickup"},
@@ -167,17 +168,18 @@ class Api:
         )
 
     async def submit_id_card(self, citizen: Headers) -> dict[str, Any]:
-        """居民身份证换领 with two certificates (a fee of 20 yuan once approved)."""
+        """居民身份证换领 with two scans (a fee of 20 yuan once approved)."""
+        materials = [
+            {"materialId": m, "fileId": await self.upload(citizen)}
+            for m in ("id-card", "household-register")
+        ]
         return await self.submit(
             citizen,
             {
                 "serviceCode": ID_CARD,
                 "situationId": "expired",
                 "form": {},
-                "materials": [
-                    {"materialId": "id-card", "certificateId": "C-id-card"},
-                    {"materialId": "household-register", "certificateId": "C-household"},
-                ],
+                "materials": materials,
                 "delivery": {"method": "pickup"},
             },
         )

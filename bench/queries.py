@@ -1,13 +1,14 @@
-"""The progress query over HTTP against the bare SQL it runs.
+"""The progress query over HTTP against the bare SQL it runs, and /health against a bare app.
 
-The real server (``python -m backend.cli serve``: uvicorn, one worker, Litestar) runs as a
-subprocess on 127.0.0.1 with its projection worker. A citizen logs in (sandbox WeChat),
-submits one application, and 64 clients (httpx.AsyncClient tasks in this process, which shares
-the two cores with the server and PostgreSQL) GET ``/api/v1/applications/{id}`` for a fixed
-time; then the same with a minimal keep-alive client on asyncio streams, which leaves the
-server more of the CPU. The ceiling: the same 64 clients running ``SELECT detail FROM
-application_view WHERE id = $1`` through a bare asyncpg pool (20 connections, as the server's
-pool; no JSON decoding).
+The real server (``python -m backend.cli serve``: uvicorn with httptools and uvloop, one
+worker, Litestar) runs as a subprocess on 127.0.0.1 with its projection worker. A citizen logs
+in (sandbox WeChat) and submits one application; then ``wrk`` (64 keep-alive connections, two
+threads, C: it leaves the server the CPU a Python client would take) GETs
+``/api/v1/applications/{id}`` for a fixed time, then ``/health``; then ``/health`` of
+``bench/bare_app.py`` (a Litestar app returning a small constant dict) on the same server
+stack: the framework's own ceiling. The SQL ceiling: 64 asyncio tasks running ``SELECT detail
+FROM application_view WHERE id = $1`` through a bare asyncpg pool (20 connections, as the
+server's pool; no JSON decoding).
 """
 
 from __future__ import annotations
@@ -29,10 +30,21 @@ import asyncpg
 import httpx
 import msgspec
 
+from bench import wrk
 from bench.commands import prepare, submission
 from bench.common import SECRET_KEY, CpuMeter, Recorded, Window, process_cpu_seconds
 
-__all__ = ["run_bare", "run_http", "serve"]
+__all__ = [
+    "HttpResult",
+    "Measured",
+    "one_application",
+    "run_bare",
+    "run_http",
+    "serve",
+    "serve_bare_app",
+    "time_wrk",
+    "wait_until_up",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 POOL_SIZE = 20  # the server's pool (backend.db.connect_pool)
@@ -46,7 +58,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(url: str, data_dir: Path) -> Iterator[tuple[str, int]]:
+def serve(
+    url: str, data_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
     """The API server as a subprocess; yields its base URL and pid, stops it afterwards."""
     port = _free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -56,6 +70,7 @@ def serve(url: str, data_dir: Path) -> Iterator[tuple[str, int]]:
         "ONEWINDOW_DATA_DIR": str(data_dir),
         "ONEWINDOW_SECRET_KEY": SECRET_KEY,
         "PYTHONPATH": str(ROOT),
+        **(extra_env or {}),
     }
     with (data_dir / "server.log").open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -76,7 +91,7 @@ def serve(url: str, data_dir: Path) -> Iterator[tuple[str, int]]:
                 process.wait(5)
 
 
-async def _wait_until_up(client: httpx.AsyncClient, within: float = 60.0) -> None:
+async def wait_until_up(client: httpx.AsyncClient, within: float = 60.0) -> None:
     deadline = time.perf_counter() + within
     while True:
         with contextlib.suppress(httpx.TransportError):
@@ -87,7 +102,7 @@ async def _wait_until_up(client: httpx.AsyncClient, within: float = 60.0) -> Non
         await asyncio.sleep(0.2)
 
 
-async def _one_application(client: httpx.AsyncClient, url: str) -> tuple[str, dict[str, str]]:
+async def one_application(client: httpx.AsyncClient, url: str) -> tuple[str, dict[str, str]]:
     """Log a citizen in, give them a file, submit; return the id once the view has it."""
     login = await client.post("/api/v1/auth/wechat-login", json={"code": "sandbox-bench"})
     login.raise_for_status()
@@ -125,56 +140,82 @@ async def _one_application(client: httpx.AsyncClient, url: str) -> tuple[str, di
     raise RuntimeError(f"the application never showed: HTTP {seen.status_code}")
 
 
-async def _get_loop(
-    client: httpx.AsyncClient, path: str, headers: dict[str, str], recorded: Recorded
-) -> None:
-    while recorded.window.open():
-        started = time.perf_counter()
+@contextlib.contextmanager
+def serve_bare_app(data_dir: Path) -> Iterator[tuple[str, int]]:
+    """bench/bare_app.py on the same server stack as ours (uvicorn, httptools, uvloop)."""
+    port = _free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / "bare_app.log").open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bench.bare_app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--no-server-header",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            response = await client.get(path, headers=headers)
-            if response.status_code != 200:
-                recorded.error(RuntimeError(f"HTTP {response.status_code}"))
-                continue
-        except httpx.HTTPError as exc:
-            recorded.error(exc)
-            continue
-        recorded.add("get", started, time.perf_counter())
+            yield f"http://127.0.0.1:{port}", process.pid
+        finally:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
 
 
-async def _raw_loop(base_url: str, path: str, headers: dict[str, str], recorded: Recorded) -> None:
-    """A minimal HTTP/1.1 keep-alive client on asyncio streams: GET, read the whole answer."""
-    host, port = base_url.removeprefix("http://").split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
-    lines = [f"GET {path} HTTP/1.1", f"Host: {host}", *(f"{k}: {v}" for k, v in headers.items())]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
-    try:
-        while recorded.window.open():
-            started = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = head.split(b" ", 2)[1]
-            length = next(
-                int(line.split(b":", 1)[1])
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length:")
-            )
-            await reader.readexactly(length)
-            if status != b"200":
-                recorded.error(RuntimeError(f"HTTP {status.decode()}"))
-                continue
-            recorded.add("get", started, time.perf_counter())
-    finally:
-        writer.close()
+@dataclass
+class Measured:
+    """One wrk run and the CPU it cost: the server process, PostgreSQL, this process."""
+
+    result: wrk.WrkResult
+    cpu: dict[str, float]
+
+
+async def time_wrk(
+    base_url: str,
+    path: str,
+    pid: int,
+    meter: CpuMeter,
+    *,
+    connections: int,
+    warmup: float,
+    duration: float,
+    headers: dict[str, str] | None = None,
+) -> Measured:
+    if warmup:
+        await asyncio.to_thread(
+            wrk.run, base_url + path, connections=connections, seconds=warmup, headers=headers
+        )
+    started, server0 = meter.start(), process_cpu_seconds(pid)
+    result = await asyncio.to_thread(
+        wrk.run, base_url + path, connections=connections, seconds=duration, headers=headers
+    )
+    cpu = meter.stop(started)
+    cpu["server_cpu_s"] = round(process_cpu_seconds(pid) - server0, 3)
+    return Measured(result, cpu)
 
 
 @dataclass
 class HttpResult:
-    """Both HTTP clients' recordings, with CPU use, and the application they read."""
+    """wrk against our progress query and /health, and against a bare Litestar app."""
 
-    httpx: Recorded
-    httpx_cpu: dict[str, float]
-    raw: Recorded
-    raw_cpu: dict[str, float]
+    progress: Measured
+    health: Measured
+    bare_app: Measured
     application_id: str
 
 
@@ -183,38 +224,50 @@ async def run_http(
     data_dir: Path,
     meter: CpuMeter,
     *,
-    clients: int,
+    connections: int,
     warmup: float,
     duration: float,
 ) -> HttpResult:
-    """Hammer the progress query over HTTP, first with httpx, then with the minimal client.
-
-    httpx: one ``httpx.AsyncClient`` per simulated user, as each phone has its own connection
-    (one shared client with 64 pooled connections costs about ten times more CPU per request
-    in httpx 0.28 and measures the client, not the server).
-    """
+    """wrk on ``GET /api/v1/applications/{id}`` and ``GET /health`` of the real server, then on
+    the bare Litestar app's ``/health`` (each after its own warm-up run)."""
     await prepare(url, data_dir)
     with serve(url, data_dir / "server") as (base_url, pid):
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-            await _wait_until_up(client)
-            app_id, headers = await _one_application(client, url)
+            await wait_until_up(client)
+            app_id, headers = await one_application(client, url)
         path = f"/api/v1/applications/{app_id}"
-        users = [httpx.AsyncClient(base_url=base_url, timeout=30) for _ in range(clients)]
-        try:
-            recorded = Recorded(Window.after(warmup, duration))
-            started, server0 = meter.start(), process_cpu_seconds(pid)
-            await asyncio.gather(*(_get_loop(u, path, headers, recorded) for u in users))
-            httpx_cpu = meter.stop(started)
-            httpx_cpu["server_cpu_s"] = round(process_cpu_seconds(pid) - server0, 3)
-        finally:
-            for user in users:
-                await user.aclose()
-        raw = Recorded(Window.after(warmup, duration))
-        started, server0 = meter.start(), process_cpu_seconds(pid)
-        await asyncio.gather(*(_raw_loop(base_url, path, headers, raw) for _ in range(clients)))
-        raw_cpu = meter.stop(started)
-        raw_cpu["server_cpu_s"] = round(process_cpu_seconds(pid) - server0, 3)
-    return HttpResult(recorded, httpx_cpu, raw, raw_cpu, app_id)
+        progress = await time_wrk(
+            base_url,
+            path,
+            pid,
+            meter,
+            headers=headers,
+            connections=connections,
+            warmup=warmup,
+            duration=duration,
+        )
+        health = await time_wrk(
+            base_url,
+            "/health",
+            pid,
+            meter,
+            connections=connections,
+            warmup=warmup,
+            duration=duration,
+        )
+    with serve_bare_app(data_dir / "bare") as (base_url, pid):
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+            await wait_until_up(client)
+        bare_app = await time_wrk(
+            base_url,
+            "/health",
+            pid,
+            meter,
+            connections=connections,
+            warmup=warmup,
+            duration=duration,
+        )
+    return HttpResult(progress, health, bare_app, app_id)
 
 
 async def run_bare(

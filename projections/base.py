@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import asyncpg
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from domain.events import Event
 
-__all__ = ["Decoder", "EventLog", "Notification", "Projection"]
+__all__ = ["BatchProjection", "Decoder", "EventLog", "Notification", "Projection"]
 
 # Stored events as domain events, loading on ``conn`` the keys their personal data needs.
 Decoder = Callable[["Sequence[StoredEvent]", Any], Awaitable["list[Event]"]]
@@ -55,4 +55,16 @@ class Projection(Protocol):
         position: int,
     ) -> None:
         """Apply one event; ignore the event types this read model does not use."""
+        ...
+
+
+@runtime_checkable
+class BatchProjection(Projection, Protocol):
+    """A read model that takes a whole batch at once (each row it touches read and written
+    once); the runner prefers this to calling ``process`` per event."""
+
+    async def process_batch(
+        self, conn: asyncpg.Connection | PoolConnectionProxy, events: Sequence[Event]
+    ) -> None:
+        """Apply ``events`` in order, in the runner's transaction."""
         ...

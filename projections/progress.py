@@ -9,6 +9,7 @@ pure (``progress_view``): this module only loads rows, hands them the events and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ProgressProjection"]
 
+# what changes as the case moves (rewritten with every change of the row)
 _COLUMNS = (
     "status",
     "status_text",
@@ -47,70 +49,82 @@ _COLUMNS = (
     "zero_visit",
     "payment_problem",
     "delivery_failed",
+    "materials_given",
+    "materials_by_certificate",
     "version",
     "detail",
     "work",
 )
 # what a row is created with besides (written once, at submission)
-_CREATED = ("number", "citizen_id", "service_code", "service_name", "submitted_at")
-# how a value given as ISO text becomes its column (the day of acceptance is China's day)
-_CASTS = {
-    "deadline": "{}::text::date",
-    "legal_deadline": "{}::text::date",
-    "accepted_at": "({}::text || ' 00:00+08')::timestamptz",
-    "deferred_due": "{}::text::date",
-    "last_action_at": "{}::text::timestamptz",
-}
-
-
-def _columns(view: ProgressView) -> tuple[Any, ...]:
-    case, info = view.case, view.info
-    return (
-        case.status,
-        STATUS_TEXT[case.status],
-        case.queue,
-        list(case.pending_departments),
-        list(case.reached_departments),  # who may see the row (queries filter on it)
-        case.lead,
-        case.lead,
-        view.updated_at,
-        case.deadline,
-        case.legal_deadline,
-        case.accepted_on,
-        case.finished_at,
-        info["lastActionAt"],
-        case.supplement_rounds,
-        case.deferred_due,
-        case.has_overdue_deferred,
-        list(case.warnings),
-        case.escalations,
-        case.rating,
-        bool(info["zeroVisit"]),
-        case.payment_problem,
-        case.delivery_failed,
-        view.version,
-        view.detail,
-        view.work(),
-    )
-
-
-def _placeholders(names: Sequence[str], start: int = 1) -> list[str]:
-    return [_CASTS.get(name, "{}").format(f"${i}") for i, name in enumerate(names, start)]
-
-
-_ALL = ("id", *_COLUMNS, *_CREATED)
-_INSERT = (
+_CREATED = (
+    "id",
+    "number",
+    "citizen_id",
+    "service_code",
+    "service_name",
+    "submitted_at",
+    "agent_id",  # 代办: the agent who submitted for the applicant, and under which authorisation
+    "authorisation_id",
+)
+_ALL = (*_CREATED, *_COLUMNS)
+# One statement per batch: the changed rows go as one JSON array, PostgreSQL turns it into
+# rows of the table's own types (text[] from arrays, dates and timestamps from ISO text) and
+# inserts the new ones or updates the others, each row once.
+_UPSERT = (
     f"INSERT INTO application_view ({', '.join(_ALL)})"  # noqa: S608 - constant column names
-    f" VALUES ({', '.join(_placeholders(_ALL))}) ON CONFLICT (id) DO NOTHING"
+    f" SELECT {', '.join(_ALL)} FROM jsonb_populate_recordset(NULL::application_view, $1::jsonb)"
+    " ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{name} = EXCLUDED.{name}" for name in _COLUMNS)
 )
-_UPDATE = (
-    "UPDATE application_view SET "  # noqa: S608 - constant column names
-    + ", ".join(
-        f"{name} = {value}"
-        for name, value in zip(_COLUMNS, _placeholders(_COLUMNS, 2), strict=True)
-    )
-    + " WHERE id = $1"
-)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _row(key: UUID, view: ProgressView, submitted: Application.Submitted | None) -> dict[str, Any]:
+    """The row of ``view``, as JSON the table's columns read (``submitted``: the event of a
+    new row; the columns written only at creation come from it)."""
+    case, info, detail = view.case, view.info, view.detail
+    agent = submitted.submitted_by if submitted is not None else None
+    accepted = case.accepted_on
+    return {
+        "id": str(key),
+        "number": detail["number"],
+        "citizen_id": info["citizenId"],
+        "service_code": detail["serviceCode"],
+        "service_name": detail["serviceName"],
+        "submitted_at": detail["submittedAt"],
+        "agent_id": str(agent["id"]) if agent else None,
+        "authorisation_id": submitted.authorisation_id if submitted is not None else None,
+        "status": case.status,
+        "status_text": STATUS_TEXT[case.status],
+        "queue": case.queue,
+        "pending_departments": list(case.pending_departments),
+        "departments": list(case.reached_departments),  # who may see the row (queries use it)
+        "lead_department": case.lead,
+        "department": case.lead,
+        "updated_at": view.updated_at.isoformat(),
+        "deadline": case.deadline,
+        "legal_deadline": case.legal_deadline,
+        # the day of acceptance is China's day, whatever the session's time zone
+        "accepted_at": f"{accepted}T00:00:00+08:00" if accepted else None,
+        "finished_at": _iso(case.finished_at),
+        "last_action_at": info["lastActionAt"],
+        "supplement_rounds": case.supplement_rounds,
+        "deferred_due": case.deferred_due,
+        "deferred_overdue": case.has_overdue_deferred,
+        "warnings": list(case.warnings),
+        "escalations": case.escalations,
+        "rating": case.rating,
+        "zero_visit": bool(info["zeroVisit"]),
+        "payment_problem": case.payment_problem,
+        "delivery_failed": case.delivery_failed,
+        "materials_given": len(case.materials),
+        "materials_by_certificate": sum(1 for m in case.materials if m.get("certificateId")),
+        "version": view.version,
+        "detail": detail,
+        "work": view.work(),
+    }
 
 
 class ProgressProjection:
@@ -135,7 +149,7 @@ class ProgressProjection:
         if not keys:
             return
         views = await self._load(conn, keys)
-        created: dict[UUID, Application.Submitted] = {}
+        created: dict[UUID, Application.Submitted] = {}  # new rows, in the order submitted
         changed: set[UUID] = set()
         for event in events:
             key = row_key(event)
@@ -149,33 +163,18 @@ class ProgressProjection:
             view = views.get(key)
             if view is not None and apply_event(view, event):
                 changed.add(key)
-        if created:
-            await conn.executemany(
-                _INSERT,
-                [
-                    (
-                        key,
-                        *_columns(views[key]),
-                        event.number,
-                        event.citizen_id,
-                        event.service["code"],
-                        event.service["name"],
-                        event.timestamp,
-                    )
-                    for key, event in created.items()
-                ],
-            )
-        updated = changed - created.keys()
-        if updated:
-            await conn.executemany(_UPDATE, [(key, *_columns(views[key])) for key in updated])
+        rows = [_row(key, views[key], created.get(key)) for key in created.keys() | changed]
+        if rows:
+            await conn.execute(_UPSERT, rows)
 
     @staticmethod
     async def _load(
         conn: asyncpg.Connection | PoolConnectionProxy, keys: set[UUID]
     ) -> dict[UUID, ProgressView]:
         rows = await conn.fetch(
+            # locked: an erasure scrubbing these rows waits for the batch, and the batch for it
             "SELECT id, version, updated_at, detail, work FROM application_view"
-            " WHERE id = ANY($1::uuid[])",
+            " WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
             list(keys),
         )
         return {

@@ -11,17 +11,42 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from projections.base import BatchProjection
+from projections.buffered import BufferedConnection
+from projections.collection import collection_paused
 
 if TYPE_CHECKING:
     from projections.base import Decoder, EventLog, Projection
 
-__all__ = ["ProjectionRunner"]
+__all__ = ["TRACKING_CHANNEL", "ProjectionRunner"]
+
+# NOTIFY channel of tracking positions: the payload is "<projection>:<position>"
+TRACKING_CHANNEL = "onewindow_tracking"
+_MOVE = (
+    "WITH moved AS (UPDATE projection_tracking SET position = $2, updated_at = now()"
+    " WHERE name = $1 RETURNING name, position)"
+    " SELECT pg_notify('onewindow_tracking', name || ':' || position) FROM moved"
+)
+
+Connection = asyncpg.Connection | PoolConnectionProxy
 
 _log = logging.getLogger(__name__)
 _LOCK_PREFIX = "onewindow-projection:"
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """Events read after ``after``, with their decoded domain events."""
+
+    after: int
+    notifications: list[Any]
+    events: list[Any]
 
 
 class ProjectionRunner:
@@ -34,7 +59,7 @@ class ProjectionRunner:
         decode: Decoder,
         projections: Sequence[Projection],
         *,
-        batch_size: int = 500,
+        batch_size: int = 5000,
         idle_poll_seconds: float = 1.0,
     ) -> None:
         self.pool = pool
@@ -64,8 +89,32 @@ class ProjectionRunner:
             )
         return int(value or 0)
 
-    async def run_batch(self, projection: Projection) -> int:
-        """Apply the next batch of events in one transaction; return how many were read."""
+    async def _read(self, conn: Connection, after: int) -> _Batch:
+        notifications = await self.recorder.select_notifications(
+            conn, after=after, limit=self.batch_size
+        )
+        # one query loads the citizens' keys the batch needs (personal data)
+        events = await self.decode([n.stored_event() for n in notifications], conn)
+        return _Batch(after, list(notifications), list(events))
+
+    async def _read_ahead(self, after: int) -> _Batch:
+        with collection_paused():
+            async with self.pool.acquire() as conn:
+                return await self._read(conn, after)
+
+    async def run_batch(
+        self, projection: Projection, ahead: _Batch | None = None
+    ) -> tuple[int, asyncio.Task[_Batch] | None]:
+        """Apply the next batch of events in one transaction; return how many were read, and
+        (after a full batch) the next batch being read and decoded meanwhile on another
+        connection. ``ahead``, such a batch, is used only if it starts where the locked
+        position stands (else another process moved it: the batch is read again)."""
+        with collection_paused():
+            return await self._run_batch(projection, ahead)
+
+    async def _run_batch(
+        self, projection: Projection, ahead: _Batch | None
+    ) -> tuple[int, asyncio.Task[_Batch] | None]:
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "INSERT INTO projection_tracking (name) VALUES ($1) ON CONFLICT DO NOTHING",
@@ -75,36 +124,59 @@ class ProjectionRunner:
                 "SELECT position FROM projection_tracking WHERE name = $1 FOR UPDATE",
                 projection.name,
             )
-            notifications = await self.recorder.select_notifications(
-                conn, after=position, limit=self.batch_size
-            )
+            if ahead is not None and ahead.after == position and ahead.notifications:
+                batch = ahead
+            else:
+                batch = await self._read(conn, position)
+            notifications = batch.notifications
             if not notifications:
-                return 0
-            # one query loads the citizens' keys the batch needs (personal data)
-            events = await self.decode([n.stored_event() for n in notifications], conn)
-            for notification, event in zip(notifications, events, strict=True):
-                await projection.process(conn, event, notification.id)
-            await conn.execute(
-                "UPDATE projection_tracking SET position = $2, updated_at = now() WHERE name = $1",
-                projection.name,
-                notifications[-1].id,
-            )
+                return 0, None
+            following = None
+            if len(notifications) == self.batch_size:
+                # a rebuild or a backlog: decode the next batch while this one is written
+                following = asyncio.create_task(self._read_ahead(notifications[-1].id))
+            try:
+                await self._apply(conn, projection, batch)
+            except BaseException:
+                if following is not None:
+                    following.cancel()
+                    with contextlib.suppress(BaseException):
+                        await following
+                raise
         self.batch_sizes[projection.name] = len(notifications)
         self.events_applied[projection.name] = self.events_applied.get(projection.name, 0) + len(
             notifications
         )
-        return len(notifications)
+        return len(notifications), following
+
+    async def _apply(self, conn: Connection, projection: Projection, batch: _Batch) -> None:
+        if isinstance(projection, BatchProjection):
+            # the rows the batch touches are read once and written once
+            await projection.process_batch(conn, batch.events)
+        else:
+            buffered = BufferedConnection(conn)
+            for notification, event in zip(batch.notifications, batch.events, strict=True):
+                await projection.process(
+                    cast("asyncpg.Connection", buffered), event, notification.id
+                )
+            await buffered.flush()
+        # the new position, and (at commit) a word to every process waiting to read it
+        await conn.execute(_MOVE, projection.name, batch.notifications[-1].id)
 
     async def catch_up(
         self, projection: Projection, progress: Callable[[int], Any] | None = None
     ) -> int:
         """Run batches until the projection is at the head; return how many events it read."""
         total = 0
-        while count := await self.run_batch(projection):
+        ahead: _Batch | None = None
+        while True:
+            count, following = await self.run_batch(projection, ahead)
+            if not count:
+                return total
             total += count
             if progress is not None:
                 progress(count)
-        return total
+            ahead = await following if following is not None else None
 
     async def rebuild(
         self, projection: Projection, progress: Callable[[int], Any] | None = None

@@ -17,6 +17,8 @@ from domain.errors import Unauthenticated
 
 __all__ = ["Principal", "TokenService"]
 
+_CACHE_SIZE = 100_000
+
 
 class Principal(msgspec.Struct, frozen=True):
     """The authenticated caller (``token_id`` and ``expires_at``: of the token that says so)."""
@@ -42,6 +44,11 @@ class TokenService:
     def __init__(self, secret_key: str | SecretKeys, ttl_seconds: int) -> None:
         self._keys = secret_key if isinstance(secret_key, SecretKeys) else SecretKeys(secret_key)
         self._ttl = timedelta(seconds=ttl_seconds)
+        # tokens already verified, until they expire: a phone refreshing its progress sends the
+        # same token again and again, and HMAC-checking it each time was a tenth of a request
+        # (with the id of the key that verified it: a token whose key is no longer known is
+        # refused even if it is here)
+        self._verified: dict[str, tuple[Principal, str]] = {}
 
     def issue(self, principal: Principal, now: datetime) -> tuple[str, datetime]:
         """A token for ``principal`` and when it expires."""
@@ -63,21 +70,44 @@ class TokenService:
         )
         return token, expires
 
+    def use_keys(self, keys: SecretKeys) -> None:
+        """Sign with ``keys.current`` and verify with ``keys`` from now on; a verified token
+        whose key is no longer among them is refused from now on too."""
+        self._keys = keys
+        self._verified = {t: v for t, v in self._verified.items() if v[1] in keys.by_id}
+
     def verify(self, token: str) -> Principal:
         """The principal in a valid token; ``Unauthenticated`` otherwise."""
+        known = self._verified.get(token)
+        if known is not None:
+            principal, kid = known
+            if kid not in self._keys.by_id:
+                del self._verified[token]
+                raise Unauthenticated("this token was signed with a retired key; log in again")
+            if principal.expires_at is not None and principal.expires_at > datetime.now(UTC):
+                return principal
+            del self._verified[token]
+            raise Unauthenticated("token expired; log in again")
+        principal, kid = self._verify(token)
+        if len(self._verified) >= _CACHE_SIZE:  # bounded: a cache, not a session store
+            self._verified.clear()
+        self._verified[token] = (principal, kid)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, str]:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError as exc:
             raise Unauthenticated("invalid token") from exc
         if kid is None:  # issued before tokens named their key: any key we know may verify it
-            candidates = list(self._keys.by_id.values())
+            candidates = list(self._keys.by_id.items())
         elif isinstance(kid, str) and kid in self._keys.by_id:
-            candidates = [self._keys.by_id[kid]]
+            candidates = [(kid, self._keys.by_id[kid])]
         else:
             raise Unauthenticated("this token was signed with a retired key; log in again")
-        claims = self._decode(token, candidates)
+        claims, verified_by = self._decode(token, candidates)
         jti = claims.get("jti")
-        return Principal(
+        principal = Principal(
             id=str(claims["sub"]),
             role=str(claims.get("role", "")),
             department=claims.get("dept"),
@@ -85,10 +115,11 @@ class TokenService:
             token_id=str(jti) if jti else None,
             expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
         )
+        return principal, verified_by
 
     @staticmethod
-    def _decode(token: str, keys: list[str]) -> dict[str, Any]:
-        for key in keys:
+    def _decode(token: str, keys: list[tuple[str, str]]) -> tuple[dict[str, Any], str]:
+        for kid, key in keys:
             try:
                 claims: dict[str, Any] = jwt.decode(
                     token, key, algorithms=["HS256"], options={"require": ["exp", "sub"]}
@@ -99,5 +130,5 @@ class TokenService:
                 raise Unauthenticated("token expired; log in again") from exc
             except jwt.PyJWTError as exc:
                 raise Unauthenticated("invalid token") from exc
-            return claims
+            return claims, kid
         raise Unauthenticated("invalid token")

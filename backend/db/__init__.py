@@ -48,18 +48,25 @@ def database_url(settings: Settings) -> str:
     return start_embedded_postgres(settings.data_dir / "pg")
 
 
-async def connect_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
-    """A pool whose connections decode json/jsonb to Python values."""
+async def connect_pool(
+    url: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 20,
+    connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+) -> asyncpg.Pool:
+    """A pool whose connections decode json/jsonb to Python values; connecting fails within
+    ``connect_timeout`` seconds rather than hanging a request."""
     pool = await asyncpg.create_pool(
         url,
         min_size=min_size,
         max_size=max_size,
+        # a server that cannot be reached fails a request within this, rather than hanging it
+        # (a stopped one fails at once: see the soak's outage, docs/reliability.md)
+        timeout=connect_timeout,
         init=_init_connection,
         reset=_keep_session,
         command_timeout=60,
-        # a server that cannot be reached fails a request within this, rather than hanging it
-        # (a stopped one fails at once: see the soak's outage, docs/reliability.md)
-        timeout=CONNECT_TIMEOUT_SECONDS,
         # lets an operator (and the scale-out test) see which process holds which lock
         server_settings={"application_name": f"onewindow-{os.getpid()}"},
     )

@@ -94,7 +94,7 @@ def _rotate(args: argparse.Namespace, settings: Settings, with_services: WithSer
 
     async def work(services: Services) -> int:
         total = await pending_rewraps(services.pool, keys.current_id)
-        bar = progress_bar(total, "data keys")
+        bar = progress_bar(total, "data keys", unit="keys")
         bar(0)
         done = await rewrap_data_keys(services.pool, ring, batch_size=args.batch_size, progress=bar)
         sys.stderr.write("\n")

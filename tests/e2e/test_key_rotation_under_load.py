@@ -114,20 +114,23 @@ async def submit(http: httpx.AsyncClient) -> Case | str:
     if login.status_code != 200:
         return f"wechat-login: {login.status_code} {login.text[:300]}"
     citizen = {"Authorization": f"Bearer {login.json()['token']}"}
-    uploaded = await http.post(
-        "/api/v1/files", files={"file": ("proof.png", PNG, "image/png")}, headers=citizen
-    )
-    if uploaded.status_code != 201:
-        return f"upload: {uploaded.status_code} {uploaded.text[:300]}"
+    files: list[str] = []
+    for _ in range(3):  # a scan of each material
+        uploaded = await http.post(
+            "/api/v1/files", files={"file": ("proof.png", PNG, "image/png")}, headers=citizen
+        )
+        if uploaded.status_code != 201:
+            return f"upload: {uploaded.status_code} {uploaded.text[:300]}"
+        files.append(uploaded.json()["fileId"])
     form = {"name": f"王{name}", "phone": "13800138000", "idNumber": "110101199003078515"}
     body = {
         "serviceCode": SERVICE,
         "situationId": "self",
         "form": form,
         "materials": [
-            {"materialId": "id-card", "certificateId": "ID-1"},
-            {"materialId": "social-security-card", "certificateId": "SS-1"},
-            {"materialId": "termination-proof", "fileId": uploaded.json()["fileId"]},
+            {"materialId": "id-card", "fileId": files[0]},
+            {"materialId": "social-security-card", "fileId": files[1]},
+            {"materialId": "termination-proof", "fileId": files[2]},
         ],
         "delivery": {"method": "pickup"},
     }

@@ -10,6 +10,7 @@ import httpx
 
 from backend.settings import Settings
 from backend.settings.payments import PaymentSettings
+from bench.journeys import png
 from bench.processes import free_port, onewindow_env, start, stop, wait_healthy
 from tests.e2e.conftest import DEMO_PASSWORD
 
@@ -86,13 +87,17 @@ async def test_a_sandbox_payment_on_another_port_reaches_the_app_without_reconci
                 body = {"username": username, "password": DEMO_PASSWORD}
                 token = (await _post(http, "/api/v1/auth/staff-login", {}, json=body))["token"]
                 staff[username] = {"Authorization": f"Bearer {token}"}
+            scans = []
+            for _ in range(2):
+                files = {"file": ("scan.png", png(len(scans)), "image/png")}
+                scans.append((await _post(http, "/api/v1/files", citizen, files=files))["fileId"])
             application = {
                 "serviceCode": ID_CARD,
                 "situationId": "expired",
                 "form": {},
                 "materials": [
-                    {"materialId": "id-card", "certificateId": "C-id-card"},
-                    {"materialId": "household-register", "certificateId": "C-household"},
+                    {"materialId": "id-card", "fileId": scans[0]},
+                    {"materialId": "household-register", "fileId": scans[1]},
                 ],
                 "delivery": {"method": "pickup"},
             }

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import wrk
 from bench.common import Recorded, Row, Window, percentile
 from bench.report import render_markdown_table, render_table, verdicts
 
@@ -56,6 +57,36 @@ def test_the_table_lines_up_and_names_the_ratio() -> None:
     assert "3.10x stock" in text
     assert len(render_markdown_table(rows).splitlines()) == 4
     assert verdicts({"x": {"text": "vs stock: 3.1x", "met": True}}) == ["vs stock: 3.1x — met"]
+    missed = {"text": "health over HTTP (wrk): 0.50x a bare Litestar app", "met": False}
+    assert verdicts({"h": {**missed, "target": ">= 0.7x"}}) == [
+        "health over HTTP (wrk): 0.50x a bare Litestar app — NOT met (target >= 0.7x)"
+    ]
+
+
+def test_wrk_report_is_read_in_milliseconds() -> None:
+    report = """Running 8s test @ http://127.0.0.1:8000/health
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    17.61ms    4.20ms   1.02s    90.00%
+    Req/Sec     1.82k   100.00     2.00k    70.00%
+  Latency Distribution
+     50%  850.00us
+     75%   18.00ms
+     90%   20.00ms
+     99%   24.50ms
+  29120 requests in 8.00s, 4.00MB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:   3640.00
+Transfer/sec:    512.00KB
+"""
+    result = wrk.parse(report)
+    assert result.requests_per_s == 3640.0
+    assert result.p50_ms == pytest.approx(0.85)
+    assert result.p99_ms == pytest.approx(24.5)
+    assert result.max_ms == pytest.approx(1020.0)
+    assert result.requests == 29120
+    assert result.bad_responses == 3
+    assert result.socket_errors == 0
 
 
 @pytest.mark.skipif(
@@ -76,6 +107,6 @@ def test_quick_bench_runs_every_section(tmp_path: Path) -> None:
     assert "vs stock:" in result.stdout
     data = json.loads(out.read_text())
     sections = {row["section"] for row in data["rows"]}
-    assert sections == {"commands", "progress query", "projection catch-up", "growth"}
+    assert sections == {"commands", "HTTP (wrk)", "projection catch-up", "growth"}
     assert all(not row["extra"].get("errors") for row in data["rows"])
     assert data["postgres"]["fsync"] == "on"

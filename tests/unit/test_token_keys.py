@@ -63,3 +63,23 @@ def test_key_ids_differ_per_key_and_reveal_nothing_of_it() -> None:
     assert key_id(OLD) != key_id(NEW)
     assert len(key_id(OLD)) == 16
     assert OLD not in repr(SecretKeys(OLD, [NEW]))
+
+
+def test_a_cached_token_of_a_key_rotated_away_is_refused() -> None:
+    service = TokenService(SecretKeys(NEW, [OLD]), 3600)
+    old_token, _ = TokenService(SecretKeys(OLD), 3600).issue(CITIZEN, _now())
+    legacy = jwt.encode({"sub": "c-1", "role": "citizen", "exp": 2**31 - 1}, OLD, "HS256")
+    assert service.verify(old_token).id == "c-1"  # verified once: now in the cache
+    assert service.verify(legacy).id == "c-1"
+    service.use_keys(SecretKeys(NEW))  # the old key retired
+    for token in (old_token, legacy):
+        with pytest.raises(Unauthenticated):
+            service.verify(token)
+
+
+def test_a_cached_token_of_the_current_key_still_verifies_after_a_rotation_step() -> None:
+    service = TokenService(SecretKeys(OLD, [NEW]), 3600)
+    new_token, _ = TokenService(SecretKeys(NEW), 3600).issue(CITIZEN, _now())
+    assert service.verify(new_token).id == "c-1"
+    service.use_keys(SecretKeys(NEW, [OLD]))
+    assert service.verify(new_token).id == "c-1"
