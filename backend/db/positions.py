@@ -29,20 +29,40 @@ class Positions:
         self._conn: Any = None
         self._starting: asyncio.Lock | None = None
 
+    def _listening(self) -> bool:
+        if self._conn is None:
+            return False
+        try:
+            return not self._conn.is_closed()
+        except asyncpg.InterfaceError:  # lost with the server (a restart): the pool took it back
+            self._conn = None
+            return False
+
     async def _listen(self) -> bool:
-        """Start listening (once); False when that is not possible now."""
-        if self._conn is not None and not self._conn.is_closed():
+        """Start listening (once, and again after the connection was lost); False when that is
+        not possible now."""
+        if self._listening():
             return True
         self._starting = self._starting or asyncio.Lock()
         async with self._starting:
-            if self._conn is not None and not self._conn.is_closed():
+            if self._listening():
                 return True
+            if self._conn is not None:  # closed with the server: give its slot back
+                conn, self._conn = self._conn, None
+                with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                    await self.pool.release(conn)
+            conn = None
             try:
                 conn = await self.pool.acquire()
                 await conn.add_listener(TRACKING_CHANNEL, self._heard)
                 rows = await conn.fetch("SELECT name, position FROM projection_tracking")
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 _log.warning("cannot listen for projection positions; polling", exc_info=True)
+                if conn is not None:  # (a stale connection of the pool: not kept out of it)
+                    with contextlib.suppress(
+                        OSError, asyncpg.PostgresError, asyncpg.InterfaceError
+                    ):
+                        await self.pool.release(conn)
                 return False
             self._conn = conn
             for row in rows:

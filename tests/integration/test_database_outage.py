@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -38,13 +39,27 @@ async def test_a_stopped_database_is_503_with_retry_after_and_the_api_recovers_b
 ) -> None:
     port = free_port()
     env = onewindow_env(postgres.url, tmp_path / "data", SECRET)
-    server = start("serve", "--port", str(port), env=env)
+    server = start("serve", "--demo", "--port", str(port), env=env)
     try:
         await asyncio.to_thread(wait_healthy, port, server)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             login = await http.post("/api/v1/auth/wechat-login", json={"code": "sandbox-o"})
             assert login.status_code == 200, login.text
             citizen = {"Authorization": f"Bearer {login.json()['token']}"}
+
+            # a read of one's own write (?after=) waits on the process's LISTEN connection,
+            # which the outage takes away: it must be listened for again afterwards
+            conn = await asyncpg.connect(postgres.url)
+            try:
+                head = await conn.fetchval(
+                    "SELECT coalesce(max(notification_id), 0) FROM onewindow_events"
+                )
+            finally:
+                await conn.close()
+            assert head > 0
+            own = {"after": head}
+            listened = await http.get("/api/v1/applications", params=own, headers=citizen)
+            assert listened.status_code == 200, listened.text
 
             await asyncio.to_thread(postgres.stop)
             for method, path, body in (
@@ -63,6 +78,8 @@ async def test_a_stopped_database_is_503_with_retry_after_and_the_api_recovers_b
             await asyncio.to_thread(postgres.start)
             again = await http.get("/api/v1/applications", headers=citizen)
             assert again.status_code == 200, again.text
+            after = await http.get("/api/v1/applications", params=own, headers=citizen)
+            assert after.status_code == 200, after.text
             back = await http.post("/api/v1/auth/wechat-login", json={"code": "sandbox-o"})
             assert back.status_code == 200, back.text  # the same citizen: their row survived
     finally:
