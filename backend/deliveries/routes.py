@@ -20,6 +20,7 @@ from backend.deliveries.queries import open_deliveries
 from backend.handling import CommandAccepted
 from backend.http.dto import Reason
 from backend.http.guards import PrincipalDep, ServicesDep, requires
+from backend.http.openapi import problems, raw_body
 from domain.delivery import Report
 from domain.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from integrations.courier import PushRejected
@@ -115,6 +116,10 @@ class CourierWebhookController(Controller):
         operation_id="courierRoutePush",
         status_code=200,
         request_max_body_size=_PUSH_BODY_LIMIT,
+        responses=problems(
+            401, 403, s401="No valid push token", s403="Not from an allowed address"
+        ),
+        operation_class=raw_body("application/json", "The courier company's route push"),
     )
     async def push(
         self,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +19,7 @@ from domain.errors import Forbidden, Unauthenticated
 __all__ = [
     "STAFF",
     "PrincipalDep",
+    "Requires",
     "ServicesDep",
     "provide_principal",
     "provide_services",
@@ -30,7 +30,6 @@ STAFF = ("clerk", "reviewer", "supervisor", "admin")
 # handler parameters named ``services`` / ``principal`` receive these dependencies
 ServicesDep = NamedDependency[Services]
 PrincipalDep = NamedDependency[Principal]
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
 def _services(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
@@ -38,21 +37,32 @@ def _services(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
     return services
 
 
-def requires(*roles: str) -> Guard:
-    """A guard admitting callers with a valid token and one of ``roles``."""
+class Requires:
+    """A guard admitting callers with a valid token and one of ``roles`` (kept as an attribute:
+    the OpenAPI document reads it to mark the route as needing a bearer token)."""
 
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    __slots__ = ("roles",)
+
+    def __init__(self, *roles: str) -> None:
+        self.roles = frozenset(roles)
+
+    async def __call__(
+        self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+    ) -> None:
         header = connection.headers.get("authorization", "")
         scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("a bearer token is required")
         services = _services(connection)
         principal = await current(services, services.tokens.verify(token.strip()))
-        if principal.role not in roles:
+        if principal.role not in self.roles:
             raise Forbidden("your role may not use this")
         connection.state.principal = principal
 
-    return guard
+
+def requires(*roles: str) -> Requires:
+    """A guard admitting callers with a valid token and one of ``roles``."""
+    return Requires(*roles)
 
 
 async def current(services: Services, principal: Principal) -> Principal:
