@@ -9,12 +9,22 @@ import msgspec
 
 from backend.http.dto import Body, Dto
 from domain.application import Delivery, MaterialRef
+from domain.application.status import Status
+from domain.catalog import DeliveryMethod
+from projections.progress_values import (
+    BookingStatus,
+    DeliveryEventType,
+    DeliveryProgress,
+    PaymentProgress,
+    TimelineType,
+)
 
 __all__ = [
     "ApplicationAppointment",
     "ApplicationProgress",
     "ApplicationSummary",
     "DeferredMaterialView",
+    "DeliveryEventView",
     "DeliveryView",
     "Evaluation",
     "EvaluationView",
@@ -41,7 +51,7 @@ class SubmitApplication(Body, frozen=True):
 class SubmittedApplication(Dto, frozen=True):
     id: str
     number: str
-    status: str
+    status: Status
     position: int
 
 
@@ -49,14 +59,16 @@ class ApplicationSummary(Dto, frozen=True):
     id: str
     number: str
     service_name: str
-    status: str
+    status: Status
     status_text: str
     updated_at: datetime
 
 
 class TimelineEntry(Dto, frozen=True):
+    """``type`` names the event behind the entry; ``text`` is what the citizen reads."""
+
     at: datetime
-    type: str
+    type: TimelineType
     text: str
 
 
@@ -67,15 +79,27 @@ class Supplement(Dto, frozen=True):
 
 class PaymentView(Dto, frozen=True):
     amount: int
-    status: str
+    status: PaymentProgress
+
+
+class DeliveryEventView(Dto, frozen=True, omit_defaults=True):
+    """A step of the courier delivery: ``waybillNo`` when dispatched, ``location`` of a scan,
+    ``reason`` of a failure, ``signedBy`` when delivered."""
+
+    at: datetime
+    type: DeliveryEventType
+    waybill_no: str | None = None
+    location: str | None = None
+    reason: str | None = None
+    signed_by: str | None = None
 
 
 class DeliveryView(Dto, frozen=True):
-    method: str
-    status: str
+    method: DeliveryMethod
+    status: DeliveryProgress
     company: str | None = None
     waybill_no: str | None = None
-    events: tuple[dict[str, Any], ...] = ()
+    events: tuple[DeliveryEventView, ...] = ()
 
 
 class EvaluationView(Dto, frozen=True):
@@ -97,7 +121,7 @@ class ApplicationAppointment(Dto, frozen=True):
     hall_name: str
     start: datetime
     end: datetime
-    status: str
+    status: BookingStatus
     hall_address: str = ""
     queue_number: str | None = None
 
@@ -107,7 +131,7 @@ class ApplicationProgress(Dto, frozen=True):
     number: str
     service_code: str
     service_name: str
-    status: str
+    status: Status
     status_text: str
     submitted_at: datetime
     timeline: tuple[TimelineEntry, ...]

@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from backend.http.dto import Body, Dto
+from domain.appointment import AppointmentStatus
 from domain.halls import SlotPeriod
 
 __all__ = [
@@ -52,7 +53,7 @@ class BookedAppointment(Dto, frozen=True):
     id: str
     slot_id: str
     start: datetime
-    status: str
+    status: AppointmentStatus
     position: int
 
 
@@ -66,7 +67,7 @@ class AppointmentView(Dto, frozen=True):
     end: datetime
     service_code: str
     service_name: str
-    status: str  # booked | cancelled | checked_in | no_show
+    status: AppointmentStatus
     application_id: str | None = None
     queue_number: str | None = None
 
@@ -78,5 +79,5 @@ class HallAppointment(AppointmentView, frozen=True):
 class CheckedIn(Dto, frozen=True):
     id: str
     queue_number: str
-    status: str
+    status: AppointmentStatus
     position: int

@@ -19,7 +19,7 @@ from uuid import UUID
 import msgspec
 
 from backend.http.idempotency import Answer
-from backend.payments.dto import PaymentOrder
+from backend.payments.dto import JsapiParams, PaymentOrder
 from backend.payments.ledger import change_order, latest_order, save_order
 from domain.application import Application
 from domain.errors import ConflictError, InvalidState, NotFound, ValidationFailed
@@ -173,7 +173,7 @@ async def _placed(
                 out_trade_no=payment.out_trade_no,
                 amount=payment.amount,
                 expires_at=payment.expires_at,
-                jsapi_params=payments.gateway.jsapi_params(prepay_id),
+                jsapi_params=msgspec.convert(payments.gateway.jsapi_params(prepay_id), JsapiParams),
                 position=saved.position,
             ),
         )

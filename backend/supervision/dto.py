@@ -6,12 +6,14 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from backend.http.dto import Body, Dto
+from domain.application.status import Status
 
 __all__ = [
     "Escalate",
     "ForceTransition",
     "Reassign",
     "RectificationItem",
+    "RectificationStatus",
     "RectificationStep",
     "ServiceStats",
     "StuckCase",
@@ -38,12 +40,15 @@ class RectificationStep(Body, frozen=True):
     note: str
 
 
+RectificationStatus = Literal["open", "follow_up", "fix", "feedback", "closed"]
+
+
 class StuckCase(Dto, frozen=True):
     application_id: str
     number: str
     service_code: str
     service_name: str
-    status: str
+    status: Status
     department: str
     pending_departments: tuple[str, ...]
     reasons: tuple[str, ...]
@@ -77,6 +82,6 @@ class RectificationItem(Dto, frozen=True):
     comment: str
     departments: tuple[str, ...]
     steps: tuple[dict[str, Any], ...]
-    status: str
+    status: RectificationStatus
     opened_at: datetime
     updated_at: datetime
