@@ -96,6 +96,12 @@ DEFAULT_TEMPLATES: tuple[TemplateSpec, ...] = (
     _spec("DeliveryFailed", "delivery", "邮寄进度通知", _OUTCOME),
     _spec("AppointmentBooked", "appointment", "预约结果通知", _APPOINTMENT),
     _spec("AppointmentCancelled", "appointment", "预约结果通知", _APPOINTMENT),
+    _spec(
+        "Replied",
+        "consultation",
+        "咨询回复通知",
+        {"character_string1": "number", "thing2": "service", "thing3": "note", "time4": "time"},
+    ),
     # 政务民生 long-term template: a reminder needs no fresh subscription
     _spec("AppointmentReminder", "appointment-reminder", "预约办理提醒", _APPOINTMENT, True),
 )

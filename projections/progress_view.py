@@ -79,6 +79,13 @@ class ProgressView:
             ]
 
 
+def _submitted_text(event: Application.Submitted) -> str:
+    # the agent's name stays in the event (their personal data), the fact shows here
+    if event.submitted_by is not None:
+        return "代办人已代您提交申请，等待窗口受理"
+    return "申请已提交，等待窗口受理"
+
+
 def started(event: Application.Submitted) -> ProgressView:
     """The view of a just-submitted application."""
     service = event.service
@@ -91,7 +98,7 @@ def started(event: Application.Submitted) -> ProgressView:
         "serviceName": service["name"],
         "submittedAt": at,
         "delivery": {"method": method, "status": "not_started", "events": []},
-        "timeline": [{"at": at, "type": "Submitted", "text": "申请已提交，等待窗口受理"}],
+        "timeline": [{"at": at, "type": "Submitted", "text": _submitted_text(event)}],
     }
     info = {
         "citizenId": str(event.citizen_id),

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from backend.http.dto import Body, Dto
 from domain.application.status import Status
+from domain.consultation import ConsultationStatus
 
 __all__ = [
     "Escalate",
@@ -44,11 +45,14 @@ RectificationStatus = Literal["open", "follow_up", "fix", "feedback", "closed"]
 
 
 class StuckCase(Dto, frozen=True):
-    application_id: str
+    """A stuck application, or (``kind`` "consultation") a consultation whose reply is late:
+    then ``applicationId`` is null and ``consultationId`` names it."""
+
+    application_id: str | None
     number: str
     service_code: str
     service_name: str
-    status: Status
+    status: Status | ConsultationStatus  # a consultation's while it waits for its reply
     department: str
     pending_departments: tuple[str, ...]
     reasons: tuple[str, ...]
@@ -57,6 +61,8 @@ class StuckCase(Dto, frozen=True):
     deadline: date | None
     escalations: int
     legal_deadline: date | None = None
+    kind: Literal["application", "consultation"] = "application"
+    consultation_id: str | None = None
 
 
 class ServiceStats(Dto, frozen=True):
@@ -73,6 +79,7 @@ class ServiceStats(Dto, frozen=True):
     ratings: int
     average_rating: float | None
     satisfied_share: float | None
+    certificate_share: float | None = None  # 免提交率: materials satisfied by e-certificates
 
 
 class RectificationItem(Dto, frozen=True):

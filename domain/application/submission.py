@@ -26,7 +26,7 @@ def check_material_refs(
             errors[key] = f"material {ref.material_id!r} given twice"
         elif (ref.file_id is None) == (ref.certificate_id is None):
             errors[key] = "give exactly one of fileId or certificateId"
-        elif ref.certificate_id is not None and material.certificate_type is None:
+        elif ref.certificate_id is not None and not material.certificate_types:
             errors[key] = f"{material.name} cannot be satisfied by an e-certificate"
         given.add(ref.material_id)
     return errors
@@ -45,7 +45,7 @@ def check_submission(
             name=m.name,
             required=m.required,
             deferrable=m.deferrable,
-            certificate_type=m.certificate_type,
+            certificate_types=m.certificate_types,
         )
         for m in situation.materials
     )

@@ -58,6 +58,7 @@ def test_protected_operations_need_the_bearer_scheme(document: dict[str, Any]) -
         ("post", "/api/v1/auth/staff-login"),
         ("get", "/api/v1/services"),
         ("get", "/api/v1/services/{code}"),
+        ("get", "/api/v1/answers"),
         ("get", "/api/v1/halls"),
         ("get", "/api/v1/halls/{hall_id}/slots"),
         ("get", "/api/v1/notification-templates"),
