@@ -66,7 +66,10 @@ class RateLimits(msgspec.Struct, frozen=True, kw_only=True):
     username and client by ``LoginBackoff`` instead."""
 
     login_per_ip: Rule = Rule(60)  # wechat-login and staff-login, per client IP
-    create_per_citizen: Rule = Rule(30)  # creating POSTs (submit, upload, book, pay), per caller
+    create_per_citizen: Rule = Rule(30)  # creating POSTs (submit, book, pay), per caller
+    # uploads, per caller: a submission of many multi-page materials uploads dozens of files,
+    # so they have a budget of their own (the upload quota bounds what they may hold)
+    upload_per_citizen: Rule = Rule(120)
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> RateLimits:

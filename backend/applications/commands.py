@@ -111,7 +111,7 @@ def uses(materials: tuple[MaterialRef, ...]) -> AfterInsert:
     """The rows a command naming ``materials`` implies: their files are in use from now on."""
 
     async def attach(conn: asyncpg.Connection | PoolConnectionProxy, _: Saved) -> None:
-        await attach_files(conn, (m.file_id for m in materials))
+        await attach_files(conn, (f for m in materials for f in m.files))
 
     return attach
 

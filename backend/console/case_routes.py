@@ -20,6 +20,7 @@ from backend.files.queries import read_upload
 from backend.http.guards import ServicesDep
 from domain.application import Application
 from domain.application.access import may_see_personal_data
+from domain.application.values import material_files
 from domain.errors import NotFound
 
 __all__ = ["HANDLERS", "case_page_template"]
@@ -84,7 +85,7 @@ async def material(
     """An uploaded material, inline, only as a material of a case the staff member may see."""
     application = await services.repository.get(Application, case_id)
     application.ensure_visible_to(request.state.principal.actor())
-    if all(str(m.get("fileId")) != str(file_id) for m in application.materials):
+    if all(str(file_id) not in material_files(m) for m in application.materials):
         raise NotFound("file not found")
     data, content_type = await read_upload(services, file_id, application.citizen_id)
     extension = {"image/png": "png", "image/jpeg": "jpg", "application/pdf": "pdf"}

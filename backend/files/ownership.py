@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = ["attach_files", "check_files_owned", "unowned_files"]
 
+_UNKNOWN_FILE = "找不到该文件，请重新上传"
+
 
 async def check_files_owned(
     services: Services, citizen_id: UUID, refs: tuple[MaterialRef, ...]
@@ -32,7 +34,7 @@ async def unowned_files(
     services: Services, citizen_id: UUID, refs: tuple[MaterialRef, ...]
 ) -> dict[str, str]:
     """Field errors for the materials that name a file ``citizen_id`` did not upload."""
-    file_ids = [r.file_id for r in refs if r.file_id is not None]
+    file_ids = [f for r in refs for f in r.files]
     if not file_ids:
         return {}
     owned = {
@@ -44,9 +46,9 @@ async def unowned_files(
         )
     }
     return {
-        f"materials[{i}].fileId": "unknown file"
+        f"materials[{i}].{'fileId' if r.file_id is not None else 'fileIds'}": _UNKNOWN_FILE
         for i, r in enumerate(refs)
-        if r.file_id is not None and r.file_id not in owned
+        if any(f not in owned for f in r.files)
     }
 
 

@@ -42,7 +42,7 @@ class FilesController(Controller):
         operation_id="uploadFile",
         status_code=201,
         request_max_body_size=_BODY_LIMIT,
-        guards=[rate_limit("create")],
+        guards=[rate_limit("upload")],
     )
     async def upload(
         self,

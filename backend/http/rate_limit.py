@@ -5,6 +5,8 @@
   (``backend.ratelimit.LoginThrottle``; the failures are counted by the login itself). The
   client is ``backend.http.client_address``: the peer, or what a trusted proxy forwards.
 - ``"create"``: per caller (``create_per_citizen``), for POSTs that create something.
+- ``"upload"``: per caller (``upload_per_citizen``), for ``POST /api/v1/files`` alone: a
+  citizen uploading twenty pages must not use up the budget of the submission that follows.
 
 Over the limit the request gets 429 ``rate_limited`` with ``Retry-After`` before its body is
 used; the counters live in PostgreSQL, so every API process shares them.
@@ -34,18 +36,19 @@ def _username(body: bytes) -> str | None:
     return name if isinstance(name, str) and name else None
 
 
-def rate_limit(scope: Literal["login", "create"]) -> Guard:
+def rate_limit(scope: Literal["login", "create", "upload"]) -> Guard:
     """A guard that counts the request against ``scope``'s limits (see the module doc)."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         services: Services = connection.app.state.services
         limiter, limits = services.rate_limiter, services.settings.rate_limits
         client = client_address(connection, services.settings.trusted_proxies)
-        if scope == "create":
+        if scope in ("create", "upload"):
             if limiter is not None:
                 principal = connection.state.get("principal")
                 caller = principal.id if principal is not None else client
-                await limiter.hit(f"create:{caller}", limits.create_per_citizen)
+                rule = limits.create_per_citizen if scope == "create" else limits.upload_per_citizen
+                await limiter.hit(f"{scope}:{caller}", rule)
             return
         username = None
         if isinstance(connection, Request):

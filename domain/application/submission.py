@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from domain.application.values import PHONE, Delivery, MaterialRef, PinnedMaterial
+from domain.application.values import MAX_PAGES, PHONE, Delivery, MaterialRef, PinnedMaterial
 from domain.catalog import ServiceDefinition
 from domain.errors import ValidationFailed
 
@@ -24,8 +24,14 @@ def check_material_refs(
             errors[key] = f"unknown material {ref.material_id!r} for this situation"
         elif ref.material_id in given:
             errors[key] = f"material {ref.material_id!r} given twice"
-        elif (ref.file_id is None) == (ref.certificate_id is None):
-            errors[key] = "give exactly one of fileId or certificateId"
+        elif ref.file_id is not None and ref.file_ids:
+            errors[key] = "fileId 与 fileIds 只能填写一个"
+        elif (not ref.files) == (ref.certificate_id is None):
+            errors[key] = "请上传文件（fileId 或 fileIds）或选择电子证照（certificateId），二者选一"
+        elif len(ref.files) > MAX_PAGES:
+            errors[key] = f"一份材料最多{MAX_PAGES}个文件"
+        elif len(set(ref.files)) != len(ref.files):
+            errors[key] = "同一文件重复上传"
         elif ref.certificate_id is not None and material.certificate_type is None:
             errors[key] = f"{material.name} cannot be satisfied by an e-certificate"
         given.add(ref.material_id)
