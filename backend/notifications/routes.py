@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.params import FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from backend.http.guards import PrincipalDep, ServicesDep, requires
 from backend.notifications import subscriptions
@@ -16,6 +17,8 @@ from backend.notifications.dto import (
     Subscriptions,
 )
 from domain.errors import NotFound
+
+Step = Literal["submit", "pay", "issue", "booking", "withdraw"]  # notification_templates.STEPS
 
 __all__ = [
     "NotificationTemplatesController",
@@ -29,11 +32,26 @@ class NotificationTemplatesController(Controller):
     tags = ["notifications"]  # noqa: RUF012
 
     @get("/", operation_id="listNotificationTemplates")
-    async def list_templates(self, services: ServicesDep) -> list[NotificationTemplate]:
-        """One entry per notifying event; public, since the ids ship in the mini-program."""
+    async def list_templates(
+        self,
+        services: ServicesDep,
+        step: Annotated[Step | None, QueryParameter(name="step")] = None,
+    ) -> list[NotificationTemplate]:
+        """One entry per notifying event; public, since the ids ship in the mini-program.
+
+        With ``step`` (submit, pay, issue, booking, withdraw): the templates to pass to
+        ``wx.requestSubscribeMessage`` at that step, each once and at most 3."""
+        templates = services.notification_templates
+        specs = templates.for_step(step) if step is not None else list(templates)
         return [
-            NotificationTemplate(spec.template_id, spec.event, spec.title, spec.long_term)
-            for spec in services.notification_templates
+            NotificationTemplate(
+                spec.template_id,
+                spec.event,
+                spec.title,
+                spec.long_term,
+                templates.steps_of(spec.template_id),
+            )
+            for spec in specs
         ]
 
 
