@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from backend.adapters.couriers import open_couriers
 from backend.adapters.payments import open_payments
@@ -52,16 +53,22 @@ __all__ = ["bootstrap", "projections"]
 _log = logging.getLogger(__name__)
 
 
-def projections(templates: Templates | None = None) -> list[Projection]:
+def projections(
+    templates: Templates | None = None, cancel_cutoff: timedelta | None = None
+) -> list[Projection]:
     """Every read model, in the order the worker runs them."""
     return [
         CatalogProjection(),
-        ProgressProjection(),
+        ProgressProjection() if cancel_cutoff is None else ProgressProjection(cancel_cutoff),
         RectificationProjection(),
         AppointmentsProjection(),
         NotificationProjection(templates),
         DeliveryProjection(),
     ]
+
+
+def _cancel_cutoff(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.appointment_cancel_cutoff_minutes)
 
 
 @contextlib.asynccontextmanager
@@ -124,7 +131,9 @@ async def bootstrap(
             mapper=mapper,
             repository=repository,
             metrics=metrics,
-            runner=ProjectionRunner(pool, recorder, decoder(mapper), projections(templates)),
+            runner=ProjectionRunner(
+                pool, recorder, decoder(mapper), projections(templates, _cancel_cutoff(settings))
+            ),
             tokens=TokenService(settings.secret_key, settings.token_ttl_seconds),
             clock=clock,
             calendar=await keeper.load(pool),

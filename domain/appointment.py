@@ -27,6 +27,7 @@ __all__ = [
     "AppointmentStatus",
     "BookingBlocked",
     "BookingPolicy",
+    "cancel_deadline",
     "check_bookable",
     "local_date",
     "queue_number",
@@ -57,6 +58,11 @@ class BookingPolicy(msgspec.Struct, frozen=True, kw_only=True):
     no_show_limit: int = 3  # this many no-shows ...
     no_show_window_days: int = 90  # ... within this many days ...
     block_days: int = 90  # ... block booking for this many days
+
+
+def cancel_deadline(start: datetime, cutoff: timedelta) -> datetime:
+    """The last moment a booking starting at ``start`` may be cancelled."""
+    return start - cutoff
 
 
 def local_date(at: datetime) -> date:
@@ -249,7 +255,7 @@ class Appointment(Aggregate):
             raise InvalidState("only the citizen who booked can cancel")
         if self.status != "booked":
             raise InvalidState(f"cannot cancel an appointment that is {self.status}")
-        if at > self.starts_at - policy.cancel_cutoff:
+        if at > cancel_deadline(self.starts_at, policy.cancel_cutoff):
             hours = policy.cancel_cutoff / timedelta(hours=1)
             raise InvalidState(f"appointments can be cancelled up to {hours:g} h before the start")
         self.trigger_event(

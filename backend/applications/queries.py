@@ -7,11 +7,16 @@ from uuid import UUID
 
 import msgspec
 
-from backend.applications.dto import ApplicationProgress, ApplicationSummary
+from backend.applications.dto import ApplicationProgress, ApplicationSummary, Resubscribe
 from backend.read_side import wait_for_position
+from domain.application.citizen import open_now
+from domain.application.status import CLOSED
 from domain.errors import NotFound
+from projections.notification_templates import MAX_PER_REQUEST
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from backend.auth.tokens import Principal
     from backend.services import Services
 
@@ -36,19 +41,44 @@ def visible_clause(principal: Principal, first: int = 2) -> tuple[str, list[obje
 async def get_progress(
     services: Services, principal: Principal, application_id: UUID, after: int | None = None
 ) -> ApplicationProgress:
-    """The citizen's view of one application; 404 for anyone who may not see it."""
+    """The citizen's view of one application; 404 for anyone who may not see it.
+
+    The stored document holds the actions the case allows; those with a closing time (the
+    evaluation window, a booking's cancel cut-off) are offered only until then. The templates
+    the applicant accepted and used up come from their quota, read in the same statement."""
     if after:
         await wait_for_position(services, after, PROGRESS)
     clause, args = visible_clause(principal)
     # the document as text, decoded once, straight into the answer's type (no dict between)
-    detail = await services.pool.fetchval(
-        f"SELECT detail::text FROM application_view WHERE id = $1 AND {clause}",  # noqa: S608
+    row = await services.pool.fetchrow(
+        "SELECT v.detail::text AS detail, (SELECT array_agg(q.template_id) FROM"  # noqa: S608
+        " notification_quota q WHERE q.citizen_id = v.citizen_id AND q.remaining = 0) AS used_up"
+        f" FROM application_view v WHERE v.id = $1 AND {clause}",
         application_id,
         *args,
     )
-    if detail is None:
+    if row is None:
         raise NotFound("application not found")
-    return _progress(detail)
+    progress = _progress(row["detail"])
+    actions = open_now(progress.actions, progress.actions_until, services.clock())
+    resubscribe = _resubscribe(services, progress, row["used_up"] or ())
+    if actions == progress.actions and resubscribe is None:
+        return progress
+    return msgspec.structs.replace(progress, actions=actions, resubscribe=resubscribe)
+
+
+RESUBSCRIBE_TEXT = "您订阅的消息提醒次数已用完，重新订阅后可继续收到办理进度通知"
+
+
+def _resubscribe(
+    services: Services, progress: ApplicationProgress, used_up: Sequence[str]
+) -> Resubscribe | None:
+    """Suggest subscribing again while the case goes on and a one-time quota is used up."""
+    if not used_up or progress.status in CLOSED:
+        return None
+    spent = set(used_up)
+    ids = [t for t in services.notification_templates.template_ids if t in spent]
+    return Resubscribe(tuple(ids[:MAX_PER_REQUEST]), RESUBSCRIBE_TEXT) if ids else None
 
 
 async def list_mine(

@@ -22,6 +22,7 @@ from backend.http.idempotency import Answer
 from backend.payments.dto import PaymentOrder
 from backend.payments.ledger import change_order, latest_order, save_order
 from domain.application import Application
+from domain.application.citizen import fee_due
 from domain.errors import ConflictError, InvalidState, NotFound, ValidationFailed
 from domain.payment import MAX_ATTEMPTS, Payment, PaymentNotice, payment_id
 from domain.policies import payment_notice_problem
@@ -120,7 +121,7 @@ async def _prepare(
         await session.lock(f"payment-order:{application_id}")
         application = await session.get(Application, application_id)
         application.ensure_visible_to(citizen.actor())
-        if application.status != "awaiting_payment":
+        if not fee_due(application):
             raise InvalidState(f"no fee is due on an application that is {application.status}")
         openid = await session.conn.fetchval(
             "SELECT openid FROM citizens WHERE id = $1", application.citizen_id

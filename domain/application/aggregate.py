@@ -7,18 +7,19 @@ as arguments.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import Aggregate
 
+from domain.application.citizen import EVALUATION_WINDOW, evaluation_until, may_withdraw
 from domain.application.form import check_form
 from domain.application.fulfilment import Fulfilment
 from domain.application.personal_data import delivery_of, delivery_record, protect_plain_state
 from domain.application.review import Review
-from domain.application.status import DECIDED, FINISHED, IN_REVIEW
+from domain.application.status import FINISHED, IN_REVIEW
 from domain.application.submission import check_delivery, check_submission
 from domain.application.supervision import Supervision
 from domain.application.values import (
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
     from domain.catalog import ServiceDefinition
 
 __all__ = ["EVALUATION_WINDOW", "Application"]
-
-EVALUATION_WINDOW = timedelta(days=30)  # 好差评 is open this long after the case is finished
 
 
 class Application(Review, Supervision, Fulfilment, Aggregate):
@@ -448,7 +447,7 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
         self.ensure_visible_to(actor)
         if actor.role != "citizen":
             raise InvalidState("only the applicant can withdraw an application")
-        if self.status in DECIDED and not self.paid_and_not_issued:
+        if not may_withdraw(self):
             raise InvalidState(f"cannot withdraw an application that is {self.status}")
         check_text(reason=reason)
         self.trigger_event(
@@ -467,7 +466,8 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
             raise InvalidState("the case can be evaluated once it is finished")
         if self.rating is not None:
             raise InvalidState("this application has already been evaluated")
-        if at - self.finished_at > EVALUATION_WINDOW:
+        until = evaluation_until(self)
+        if until is not None and at > until:
             raise InvalidState("the evaluation period has ended")
         if rating not in range(1, 6):
             raise ValidationFailed("rating is 1..5", {"rating": "1..5"})

@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor
 from domain.application.access import CaseAccess
+from domain.application.citizen import fee_due
 from domain.application.values import check_text
 from domain.errors import Forbidden, InvalidState, ValidationFailed
 from domain.personal import SealedText, seal
@@ -132,7 +133,7 @@ class Fulfilment(CaseAccess):
         self, *, payment_id: str, amount: int, transaction_id: str, at: datetime
     ) -> None:
         """The fee arrived; a second notice of the same payment changes nothing."""
-        if self.status != "awaiting_payment":
+        if not fee_due(self):
             if self.paid_amount:
                 return  # already paid: replays and late duplicates are no-ops
             raise InvalidState(f"no fee is due on an application that is {self.status}")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import msgspec
 
 from domain.application.access import CaseAccess
+from domain.application.citizen import awaits_materials
 from domain.application.status import ACTIVE, DECIDED, IN_REVIEW
 from domain.application.submission import check_material_refs
 from domain.application.values import check_text
@@ -131,9 +132,11 @@ class Review(CaseAccess):
             raise ValidationFailed("invalid materials", errors)
         ids = {m.material_id for m in materials}
         records = [msgspec.to_builtins(m) for m in materials]
+        if not awaits_materials(self):
+            raise InvalidState("no materials are requested from you now")
         if self.status == "supplement_requested":
             self._provide_supplement(actor, ids, records, calendar, at)
-        elif ids <= set(self.deferred) and self.status not in DECIDED:
+        elif ids <= set(self.deferred):
             self.trigger_event(
                 self.DeferredMaterialsProvided,
                 timestamp=at,

@@ -318,7 +318,11 @@ async def test_a_booking_for_an_application_shows_in_its_progress(
     )
     assert progress["appointment"]["status"] == "booked"
     assert progress["appointment"]["hallName"] == "市政务服务中心"
-    assert progress["timeline"][-1]["text"].startswith("已预约市政务服务中心")
+    start = datetime.fromisoformat(slot["start"])
+    # the day as people write it (no zero padding), the time, then the place
+    assert progress["timeline"][-1]["text"] == (
+        f"已预约{start.month}月{start.day}日 {start:%H:%M}在市政务服务中心办理"
+    )
 
     clock.move_to(datetime.fromisoformat(slot["start"]) - timedelta(minutes=10))
     checked = await client.post(

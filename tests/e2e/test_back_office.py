@@ -422,7 +422,7 @@ async def test_a_deferred_material_past_its_due_date_makes_the_case_stuck(
         {"materialId": "health-certificates", "name": "从业人员健康证明", "due": "2026-03-05"},
     ]
     assert progress["timeline"][-1]["text"].endswith(
-        "容缺受理，请于2026-03-05前补交：食品安全管理制度文本、从业人员健康证明"
+        "容缺受理，请于2026年3月5日前补交：食品安全管理制度文本、从业人员健康证明"
     )
 
     # the other one hands its deferred materials in with a supplement

@@ -260,10 +260,11 @@ async def test_a_paid_service_goes_from_approval_to_payment_to_the_result_over_h
     assert paid.json()["notified"] is True
     progress = await shop.progress(citizen, app_id)
     assert progress["status"] == "approved"
+    assert progress["statusText"] == "已缴费，待出具结果"  # not "审批通过" again
     assert progress["payment"] == {"amount": 2000, "status": "paid"}
     receipt = progress["timeline"][-1]
     assert receipt["type"] == "Paid"
-    assert receipt["text"] == f"已缴费20.00元（微信支付交易单号{paid.json()['transactionId']}）"
+    assert receipt["text"] == f"已缴费20.00元，交易单号：{paid.json()['transactionId']}"
 
     issued = await shop.act("police-clerk", app_id, "issue-result", {"documentNo": "SFZ-2026-1"})
     assert issued["status"] == "ready_for_pickup"
