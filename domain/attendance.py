@@ -22,6 +22,7 @@ from domain.appointment import (
     BookingPolicy,
     local_date,
 )
+from domain.calendar import chinese_date
 from domain.errors import InvalidState
 
 __all__ = ["CitizenBookings", "blocked_until", "citizen_bookings_id"]
@@ -122,11 +123,11 @@ class CitizenBookings(Aggregate):
         until = self.blocked_until(at, policy)
         if until is not None:
             raise BookingBlocked(
-                f"booking is blocked until {until.isoformat()} after {policy.no_show_limit}"
-                f" missed appointments within {policy.no_show_window_days} days"
+                f"因{policy.no_show_window_days}日内爽约{policy.no_show_limit}次，"
+                f"{chinese_date(until)}前不能预约"
             )
         if any(entry["day"] == day.isoformat() for entry in self.active.values()):
-            raise AlreadyBookedThatDay(f"you already have an appointment on {day.isoformat()}")
+            raise AlreadyBookedThatDay(f"您{chinese_date(day)}已有预约，每人每天限预约一次")
 
     def add(self, appointment: Appointment, *, at: datetime) -> None:
         """Take the appointment's day."""
@@ -147,7 +148,7 @@ class CitizenBookings(Aggregate):
     ) -> None:
         """The booking is no longer active: cancelled frees the day, checked in is attended."""
         if str(appointment_id) not in self.active:
-            raise InvalidState("this booking is not active")
+            raise InvalidState("该预约已不在有效状态", code="booking_not_active")
         self.trigger_event(
             self.BookingClosed, timestamp=at, appointment_id=appointment_id, outcome=outcome
         )
@@ -155,7 +156,7 @@ class CitizenBookings(Aggregate):
     def record_no_show(self, appointment: Appointment, *, at: datetime) -> None:
         """Count a missed appointment (see ``Appointment.mark_missed``)."""
         if str(appointment.id) not in self.active:
-            raise InvalidState("this booking is not active")
+            raise InvalidState("该预约已不在有效状态", code="booking_not_active")
         self.trigger_event(
             self.NoShowRecorded, timestamp=at, appointment_id=appointment.id, day=appointment.day
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from domain.application.status import STATUS_NAMES
 from domain.calendar import CST
 
 if TYPE_CHECKING:
@@ -20,22 +21,7 @@ __all__ = [
     "status_text",
 ]
 
-STATUS_TEXT: dict[str, str] = {
-    "submitted": "已提交，待受理",
-    "supplement_requested": "待补正材料",
-    "rejected": "不予受理",
-    "accepted": "已受理",
-    "under_review": "审查中",
-    "suspended": "暂停办理",
-    "approved": "审批通过",
-    "denied": "审批未通过",
-    "awaiting_payment": "待缴费",
-    "result_issued": "已出证，待寄送",
-    "delivering": "邮寄中",
-    "ready_for_pickup": "待领取",
-    "completed": "已办结",
-    "withdrawn": "已撤回",
-}
+STATUS_TEXT: dict[str, str] = STATUS_NAMES  # the domain names each status
 
 # approved again after payment: the status stays (the contract's), its text says it is paid
 PAID_TEXT = "已缴费，待出具结果"

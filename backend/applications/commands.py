@@ -62,7 +62,7 @@ async def submit(
     try:
         item = await services.repository.get(ServiceItem, service_item_id(command.service_code))
     except NotFound:
-        raise ValidationFailed("unknown service", {"serviceCode": "no such service item"}) from None
+        raise ValidationFailed("事项不存在", {"serviceCode": "没有该事项"}) from None
     citizen_id = UUID(citizen.id)
     # every field at fault in one answer: the guide's rules and the files' owner
     errors = await unowned_files(services, citizen_id, command.materials)
@@ -77,7 +77,7 @@ async def submit(
     except ValidationFailed as exc:
         raise ValidationFailed(exc.detail, {**exc.errors, **errors}) from None
     if errors:
-        raise ValidationFailed("materials refer to unknown files", errors)
+        raise ValidationFailed("材料引用了不存在的文件", errors)
     application = Application.submit(
         id=uuid.uuid4(),
         number=await _next_number(services, command.service_code),

@@ -58,7 +58,7 @@ async def get_progress(
         *args,
     )
     if row is None:
-        raise NotFound("application not found")
+        raise NotFound("办件不存在")
     progress = _progress(row["detail"])
     actions = open_now(progress.actions, progress.actions_until, services.clock())
     resubscribe = _resubscribe(services, progress, row["used_up"] or ())

@@ -56,7 +56,7 @@ async def slots(
         day,
     )
     if row is None:
-        raise NotFound(f"no hall {hall_id}")
+        raise NotFound(f"大厅{hall_id}不存在")
     hall = msgspec.convert(row["definition"], HallDefinition)
     taken: dict[str, list[int]] = row["taken"]
     result = []
@@ -119,7 +119,7 @@ async def hall_day(
         "SELECT definition FROM hall_view WHERE id = $1", hall_id
     )
     if definition is None or not msgspec.convert(definition, HallDefinition).admits(staff.actor()):
-        raise NotFound(f"no hall {hall_id}")
+        raise NotFound(f"大厅{hall_id}不存在")
     rows = await services.pool.fetch(
         f"SELECT {_APPOINTMENT_COLUMNS}, citizen_id FROM appointment_view"  # noqa: S608
         " WHERE hall_id = $1 AND day = $2 ORDER BY starts_at, booked_at",

@@ -37,7 +37,7 @@ async def get_service(pool: asyncpg.Pool, code: str) -> ServiceGuide:
     """The guide of one item."""
     definition = await pool.fetchval("SELECT definition FROM catalog_view WHERE code = $1", code)
     if definition is None:
-        raise NotFound(f"no service item {code}")
+        raise NotFound(f"事项{code}不存在")
     return msgspec.convert(definition, ServiceGuide)
 
 
@@ -75,5 +75,5 @@ async def service_versions(services: Services, code: str) -> list[ServiceVersion
                 )
             )
     if not versions:
-        raise NotFound(f"no service item {code}")
+        raise NotFound(f"事项{code}不存在")
     return versions[::-1]

@@ -71,7 +71,7 @@ async def reveal(
     application = await services.repository.get(Application, case_id)
     application.ensure_visible_to(staff.actor())
     if not may_see_personal_data(staff.actor(), application):
-        raise NotFound("application not found")
+        raise NotFound("办件不存在")
     shown, fields = personal_of(application)
     reason = (await form_of(request)).text("reason", 500)
     await record_reveal(services, staff, case_id, fields, reason)
@@ -86,7 +86,7 @@ async def material(
     application = await services.repository.get(Application, case_id)
     application.ensure_visible_to(request.state.principal.actor())
     if all(str(file_id) not in material_files(m) for m in application.materials):
-        raise NotFound("file not found")
+        raise NotFound("文件不存在")
     data, content_type = await read_upload(services, file_id, application.citizen_id)
     extension = {"image/png": "png", "image/jpeg": "jpg", "application/pdf": "pdf"}
     pdf = content_type == "application/pdf"

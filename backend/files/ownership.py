@@ -27,7 +27,7 @@ async def check_files_owned(
     """400 with the field when a material names a file ``citizen_id`` did not upload."""
     errors = await unowned_files(services, citizen_id, refs)
     if errors:
-        raise ValidationFailed("materials refer to unknown files", errors)
+        raise ValidationFailed("材料引用了不存在的文件", errors)
 
 
 async def unowned_files(
@@ -66,6 +66,4 @@ async def attach_files(
         ids,
     )
     if len(found) != len(ids):  # an unused upload was cleaned up meanwhile: nothing is saved
-        raise ValidationFailed(
-            "a file was removed before it was used; upload it again", {"materials": "expired"}
-        )
+        raise ValidationFailed("文件在提交前已被清除，请重新上传", {"materials": "已过期"})

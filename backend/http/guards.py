@@ -45,11 +45,11 @@ def requires(*roles: str) -> Guard:
         header = connection.headers.get("authorization", "")
         scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("a bearer token is required")
+            raise Unauthenticated("请先登录（Authorization: Bearer 令牌）")
         services = _services(connection)
         principal = await current(services, services.tokens.verify(token.strip()))
         if principal.role not in roles:
-            raise Forbidden("your role may not use this")
+            raise Forbidden("您的角色不能使用此功能")
         connection.state.principal = principal
 
     return guard
@@ -60,12 +60,12 @@ async def current(services: Services, principal: Principal) -> Principal:
     token is refused, and a staff account is read again (deactivated: refused; moved to
     another role or department: acts with the new one) within a second, in every process."""
     if principal.token_id is not None and await services.revocations.is_revoked(principal.token_id):
-        raise Unauthenticated("this token was logged out; log in again")
+        raise Unauthenticated("该登录已退出，请重新登录")
     if principal.role not in STAFF_ROLES:
         return principal
     account = await staff_account(services.pool, UUID(principal.id))
     if account is None:
-        raise Unauthenticated("this staff account is no longer active")
+        raise Unauthenticated("该工作人员账号已停用")
     return msgspec.structs.replace(
         account.principal(), token_id=principal.token_id, expires_at=principal.expires_at
     )

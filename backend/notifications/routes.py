@@ -93,7 +93,7 @@ class SandboxMessagesController(Controller):
         """The subscribe messages the fake WeChat received for me, oldest first (``openid``, if
         given, must be mine: nobody reads another citizen's inbox)."""
         if services.fake_wechat is None:
-            raise NotFound("not in sandbox mode")
+            raise NotFound("仅沙箱模式提供")
         mine = await services.pool.fetchval(
             "SELECT openid FROM citizens WHERE id = $1", UUID(principal.id)
         )

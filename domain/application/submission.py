@@ -21,9 +21,9 @@ def check_material_refs(
         key = f"{field}[{index}]"
         material = known.get(ref.material_id)
         if material is None:
-            errors[key] = f"unknown material {ref.material_id!r} for this situation"
+            errors[key] = f"该情形没有材料“{ref.material_id}”"
         elif ref.material_id in given:
-            errors[key] = f"material {ref.material_id!r} given twice"
+            errors[key] = "同一材料提交了两次"
         elif ref.file_id is not None and ref.file_ids:
             errors[key] = "fileId 与 fileIds 只能填写一个"
         elif (not ref.files) == (ref.certificate_id is None):
@@ -33,7 +33,7 @@ def check_material_refs(
         elif len(set(ref.files)) != len(ref.files):
             errors[key] = "同一文件重复上传"
         elif ref.certificate_id is not None and material.certificate_type is None:
-            errors[key] = f"{material.name} cannot be satisfied by an e-certificate"
+            errors[key] = f"{material.name}不能用电子证照代替"
         given.add(ref.material_id)
     return errors
 
@@ -44,7 +44,7 @@ def check_submission(
     """Check the materials against the situation; return the situation's pinned list."""
     situation = service.situation(situation_id)
     if situation is None:
-        raise ValidationFailed("unknown situation", {"situationId": "not a situation of this item"})
+        raise ValidationFailed("所选情形不属于该事项", {"situationId": "不是该事项的情形"})
     pinned = tuple(
         PinnedMaterial(
             id=m.id,
@@ -63,7 +63,7 @@ def check_submission(
         if material.required and not material.deferrable and material.id not in given:
             errors[f"materials.{material.id}"] = f"缺少必要材料：{material.name}"
     if errors:
-        raise ValidationFailed("materials are incomplete or invalid", errors)
+        raise ValidationFailed("材料不齐全或有误，请按提示修改", errors)
     return pinned
 
 
@@ -71,15 +71,15 @@ def check_delivery(service: ServiceDefinition, delivery: Delivery) -> None:
     """The delivery method is offered, and a courier address is complete."""
     if delivery.method not in service.delivery_options:
         raise ValidationFailed(
-            "delivery method not offered", {"delivery.method": "not offered for this item"}
+            "该事项不提供所选的领取方式", {"delivery.method": "该事项不提供此方式"}
         )
     if delivery.method == "courier":
         address = delivery.address
         if address is None:
-            raise ValidationFailed("courier needs an address", {"delivery.address": "required"})
+            raise ValidationFailed("快递寄送需要填写收件地址", {"delivery.address": "必填"})
         blank = [f for f in address.__struct_fields__ if not str(getattr(address, f)).strip()]
-        errors = {f"delivery.address.{f}": "required" for f in blank}
+        errors = {f"delivery.address.{f}": "必填" for f in blank}
         if not PHONE.fullmatch(address.phone):
-            errors["delivery.address.phone"] = "expected an 11-digit mobile number"
+            errors["delivery.address.phone"] = "应为11位手机号码"
         if errors:
-            raise ValidationFailed("courier address is incomplete", errors)
+            raise ValidationFailed("收件地址不完整", errors)

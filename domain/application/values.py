@@ -28,9 +28,9 @@ PHONE = re.compile(r"1\d{10}")
 def check_text(**fields: str) -> None:
     """Refuse free text with U+0000: PostgreSQL text and jsonb cannot hold it, so every read
     model that shows the text would stop at the event (field name -> text)."""
-    errors = {name: "must not contain NUL characters" for name, v in fields.items() if "\x00" in v}
+    errors = {name: "不能含有空字符（NUL）" for name, v in fields.items() if "\x00" in v}
     if errors:
-        raise ValidationFailed("text contains a NUL character", errors)
+        raise ValidationFailed("文字中含有空字符（NUL）", errors)
 
 
 def material_files(record: Mapping[str, Any]) -> list[str]:

@@ -148,7 +148,7 @@ async def test_a_citizen_books_cancels_rebooks_and_is_checked_in_with_a_queue_nu
     # a second booking the same day, even in another slot, is refused
     afternoon = {"slotId": slots[3]["slotId"], "serviceCode": ID_CARD}
     twice = await client.post("/api/v1/appointments", json=afternoon, headers=citizen)
-    assert (twice.status_code, twice.json()["code"]) == (409, "already_booked")
+    assert (twice.status_code, twice.json()["code"]) == (409, "appointment_exists_that_day")
 
     # nobody else can cancel it, or even see it
     cancel_url = f"/api/v1/appointments/{first['id']}/cancel"
@@ -160,7 +160,7 @@ async def test_a_citizen_books_cancels_rebooks_and_is_checked_in_with_a_queue_nu
     assert cancelled.json()["status"] == "cancelled"
     assert await slot_remaining(client, day, slot_id, cancelled.json()["position"]) == 10
     again = await client.post(cancel_url, headers=citizen)
-    assert (again.status_code, again.json()["code"]) == (409, "invalid_state")
+    assert (again.status_code, again.json()["code"]) == (409, "already_cancelled")
 
     rebooked = await client.post("/api/v1/appointments", json=body, headers=citizen)
     assert rebooked.status_code == 201, rebooked.text
@@ -187,7 +187,7 @@ async def test_a_citizen_books_cancels_rebooks_and_is_checked_in_with_a_queue_nu
 
     check_in = f"/api/v1/admin/appointments/{second['id']}/check-in"
     early = await client.post(check_in, headers=clerk)
-    assert (early.status_code, early.json()["code"]) == (409, "invalid_state")  # not the day yet
+    assert (early.status_code, early.json()["code"]) == (409, "not_today")  # not the day yet
     assert (await client.post(check_in, headers=outsider)).status_code == 404
 
     clock.move_to(datetime.combine(day, datetime.min.time(), CST) + timedelta(hours=8.9))

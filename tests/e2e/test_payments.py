@@ -589,7 +589,7 @@ async def test_no_order_before_the_fee_is_due_and_a_key_binds_one_application(
         f"/api/v1/applications/{submitted.json()['id']}/payment", headers=citizen
     )
     assert early.status_code == 409
-    assert early.json()["code"] == "invalid_state"
+    assert early.json()["code"] == "no_fee_due"
 
     # an Idempotency-Key used again on another application is another request: 409
     one, two = await shop.approved_id_card(citizen), await shop.approved_id_card(citizen)
@@ -598,4 +598,4 @@ async def test_no_order_before_the_fee_is_due_and_a_key_binds_one_application(
     assert first.status_code == 201
     other = await shop.http.post(f"/api/v1/applications/{two}/payment", headers=key)
     assert other.status_code == 409
-    assert other.json()["code"] == "conflict"
+    assert other.json()["code"] == "idempotency_key_reused"

@@ -63,6 +63,8 @@ async def test_the_detail_shows_situation_department_materials_pickup_place_and_
     assert detail["actions"] == ["withdraw"]  # before a decision, and nothing else yet
     # every timestamp in China time
     assert detail["submittedAt"].endswith("+08:00")
+    mine = await client.get("/api/v1/applications", headers=citizen)
+    assert mine.json()[0]["updatedAt"].endswith("+08:00")
     assert all(entry["at"].endswith("+08:00") for entry in detail["timeline"])
 
 
