@@ -118,16 +118,30 @@ class CitizenBookings(Aggregate):
         )
         return until if until is not None and local_date(at) < until else None
 
-    def ensure_can_book(self, day: date, *, at: datetime, policy: BookingPolicy) -> None:
-        """Not blocked for no-shows, and no other active booking on ``day``."""
+    def booking_refusal(
+        self, day: date, *, at: datetime, policy: BookingPolicy
+    ) -> tuple[str, str] | None:
+        """Why this citizen cannot book on ``day`` (code, text), or None: blocked for no-shows,
+        or another active booking that day (the slots list says so before the app tries)."""
         until = self.blocked_until(at, policy)
         if until is not None:
-            raise BookingBlocked(
+            text = (
                 f"因{policy.no_show_window_days}日内爽约{policy.no_show_limit}次，"
                 f"{chinese_date(until)}前不能预约"
             )
+            return BookingBlocked.code, text
         if any(entry["day"] == day.isoformat() for entry in self.active.values()):
-            raise AlreadyBookedThatDay(f"您{chinese_date(day)}已有预约，每人每天限预约一次")
+            text = f"您{chinese_date(day)}已有预约，每人每天限预约一次"
+            return AlreadyBookedThatDay.code, text
+        return None
+
+    def ensure_can_book(self, day: date, *, at: datetime, policy: BookingPolicy) -> None:
+        """Not blocked for no-shows, and no other active booking on ``day``."""
+        refusal = self.booking_refusal(day, at=at, policy=policy)
+        if refusal is None:
+            return
+        code, text = refusal
+        raise (BookingBlocked if code == BookingBlocked.code else AlreadyBookedThatDay)(text)
 
     def add(self, appointment: Appointment, *, at: datetime) -> None:
         """Take the appointment's day."""

@@ -80,17 +80,17 @@ def _rate_limited(_: Request[Any, Any, Any], exc: RateLimited) -> Response[Any]:
 
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors: dict[str, str] = {}
-    of_body = False
+    unplaced: dict[str, str] = {}
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if not isinstance(item, dict):
             continue
         if item.get("source") == "body" or not item.get("key"):
-            of_body = True
+            unplaced[str(item.get("key") or "body")] = chinese(str(item.get("message", "")))
             continue
         errors[str(item["key"])] = chinese(str(item.get("message", "")))
-    if of_body or not errors:
-        errors |= _every_body_error(request)
-    return _invalid(errors)
+    if unplaced or not errors:
+        errors |= _every_body_error(request) or unplaced
+    return _invalid(errors or {"request": chinese(str(exc.detail))})
 
 
 def _invalid(errors: dict[str, str]) -> Response[Any]:
@@ -134,7 +134,7 @@ HTTP_TEXT = {
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     code = HTTP_CODES.get(exc.status_code, "http_error")
     if exc.status_code == 400:
-        return _invalid(_every_body_error(request))
+        return _invalid(_every_body_error(request) or {"request": chinese(str(exc.detail))})
     if exc.status_code >= 500:
         code = "internal_error" if exc.status_code == 500 else "unavailable"
     detail = HTTP_TEXT.get(exc.status_code, "服务暂时不可用，请稍后再试")

@@ -82,6 +82,17 @@ async def provide_principal(
     return principal
 
 
+async def caller_if_any(
+    request: ASGIConnection[Any, Any, Any, Any], services: Services
+) -> Principal | None:
+    """The caller of a public route when a bearer token is sent (a bad one is a 401), else
+    None: public answers that say more to a logged-in citizen (which slots they may book)."""
+    scheme, _sep, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return await current(services, services.tokens.verify(token.strip()))
+
+
 async def provide_services(request: ASGIConnection[Any, Any, Any, Any]) -> Services:
     """The wired adapters and stores, with the calendar as another process may have changed
     it (looked up at most once a second, see ``backend.working_calendar.keeper``)."""

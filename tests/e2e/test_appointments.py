@@ -341,3 +341,40 @@ async def test_a_booking_for_an_application_shows_in_its_progress(
         await asyncio.sleep(0.05)
         progress = await get_json(client, f"/api/v1/applications/{application['id']}", citizen)
     assert progress["appointment"]["queueNumber"] == checked.json()["queueNumber"]
+
+
+async def test_slots_say_whether_this_citizen_may_book_them_and_why_not(
+    app_client: AsyncTestClient[Any],
+) -> None:
+    client: httpx.AsyncClient = app_client
+    citizen = await citizen_headers(client, "bookable-slots")
+    calendar = services_of(app_client).calendar
+    today = system_clock().astimezone(CST).date()
+    day = calendar.add_working_days(today, 2)
+
+    def url(on: date) -> str:
+        return f"/api/v1/halls/{HALL}/slots?date={on}"
+
+    anyone = await get_json(client, url(day), {})
+    assert all(s["bookable"] and s["reason"] is None for s in anyone)
+    assert all(s["id"] == s["slotId"] for s in anyone)
+    too_far = await get_json(client, url(calendar.add_working_days(today, 6)), {})
+    assert {(s["bookable"], s["reason"]) for s in too_far} == {(False, "outside_booking_window")}
+    assert too_far[0]["reasonText"] == "请预约1至5个工作日后的时段"
+
+    body = {"slotId": anyone[0]["slotId"], "serviceCode": ID_CARD}
+    booked = await client.post("/api/v1/appointments", json=body, headers=citizen)
+    assert booked.status_code == 201, booked.text
+    after = booked.json()["position"]
+    mine = await get_json(client, f"{url(day)}&after={after}", citizen)
+    assert {(s["bookable"], s["reason"]) for s in mine} == {
+        (False, "appointment_exists_that_day")
+    }  # one a day: every slot of that day, the booked one too
+    assert all(s["bookable"] for s in await get_json(client, f"{url(day)}&after={after}", {}))
+    refused = await client.post(
+        "/api/v1/appointments", json={**body, "slotId": mine[1]["slotId"]}, headers=citizen
+    )
+    assert refused.json()["code"] == mine[1]["reason"]  # the same rule, said before and after
+
+    bad_token = await client.get(url(day), headers={"Authorization": "Bearer nope"})
+    assert bad_token.status_code == 401
