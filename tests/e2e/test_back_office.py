@@ -690,7 +690,7 @@ async def test_forced_transitions_keep_the_clock_the_queues_and_the_notice_right
     assert progress["status"] == "accepted"
     assert progress["deadline"] == "2026-07-22"
     assert progress["timeline"][-1]["text"] == (
-        "办件状态调整为“已受理”：专家评审已结束，承诺办结日期为2026-07-22"
+        "办件状态调整为“已受理”：专家评审已结束，承诺于2026年7月22日前办结"
     )
 
     await office.act(

@@ -147,7 +147,7 @@ async def test_staff_create_makes_an_account_and_refuses_a_taken_username(
     again = await onewindow(db_url, tmp_path, *args)
     assert again.returncode != 0
     assert "u1" in again.stderr
-    assert "taken" in again.stderr
+    assert "已被使用" in again.stderr
     assert "Traceback" not in again.stderr
     assert await pool.fetchval("SELECT count(*) FROM staff WHERE username = 'u1'") == 1
 
