@@ -20,8 +20,18 @@ from backend.appointments.routes import AppointmentsController, HallsController
 from backend.back_office.routes import BackOfficeController
 from backend.bootstrap import bootstrap
 from backend.catalog.routes import CatalogController
+from backend.certificates.routes import (
+    CaseCertificatesController,
+    CertificatesAdminController,
+    MyCertificatesController,
+)
 from backend.clock import Clock, system_clock
 from backend.console.wiring import console_router, root, template_config
+from backend.consultations.admin_routes import (
+    ConsultationsAdminController,
+    ReplyTemplatesController,
+)
+from backend.consultations.routes import AnswersController, ConsultationsController
 from backend.deliveries.routes import (
     CourierController,
     CourierWebhookController,
@@ -34,6 +44,7 @@ from backend.http.errors import EXCEPTION_HANDLERS
 from backend.http.guards import provide_principal, provide_services
 from backend.http.headers import security_headers
 from backend.http.hygiene import refuse_bad_input
+from backend.http.read_source import read_source_middleware
 from backend.metrics import metrics_middleware
 from backend.notifications.routes import (
     NotificationTemplatesController,
@@ -47,6 +58,7 @@ from backend.payments.routes import (
     SandboxPayController,
     WeChatPayWebhooks,
 )
+from backend.proxies.routes import AuthorisationsController, InvitationsController
 from backend.settings import Settings, get_settings
 from backend.supervision.routes import SupervisionActionsController, SupervisionController
 from backend.working_days.routes import CalendarController
@@ -103,6 +115,10 @@ def create_app(
             BackOfficeController,
             SupervisionController,
             SupervisionActionsController,
+            AnswersController,
+            ConsultationsController,
+            ConsultationsAdminController,
+            ReplyTemplatesController,
             CalendarController,
             CitizensAdminController,
             StaffAdminController,
@@ -114,6 +130,11 @@ def create_app(
             PaymentsController,
             RefundsController,
             WeChatPayWebhooks,
+            MyCertificatesController,
+            CertificatesAdminController,
+            CaseCertificatesController,
+            AuthorisationsController,
+            InvitationsController,
             *([SandboxMessagesController] if settings.sandbox else []),
             *([SandboxPayController] if settings.sandbox else []),
             health,
@@ -126,7 +147,7 @@ def create_app(
             console_router(settings),
         ],
         template_config=template_config(),
-        middleware=[metrics_middleware],
+        middleware=[metrics_middleware, read_source_middleware],
         before_send=[security_headers],
         before_request=refuse_bad_input,
         # no JSON body of ours comes near this; routes that take more say so (files, webhooks)

@@ -8,12 +8,15 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+from backend.adapters.certificates import open_certificate_platform
 from backend.adapters.couriers import open_couriers
 from backend.adapters.payments import open_payments
 from backend.auth.tokens import TokenService
+from backend.certificates.stuck import invalid_certificate_reasons
 from backend.clock import Clock, system_clock
 from backend.db import connect_pool, database_url
 from backend.db.migrate import apply_migrations
+from backend.db.replicas import ReadPools
 from backend.deliveries.dispatcher import BookingDispatcher
 from backend.deliveries.stuck import failed_booking_reasons
 from backend.eventstore import (
@@ -36,11 +39,15 @@ from backend.services import Services
 from backend.settings import Settings
 from backend.working_calendar.keeper import CalendarKeeper
 from domain.application import Application
+from domain.certificates import Certificate
 from integrations.files import LocalFileStore
 from integrations.wechat import FakeWeChat, WechatpyLogin
+from projections.answers import AnswersProjection
 from projections.appointments import AppointmentsProjection
 from projections.base import Projection
 from projections.catalog import CatalogProjection
+from projections.certificates import CertificateProjection
+from projections.consultations import ConsultationProjection
 from projections.deliveries import DeliveryProjection
 from projections.notification_templates import Templates, load_templates
 from projections.notifications import NotificationProjection
@@ -64,11 +71,31 @@ def projections(
         AppointmentsProjection(),
         NotificationProjection(templates),
         DeliveryProjection(),
+        ConsultationProjection(),
+        AnswersProjection(),
+        CertificateProjection(),
     ]
 
 
 def _cancel_cutoff(settings: Settings) -> timedelta:
     return timedelta(minutes=settings.appointment_cancel_cutoff_minutes)
+
+
+async def _open_replicas(services: Services, stack: contextlib.AsyncExitStack) -> None:
+    """The read pool's replicas, and their health check every few seconds (in every process
+    that serves reads, whether or not it runs the workers); none configured: nothing to do."""
+    if not services.settings.reads.replica_urls:
+        return
+    services.reads = await ReadPools.open(services.pool, services.settings.reads)
+    stack.push_async_callback(services.reads.close)
+    stop = asyncio.Event()
+    health = asyncio.create_task(services.reads.watch(stop), name="replica-health")
+
+    async def stop_watching() -> None:
+        stop.set()
+        await health
+
+    stack.push_async_callback(stop_watching)
 
 
 @contextlib.asynccontextmanager
@@ -99,6 +126,7 @@ async def bootstrap(
         couriers = await stack.enter_async_context(open_couriers(settings))
         appid = fake.appid if fake is not None else settings.wechat_appid
         payments = stack.enter_context(open_payments(settings, appid, clock))
+        certificates = await stack.enter_async_context(open_certificate_platform(settings))
         recorder = Recorder()
         # citizens' data keys, wrapped under a key derived from the secret key (crypto-shredding)
         mapper = build_mapper(
@@ -119,8 +147,9 @@ async def bootstrap(
             recorder,
             mapper,
             writer=writer,
-            # long-lived applications (many supervision events) load from a snapshot
-            snapshots=SnapshotPolicy(every=50, types=(Application,)),
+            # long-lived applications (many supervision events) and much-used certificates
+            # (a 营业执照 stands for materials of many cases) load from a snapshot
+            snapshots=SnapshotPolicy(every=50, types=(Application, Certificate)),
             on_save=metrics.observe_save,
             on_conflict=metrics.conflicts.inc,
         )
@@ -142,15 +171,21 @@ async def bootstrap(
             files=LocalFileStore(settings.data_dir / "files"),
             notification_templates=templates,
             fake_wechat=fake,
-            stuck_reasons=[failed_notification_reasons, failed_booking_reasons],
+            stuck_reasons=[
+                failed_notification_reasons,
+                failed_booking_reasons,
+                invalid_certificate_reasons,
+            ],
             couriers=couriers,
             payments=payments,
+            certificates=certificates,
             rate_limiter=RateLimiter(pool, clock),
             login_throttle=LoginThrottle(
                 pool, clock, settings.login_backoff, on_spray=metrics.login_spraying.inc
             ),
         )
         keeper.warn_daily(services)  # at start, then the watcher's first pass of each day
+        await _open_replicas(services, stack)
         if settings.run_workers if run_workers is None else run_workers:
             stop = asyncio.Event()
             tasks = [

@@ -10,7 +10,11 @@ from typing import TYPE_CHECKING
 
 from backend.appointments.commands import record_no_shows, send_reminders
 from backend.back_office.commands import watch_deadlines
+from backend.certificates.commands import expire_certificates
+from backend.certificates.recheck import recheck_platform_certificates
+from backend.consultations.commands import watch_consultations
 from backend.files.cleanup import delete_unattached_files
+from backend.proxies.commands import expire_authorisations
 
 if TYPE_CHECKING:
     from backend.services import Services
@@ -36,14 +40,20 @@ async def every(
 
 
 async def watch(services: Services) -> int:
-    """One pass of the watcher: deadlines (with the calendar as admins last left it, and a
-    warning once a day when a year they may reach has no official schedule), then
-    appointments: no-shows recorded and tomorrow's visits reminded; uploads never used are
-    deleted a day on."""
+    """One pass of the watcher: deadlines of applications and consultations (with the
+    calendar as admins last left it, and a warning once a day when a year they may reach has
+    no official schedule), then appointments: no-shows recorded and tomorrow's visits
+    reminded; uploads never used are deleted a day on; certificates and authorisations whose
+    validity ended are marked so; the platform certificates open cases stand on are checked
+    again there (revoked: stuck)."""
     await services.calendar_keeper.refresh(services)
     services.calendar_keeper.warn_daily(services)
     changed = await watch_deadlines(services)
+    changed += await watch_consultations(services)
     changed += await record_no_shows(services)
     changed += await send_reminders(services)
+    changed += await expire_certificates(services)
+    changed += await recheck_platform_certificates(services)
+    changed += await expire_authorisations(services)
     await delete_unattached_files(services)
     return changed

@@ -86,6 +86,51 @@ class Metrics:
             registry=self.registry,
         )
 
+        # read models on replicas (backend/read_side.py, backend/db/replicas.py)
+        self.reads = Counter(
+            "onewindow_read_model_reads_total",
+            "Reads of read models by who answered (primary or a replica) and why",
+            ["source", "reason"],
+            registry=self.registry,
+        )
+        self.read_wait = Histogram(
+            "onewindow_read_after_wait_seconds",
+            "Time a read with ?after= waited for its position, by who then answered",
+            ["source"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.read_timeouts = Counter(
+            "onewindow_read_after_timeouts_total",
+            "Reads with ?after= answered 503 read_model_behind: the position was not reached",
+            ["projection"],
+            registry=self.registry,
+        )
+        self.replica_lag_bytes = Gauge(
+            "onewindow_replica_lag_bytes",
+            "WAL the primary has and the replica has not replayed yet",
+            ["replica"],
+            registry=self.registry,
+        )
+        self.replica_lag_seconds = Gauge(
+            "onewindow_replica_lag_seconds",
+            "Seconds since the primary first had WAL the replica has not replayed",
+            ["replica"],
+            registry=self.registry,
+        )
+        self.replica_in_pool = Gauge(
+            "onewindow_replica_in_read_pool",
+            "1 while the replica serves reads (reachable, a standby, lag within the bound)",
+            ["replica"],
+            registry=self.registry,
+        )
+        self.replica_paused = Gauge(
+            "onewindow_replica_replay_paused",
+            "1 when the replica's WAL replay is paused (pg_wal_replay_pause)",
+            ["replica"],
+            registry=self.registry,
+        )
+
     def observe_save(self, seconds: float, events: int) -> None:
         """Called by the repository after each committed command."""
         self.save.observe(seconds)

@@ -25,8 +25,10 @@ import asyncpg
 import msgspec
 
 from backend.db.embedded import start_embedded_postgres
+from backend.db.embedded_replica import pg_basebackup_available
 from bench import commands, growth, projections, queries, report, stock, wrk
 from bench.common import CpuMeter, Recorded, Row, create_database, postmaster_pid
+from bench.replica import run_replica
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -657,9 +659,29 @@ async def _sections(
         print("growth ...", file=sys.stderr)
         found, details["growth"] = await _growth(plan, server, tmp)
         rows.extend(found)
+    if "replica" in only:
+        print("progress query on a streaming replica vs the primary ...", file=sys.stderr)
+        rows.extend(await _replica(plan, tmp))
 
 
-SECTIONS = ("commands", "queries", "projections", "growth")
+async def _replica(plan: Plan, tmp: Path) -> list[Row]:
+    if not wrk.available() or not pg_basebackup_available():
+        return [Row(section="replica", case="wrk or pg_basebackup missing")]
+    n = plan.query_clients
+    found = await run_replica(
+        tmp / "replica", connections=n, warmup=plan.query_warmup, duration=plan.query_duration
+    )
+    case = "GET /api/v1/applications/{id}, reads on the"
+    primary = _wrk_row(f"{case} primary", n, found["primary"], "")
+    replica = _wrk_row(f"{case} replica", n, found["replica-1"], "primary")
+    for row in (primary, replica):
+        row.section = "replica"
+    primary.ratio, primary.ratio_of = 1.0, "primary"
+    replica.ratio = round(replica.rate / primary.rate, 3) if replica.rate and primary.rate else None
+    return [primary, replica]
+
+
+SECTIONS = ("commands", "queries", "projections", "growth", "replica")
 
 
 def _render_only(source: Path, target: Path) -> int:

@@ -1,8 +1,8 @@
 """Command throughput through our handlers: "submit + accept" at N concurrent clients.
 
 Each client is an asyncio task on one event loop in this process. A client submits an
-application of GF-00301-000 (situation "self": two e-certificates and one uploaded file, whose
-``files`` row is inserted directly) and the clerk accepts it; repeat until the window closes.
+application of GF-00301-000 (situation "self": three materials naming one uploaded file,
+whose ``files`` row is inserted directly) and the clerk accepts it; repeat until the window closes.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
-from backend.applications import commands as applications
+from backend.applications import submission as applications
 from backend.applications.commands import submit
 from backend.applications.dto import SubmitApplication
 from backend.auth.tokens import Principal
@@ -60,13 +60,13 @@ def service_definition() -> ServiceDefinition:
 
 
 def submission(file_id: UUID) -> SubmitApplication:
-    """What a citizen sends: two e-certificates and the uploaded termination proof."""
+    """What a citizen sends: three uploaded materials (one file row, named three times)."""
     return SubmitApplication(
         service_code=SERVICE,
         situation_id=SITUATION,
         materials=(
-            MaterialRef(material_id="id-card", certificate_id="110101199003071234"),
-            MaterialRef(material_id="social-security-card", certificate_id="SSC-1101-0001"),
+            MaterialRef(material_id="id-card", file_id=file_id),
+            MaterialRef(material_id="social-security-card", file_id=file_id),
             MaterialRef(material_id="termination-proof", file_id=file_id),
         ),
         delivery=Delivery(method="pickup"),
@@ -115,7 +115,7 @@ async def _client(
 
 
 async def _number_without_fsync(services: Services, service_code: str) -> str:
-    """The application-number upsert of ``applications._next_number``, still one statement in
+    """The application-number upsert of ``submission.next_number``, still one statement in
     its own transaction, but with ``synchronous_commit`` off for that transaction: it commits
     (and releases the row lock) without waiting for its WAL flush. The application's save
     flushes the WAL after it, so a number is durable whenever an application holding it is; a
@@ -135,16 +135,16 @@ async def _number_without_fsync(services: Services, service_code: str) -> str:
 @contextlib.contextmanager
 def numbers_without_fsync() -> Iterator[bool]:
     """Swap in ``_number_without_fsync`` while the block runs; yields False (and changes
-    nothing) if the handler module no longer has ``_next_number``."""
-    original = getattr(applications, "_next_number", None)
+    nothing) if the handler module no longer has ``next_number``."""
+    original = getattr(applications, "next_number", None)
     if original is None:
         yield False
         return
-    applications._next_number = _number_without_fsync
+    applications.next_number = _number_without_fsync
     try:
         yield True
     finally:
-        applications._next_number = original
+        applications.next_number = original
 
 
 async def run_ours(

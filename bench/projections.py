@@ -32,6 +32,7 @@ from bench.commands import DEPARTMENT, SITUATION, service_definition, submission
 from bench.common import SECRET_KEY, CpuMeter
 from domain.actors import Actor
 from domain.application import Application
+from projections.collection import collection_paused
 from projections.progress import ProgressProjection
 from projections.runner import ProjectionRunner
 
@@ -135,15 +136,17 @@ class CountingPool:
 
 async def read_and_decode(pool: asyncpg.Pool, batch_size: int) -> int:
     """The ceiling: every batch read in its own transaction and decoded (with the citizens'
-    keys loaded by one query per batch, as the runner does), nothing written."""
+    keys loaded by one query per batch, as the runner does, and the cyclic collector paused
+    for the batch, as the runner does), nothing written."""
     recorder, mapper = Recorder(), build_mapper(KeyRing(SECRET_KEY))
     position, count = 0, 0
     while True:
-        async with pool.acquire() as conn, conn.transaction():
-            notifications = await recorder.select_notifications(
-                conn, after=position, limit=batch_size
-            )
-            await decode_all(mapper, conn, [n.stored_event() for n in notifications])
+        with collection_paused():
+            async with pool.acquire() as conn, conn.transaction():
+                notifications = await recorder.select_notifications(
+                    conn, after=position, limit=batch_size
+                )
+                await decode_all(mapper, conn, [n.stored_event() for n in notifications])
         if not notifications:
             return count
         count += len(notifications)

@@ -34,7 +34,17 @@ from bench import wrk
 from bench.commands import prepare, submission
 from bench.common import SECRET_KEY, CpuMeter, Recorded, Window, process_cpu_seconds
 
-__all__ = ["HttpResult", "Measured", "run_bare", "run_http", "serve", "serve_bare_app"]
+__all__ = [
+    "HttpResult",
+    "Measured",
+    "one_application",
+    "run_bare",
+    "run_http",
+    "serve",
+    "serve_bare_app",
+    "time_wrk",
+    "wait_until_up",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 POOL_SIZE = 20  # the server's pool (backend.db.connect_pool)
@@ -48,7 +58,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(url: str, data_dir: Path) -> Iterator[tuple[str, int]]:
+def serve(
+    url: str, data_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
     """The API server as a subprocess; yields its base URL and pid, stops it afterwards."""
     port = _free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -58,6 +70,7 @@ def serve(url: str, data_dir: Path) -> Iterator[tuple[str, int]]:
         "ONEWINDOW_DATA_DIR": str(data_dir),
         "ONEWINDOW_SECRET_KEY": SECRET_KEY,
         "PYTHONPATH": str(ROOT),
+        **(extra_env or {}),
     }
     with (data_dir / "server.log").open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -78,7 +91,7 @@ def serve(url: str, data_dir: Path) -> Iterator[tuple[str, int]]:
                 process.wait(5)
 
 
-async def _wait_until_up(client: httpx.AsyncClient, within: float = 60.0) -> None:
+async def wait_until_up(client: httpx.AsyncClient, within: float = 60.0) -> None:
     deadline = time.perf_counter() + within
     while True:
         with contextlib.suppress(httpx.TransportError):
@@ -89,7 +102,7 @@ async def _wait_until_up(client: httpx.AsyncClient, within: float = 60.0) -> Non
         await asyncio.sleep(0.2)
 
 
-async def _one_application(client: httpx.AsyncClient, url: str) -> tuple[str, dict[str, str]]:
+async def one_application(client: httpx.AsyncClient, url: str) -> tuple[str, dict[str, str]]:
     """Log a citizen in, give them a file, submit; return the id once the view has it."""
     login = await client.post("/api/v1/auth/wechat-login", json={"code": "sandbox-bench"})
     login.raise_for_status()
@@ -172,7 +185,7 @@ class Measured:
     cpu: dict[str, float]
 
 
-async def _wrk(
+async def time_wrk(
     base_url: str,
     path: str,
     pid: int,
@@ -220,10 +233,10 @@ async def run_http(
     await prepare(url, data_dir)
     with serve(url, data_dir / "server") as (base_url, pid):
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-            await _wait_until_up(client)
-            app_id, headers = await _one_application(client, url)
+            await wait_until_up(client)
+            app_id, headers = await one_application(client, url)
         path = f"/api/v1/applications/{app_id}"
-        progress = await _wrk(
+        progress = await time_wrk(
             base_url,
             path,
             pid,
@@ -233,7 +246,7 @@ async def run_http(
             warmup=warmup,
             duration=duration,
         )
-        health = await _wrk(
+        health = await time_wrk(
             base_url,
             "/health",
             pid,
@@ -244,8 +257,8 @@ async def run_http(
         )
     with serve_bare_app(data_dir / "bare") as (base_url, pid):
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-            await _wait_until_up(client)
-        bare_app = await _wrk(
+            await wait_until_up(client)
+        bare_app = await time_wrk(
             base_url,
             "/health",
             pid,

@@ -15,11 +15,15 @@ from typing import Any, Literal
 import msgspec
 from eventsourcing.domain import Aggregate
 
+from domain.certificates.types import CERTIFICATE_TYPES, code_of, type_name
 from domain.errors import ValidationFailed
 
 __all__ = [
+    "CertificateIssue",
     "DeliveryMethod",
+    "Faq",
     "FormField",
+    "LegalBasis",
     "Material",
     "ServiceDefinition",
     "ServiceItem",
@@ -45,6 +49,14 @@ class _Camel(msgspec.Struct, rename="camel", forbid_unknown_fields=True, frozen=
     pass
 
 
+def accepted_types(types: tuple[str, ...], legacy: str | None) -> tuple[str, ...]:
+    """The certificate types of a material, from ``certificateTypes`` or, in catalogue files
+    and events written before it, the single ``certificateType`` (a code or a type name)."""
+    if types:
+        return tuple(code_of(t) for t in types)
+    return (code_of(legacy),) if legacy else ()
+
+
 class Material(_Camel, frozen=True):
     """One material of a situation's list."""
 
@@ -52,8 +64,21 @@ class Material(_Camel, frozen=True):
     name: str
     required: bool = True
     deferrable: bool = False  # 容缺: may be handed in after acceptance
-    certificate_type: str | None = None  # satisfiable by an e-certificate the citizen holds
+    # e-certificate types that satisfy it (免提交 when the citizen holds a valid one)
+    certificate_types: tuple[str, ...] = ()
+    # the single type of older catalogue files; read into certificate_types and kept equal to
+    # its first code, so old clients of the guide still find it
+    certificate_type: str | None = None
     description: str = ""
+
+    def __post_init__(self) -> None:
+        types = accepted_types(self.certificate_types, self.certificate_type)
+        msgspec.structs.force_setattr(self, "certificate_types", types)
+        msgspec.structs.force_setattr(self, "certificate_type", types[0] if types else None)
+
+    def satisfied_by(self, type_code: str) -> bool:
+        """Whether an e-certificate of this type stands for the material."""
+        return type_code in self.certificate_types
 
 
 FieldType = Literal["text", "longtext", "number", "date", "phone", "idNumber", "choice"]
@@ -68,6 +93,34 @@ class FormField(_Camel, frozen=True):
     required: bool = False
     max_length: int = 200  # characters, for text-like fields
     options: tuple[str, ...] = ()  # for ``choice``
+
+
+class LegalBasis(_Camel, frozen=True):
+    """The document an answer rests on: its name and, if it has one, its number or article."""
+
+    name: str
+    number: str = ""
+
+
+class Faq(_Camel, frozen=True):
+    """A question citizens often ask about an item, with the department's answer (常见问题)."""
+
+    question: str
+    answer: str
+    legal_basis: LegalBasis | None = None
+
+
+class CertificateIssue(_Camel, frozen=True):
+    """The e-certificate an item's result becomes (``issuesCertificate``)."""
+
+    type_code: str
+    validity_years: int | None = None  # None: valid indefinitely
+    issuer_code: str = ""  # the issuing department's unified social credit code
+
+    @property
+    def type_name(self) -> str:
+        """The type's name in the directory."""
+        return type_name(self.type_code)
 
 
 class Situation(_Camel, frozen=True):
@@ -98,6 +151,10 @@ class ServiceDefinition(_Camel, frozen=True):
     pickup_place: str = ""
     # the application form; empty: free-form (still bounded: see application/form.py)
     form: tuple[FormField, ...] = ()
+    faqs: tuple[Faq, ...] = ()  # answered before anyone is asked (GET /api/v1/answers)
+
+    # its result becomes an e-certificate of the applicant (电子证照), if set
+    issues_certificate: CertificateIssue | None = None
 
     def situation(self, situation_id: str) -> Situation | None:
         """The situation with this id, if any."""
@@ -137,11 +194,39 @@ def parse_definition(raw: Any) -> ServiceDefinition:
             errors[f"situations.{situation.id}"] = "material ids must be unique"
     if len({f.id for f in item.form}) != len(item.form):
         errors["form"] = "field ids must be unique"
+    errors |= _faq_errors(item.faqs)
     if len({s.id for s in item.situations}) != len(item.situations):
         errors["situations"] = "situation ids must be unique"
+    errors |= _certificate_errors(item)
     if errors:
         raise ValidationFailed(f"事项{item.code}配置有误", errors)
     return item
+
+
+def _faq_errors(faqs: tuple[Faq, ...]) -> dict[str, str]:
+    return {
+        f"faqs[{index}]": "a question and its answer"
+        for index, faq in enumerate(faqs)
+        if not faq.question.strip() or not faq.answer.strip()
+    }
+
+
+def _certificate_errors(item: ServiceDefinition) -> dict[str, str]:
+    """Certificate types must be in the directory (a typo would make a material unsatisfiable)."""
+    errors: dict[str, str] = {}
+    for situation in item.situations:
+        for material in situation.materials:
+            unknown = [t for t in material.certificate_types if t not in CERTIFICATE_TYPES]
+            if unknown:
+                key = f"situations.{situation.id}.{material.id}.certificateTypes"
+                errors[key] = f"not in the certificate directory: {', '.join(unknown)}"
+    issue = item.issues_certificate
+    if issue is not None:
+        if issue.type_code not in CERTIFICATE_TYPES:
+            errors["issuesCertificate.typeCode"] = "not in the certificate directory"
+        if issue.validity_years is not None and not 0 < issue.validity_years <= 100:
+            errors["issuesCertificate.validityYears"] = "1..100 years, or absent: indefinite"
+    return errors
 
 
 def _plain(definition: ServiceDefinition) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-__all__ = ["application_number", "compact_code"]
+__all__ = ["application_number", "compact_code", "consultation_number"]
 
 
 def compact_code(service_code: str) -> str:
@@ -17,3 +17,10 @@ def application_number(day: date, service_code: str, sequence: int) -> str:
     if sequence < 1:
         raise ValueError("sequence starts at 1")
     return f"{day:%Y%m%d}-{compact_code(service_code)}-{sequence:06d}"
+
+
+def consultation_number(day: date, sequence: int) -> str:
+    """A consultation (咨询) number: ``ZX``, the day it was asked, the day's sequence."""
+    if sequence < 1:
+        raise ValueError("sequence starts at 1")
+    return f"ZX{day:%Y%m%d}-{sequence:06d}"

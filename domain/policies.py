@@ -8,20 +8,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from domain.certificates import Certificate, certificate_id
+from domain.certificates.rules import parse_certificate_id
+from domain.certificates.terms import CertificateTerms, terms_of
 from domain.personal import seal
 from domain.rectification import Rectification
 
 if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Iterable, Mapping
     from datetime import datetime
 
     from domain.actors import Actor
-    from domain.application import Application
+    from domain.application import Application, MaterialRef
     from domain.payment import Payment, PaymentNotice
 
 __all__ = [
     "BAD_RATING",
     "evaluate",
     "payment_notice_problem",
+    "record_certificate_uses",
+    "result_certificate",
+    "result_certificate_terms",
     "withdraw",
 ]
 
@@ -74,3 +82,79 @@ def payment_notice_problem(
     if notice.amount != payment.amount:
         return f"支付金额{notice.amount}分与应缴{payment.amount}分不符"
     return None
+
+
+def record_certificate_uses(
+    application: Application,
+    refs: Iterable[MaterialRef],
+    certificates: Mapping[uuid.UUID, Certificate],
+    *,
+    actor: Actor,
+    at: datetime,
+) -> list[Certificate]:
+    """用证留痕: every certificate that stands for one of ``refs`` (just handed in with
+    ``application``) records the use: which application, which department, for what, who. The
+    caller checked the refs (``certificates.rules.certificate_errors``); returns the changed."""
+    service = application.service
+    used: dict[uuid.UUID, Certificate] = {}
+    for ref in refs:
+        found = parse_certificate_id(ref.certificate_id) if ref.certificate_id else None
+        certificate = certificates.get(found) if found is not None else None
+        if certificate is None:
+            continue
+        material = service.material(ref.material_id)
+        certificate.record_use(
+            application_id=application.id,
+            application_number=application.number,
+            department=application.lead,
+            purpose=f"{service.name}：{material.name if material else ref.material_id}",
+            actor=actor,
+            at=at,
+        )
+        used[certificate.id] = certificate
+    return list(used.values())
+
+
+def result_certificate_terms(application: Application, at: datetime) -> CertificateTerms | None:
+    """What the certificate an application's result becomes will say (None: its item issues
+    none, as pinned at submission, or no result was issued): the type the item declares, the
+    result's document number, the lead department, valid from the day of issue."""
+    issue = application.service.issues_certificate
+    if issue is None or application.document_no is None:
+        return None
+    return terms_of(
+        issue, number=application.document_no, issuer=application.lead, issued_on=at.date()
+    )
+
+
+def result_certificate(
+    application: Application,
+    terms: CertificateTerms,
+    *,
+    holder_name: str | None,
+    holder_id_number: str | None,
+    file_id: uuid.UUID,
+    sha256: str,
+    at: datetime,
+) -> Certificate:
+    """出证即发照: the result of ``application`` becomes an e-certificate of its applicant
+    (one per application: issuing again finds the same certificate id)."""
+    return Certificate.issue(
+        id=certificate_id("onewindow", terms.type_code, str(application.id)),
+        holder_id=application.citizen_id,
+        holder_name=holder_name,
+        holder_id_number=holder_id_number,
+        type_code=terms.type_code,
+        type_name=terms.type_name,
+        number=terms.number,
+        issuer=terms.issuer,
+        issuer_code=terms.issuer_code,
+        issued_on=terms.issued_on,
+        valid_from=terms.valid_from,
+        valid_until=terms.valid_until,
+        source="onewindow",
+        file_id=file_id,
+        sha256=sha256,
+        application_id=application.id,
+        at=at,
+    )

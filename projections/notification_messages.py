@@ -205,6 +205,16 @@ def _appointment_cancelled(event: Any, subject: Subject) -> Notice:
     )
 
 
+def _consultation_replied(event: Any, subject: Subject) -> Notice:
+    department = str(getattr(event, "department", "") or subject.department)
+    reply = text_of(getattr(event, "text", ""))
+    return Notice(
+        status="已答复",
+        note=f"{department}答复：{reply}" if reply else f"{department}已答复您的咨询",
+        page=f"pages/consultation/detail?id={event.originator_id}",
+    )
+
+
 Render = Callable[[Any, Subject], Notice | None]
 
 MESSAGES: dict[str, Render] = {
@@ -224,4 +234,5 @@ MESSAGES: dict[str, Render] = {
     "AppointmentBooked": _appointment_booked,
     "AppointmentReminder": _appointment_reminder,
     "AppointmentCancelled": _appointment_cancelled,
+    "Replied": _consultation_replied,  # a department answered a consultation (咨询)
 }

@@ -41,7 +41,7 @@ class TemplateConfigError(ValueError):
 
 # The citizen's steps at which the mini-program calls ``wx.requestSubscribeMessage`` (it may
 # only do so on a tap, and asks for at most MAX_PER_REQUEST templates at a time).
-STEPS = ("submit", "pay", "issue", "booking", "withdraw")
+STEPS = ("submit", "pay", "issue", "booking", "withdraw", "consult")
 MAX_PER_REQUEST = 3
 # When to ask for each event's template: just before the step after which it happens (a paid
 # item's result and courier messages are asked for at payment, a free item's when it is
@@ -63,6 +63,7 @@ DEFAULT_STEPS: dict[str, tuple[str, ...]] = {
     "AppointmentBooked": ("booking",),
     "AppointmentCancelled": ("booking",),
     "AppointmentReminder": ("booking",),
+    "Replied": ("consult",),  # a consultation answered: asked for when asking
 }
 
 
@@ -144,6 +145,12 @@ DEFAULT_TEMPLATES: tuple[TemplateSpec, ...] = (
     _spec("DeliveryFailed", "delivery", "邮寄进度通知", _DELIVERY),
     _spec("AppointmentBooked", "appointment", "预约结果通知", _APPOINTMENT),
     _spec("AppointmentCancelled", "appointment", "预约结果通知", _APPOINTMENT),
+    _spec(
+        "Replied",
+        "consultation",
+        "咨询回复通知",
+        {"character_string1": "number", "thing2": "service", "thing3": "note", "time4": "time"},
+    ),
     # 政务民生 long-term template: a reminder needs no fresh subscription
     _spec("AppointmentReminder", "appointment-reminder", "预约办理提醒", _APPOINTMENT, True),
 )

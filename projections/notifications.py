@@ -19,6 +19,7 @@ import msgspec
 
 from domain.application import Application
 from domain.application.fulfilment import DeliveryDispatched
+from domain.consultation import Consultation
 from integrations.wechat.subscribe_fields import plain
 from projections.notification_messages import MESSAGES, Subject, detail_page, variables
 from projections.notification_templates import Templates, load_templates
@@ -62,6 +63,9 @@ class NotificationProjection:
                 event.originator_id,
                 plain(event.waybill_no),
             )
+        if isinstance(event, Consultation.Asked):
+            await _remember_consultation(conn, event)
+            return
         citizen_id = getattr(event, "citizen_id", None)
         if isinstance(citizen_id, UUID):  # e.g. an appointment: its events name the citizen
             await _remember_subject(conn, event, citizen_id)
@@ -115,6 +119,22 @@ async def _remember_application(conn: Conn, event: Application.Submitted) -> Non
         "INSERT INTO notification_subjects (id, citizen_id, application_id, context)"
         " VALUES ($1, $2, $1, $3) ON CONFLICT (id) DO UPDATE"
         " SET citizen_id = excluded.citizen_id, context = excluded.context",
+        event.originator_id,
+        event.citizen_id,
+        context,
+    )
+
+
+async def _remember_consultation(conn: Conn, event: Consultation.Asked) -> None:
+    context = {
+        "number": plain(event.number),
+        "service": plain(event.service_name),
+        "department": plain(event.department),
+    }
+    await conn.execute(
+        "INSERT INTO notification_subjects (id, citizen_id, context) VALUES ($1, $2, $3)"
+        " ON CONFLICT (id) DO UPDATE SET citizen_id = excluded.citizen_id,"
+        " context = excluded.context",
         event.originator_id,
         event.citizen_id,
         context,

@@ -49,12 +49,23 @@ _COLUMNS = (
     "zero_visit",
     "payment_problem",
     "delivery_failed",
+    "materials_given",
+    "materials_by_certificate",
     "version",
     "detail",
     "work",
 )
 # what a row is created with besides (written once, at submission)
-_CREATED = ("id", "number", "citizen_id", "service_code", "service_name", "submitted_at")
+_CREATED = (
+    "id",
+    "number",
+    "citizen_id",
+    "service_code",
+    "service_name",
+    "submitted_at",
+    "agent_id",  # 代办: the agent who submitted for the applicant, and under which authorisation
+    "authorisation_id",
+)
 _ALL = (*_CREATED, *_COLUMNS)
 # One statement per batch: the changed rows go as one JSON array, PostgreSQL turns it into
 # rows of the table's own types (text[] from arrays, dates and timestamps from ISO text) and
@@ -70,9 +81,11 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def _row(key: UUID, view: ProgressView) -> dict[str, Any]:
-    """The row of ``view``, as JSON the table's columns read."""
+def _row(key: UUID, view: ProgressView, submitted: Application.Submitted | None) -> dict[str, Any]:
+    """The row of ``view``, as JSON the table's columns read (``submitted``: the event of a
+    new row; the columns written only at creation come from it)."""
     case, info, detail = view.case, view.info, view.detail
+    agent = submitted.submitted_by if submitted is not None else None
     accepted = case.accepted_on
     return {
         "id": str(key),
@@ -81,6 +94,8 @@ def _row(key: UUID, view: ProgressView) -> dict[str, Any]:
         "service_code": detail["serviceCode"],
         "service_name": detail["serviceName"],
         "submitted_at": detail["submittedAt"],
+        "agent_id": str(agent["id"]) if agent else None,
+        "authorisation_id": submitted.authorisation_id if submitted is not None else None,
         "status": case.status,
         "status_text": status_text(case),
         "queue": case.queue,
@@ -104,6 +119,8 @@ def _row(key: UUID, view: ProgressView) -> dict[str, Any]:
         "zero_visit": bool(info["zeroVisit"]),
         "payment_problem": case.payment_problem,
         "delivery_failed": case.delivery_failed,
+        "materials_given": len(case.materials),
+        "materials_by_certificate": sum(1 for m in case.materials if m.get("certificateId")),
         "version": view.version,
         "detail": detail,
         "work": view.work(),
@@ -151,7 +168,7 @@ class ProgressProjection:
             view = views.get(key)
             if view is not None and apply_event(view, event):
                 changed.add(key)
-        rows = [_row(key, views[key]) for key in created.keys() | changed]
+        rows = [_row(key, views[key], created.get(key)) for key in created.keys() | changed]
         if rows:
             await conn.execute(_UPSERT, rows)
 

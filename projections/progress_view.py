@@ -133,6 +133,13 @@ def _submitted(record: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     return shown
 
 
+def _submitted_text(event: Application.Submitted) -> str:
+    # the agent's name stays in the event (their personal data), the fact shows here
+    if event.submitted_by is not None:
+        return "代办人已代您提交申请，等待窗口受理"
+    return "申请已提交，等待窗口受理"
+
+
 def started(
     event: Application.Submitted, *, cancel_cutoff: timedelta = CANCEL_CUTOFF
 ) -> ProgressView:
@@ -148,7 +155,7 @@ def started(
         "situationId": event.situation_id,
         "submittedAt": at,
         "delivery": {"method": method, "status": "not_started", "events": []},
-        "timeline": [{"at": at, "type": "Submitted", "text": "申请已提交，等待窗口受理"}],
+        "timeline": [{"at": at, "type": "Submitted", "text": _submitted_text(event)}],
     }
     if service.get("pickupPlace"):
         detail["pickupPlace"] = service["pickupPlace"]

@@ -19,6 +19,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from projections.base import BatchProjection
 from projections.buffered import BufferedConnection
+from projections.collection import collection_paused
 
 if TYPE_CHECKING:
     from projections.base import Decoder, EventLog, Projection
@@ -97,8 +98,9 @@ class ProjectionRunner:
         return _Batch(after, list(notifications), list(events))
 
     async def _read_ahead(self, after: int) -> _Batch:
-        async with self.pool.acquire() as conn:
-            return await self._read(conn, after)
+        with collection_paused():
+            async with self.pool.acquire() as conn:
+                return await self._read(conn, after)
 
     async def run_batch(
         self, projection: Projection, ahead: _Batch | None = None
@@ -107,6 +109,12 @@ class ProjectionRunner:
         (after a full batch) the next batch being read and decoded meanwhile on another
         connection. ``ahead``, such a batch, is used only if it starts where the locked
         position stands (else another process moved it: the batch is read again)."""
+        with collection_paused():
+            return await self._run_batch(projection, ahead)
+
+    async def _run_batch(
+        self, projection: Projection, ahead: _Batch | None
+    ) -> tuple[int, asyncio.Task[_Batch] | None]:
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "INSERT INTO projection_tracking (name) VALUES ($1) ON CONFLICT DO NOTHING",

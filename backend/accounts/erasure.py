@@ -35,6 +35,11 @@ _READ_MODELS = (
     ("delivery_view", "application_id", ("events",)),
     ("notification_outbox", "application_id", ("data",)),
 )
+# the same, for rows of the citizen's consultations (咨询)
+_CONSULTATION_READ_MODELS = (
+    ("consultation_view", "id", ("question", "messages", "forwards")),
+    ("notification_outbox", "originator_id", ("data",)),
+)
 
 
 async def forget_citizen(services: Services, citizen_id: UUID, *, by: str) -> PersonalDataErased:
@@ -45,9 +50,18 @@ async def forget_citizen(services: Services, citizen_id: UUID, *, by: str) -> Pe
             "SELECT id FROM application_view WHERE citizen_id = $1", citizen_id
         )
     ]
-    words = await _their_words(services, citizen_id, applications)
+    consultations = [
+        r["id"]
+        for r in await services.pool.fetch(
+            "SELECT id FROM consultation_view WHERE citizen_id = $1", citizen_id
+        )
+    ]
+    words = await _their_words(services, citizen_id, [*applications, *consultations])
     erased = await services.repository.keys.forget(services.pool, citizen_id, by=by)
+    # the keyed digest binding their ID number to this account goes too (it may be declared anew)
+    await services.pool.execute("DELETE FROM citizen_identities WHERE citizen_id = $1", citizen_id)
     await _scrub(services, applications, words)
+    await _scrub(services, consultations, words, _CONSULTATION_READ_MODELS)
     return PersonalDataErased(citizen_id=citizen_id, erased=erased)
 
 
@@ -109,11 +123,16 @@ def scrubbed(value: Any, words: set[str]) -> Any:
     return value
 
 
-async def _scrub(services: Services, applications: list[UUID], words: set[str]) -> None:
+async def _scrub(
+    services: Services,
+    applications: list[UUID],
+    words: set[str],
+    read_models: tuple[tuple[str, str, tuple[str, ...]], ...] = _READ_MODELS,
+) -> None:
     if not words or not applications:
         return
     async with services.pool.acquire() as conn, conn.transaction():
-        for table, key, columns in _READ_MODELS:
+        for table, key, columns in read_models:
             rows = await conn.fetch(
                 f"SELECT ctid, {', '.join(columns)} FROM {table}"  # noqa: S608 - constants
                 # in the order the progress projection locks its rows: never a deadlock

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 
@@ -40,6 +41,8 @@ class SubmitApplication(Body, frozen=True):
     materials: tuple[MaterialRef, ...]
     delivery: Delivery
     form: dict[str, Any] = msgspec.field(default_factory=dict)
+    # 代办: the principal's citizen id; the caller is their agent under an active authorisation
+    on_behalf_of: UUID | None = None
 
 
 class SubmittedApplication(Dto, frozen=True):

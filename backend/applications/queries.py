@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
 
 from backend.applications.dto import ApplicationProgress, ApplicationSummary, Resubscribe
-from backend.read_side import wait_for_position
+from backend.proxies.access import authorisations, lets
+from backend.read_side import PROGRESS, read_model
 from domain.application.citizen import open_now
 from domain.application.status import CLOSED
 from domain.errors import NotFound
@@ -18,12 +19,10 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from backend.auth.tokens import Principal
+    from backend.db.reader import Queries
     from backend.services import Services
 
 __all__ = ["PROGRESS", "get_progress", "list_mine", "visible_clause"]
-
-PROGRESS = "progress"  # the read model these queries read
-
 
 _progress = msgspec.json.Decoder(ApplicationProgress).decode
 
@@ -41,27 +40,32 @@ def visible_clause(principal: Principal, first: int = 2) -> tuple[str, list[obje
 async def get_progress(
     services: Services, principal: Principal, application_id: UUID, after: int | None = None
 ) -> ApplicationProgress:
-    """The citizen's view of one application; 404 for anyone who may not see it.
+    """The citizen's view of one application; 404 for anyone who may not see it (never for
+    their own just submitted: ``after`` is the position the submission answered). An agent
+    sees the applications they submitted while their authorisation covers them (代办).
 
     The stored document holds the actions the case allows; those with a closing time (the
     evaluation window, a booking's cancel cut-off) are offered only until then. The templates
     the applicant accepted and used up come from their quota, read in the same statement."""
-    if after:
-        await wait_for_position(services, after, PROGRESS)
+    db = await read_model(services, PROGRESS, after)
     clause, args = visible_clause(principal)
     # the document as text, decoded once, straight into the answer's type (no dict between)
-    row = await services.pool.fetchrow(
+    row = await db.fetchrow(
         "SELECT v.detail::text AS detail, (SELECT array_agg(q.template_id) FROM"  # noqa: S608
         " notification_quota q WHERE q.citizen_id = v.citizen_id AND q.remaining = 0) AS used_up"
         f" FROM application_view v WHERE v.id = $1 AND {clause}",
         application_id,
         *args,
     )
-    if row is None:
+    detail: str | None = row["detail"] if row is not None else None
+    used_up = (row["used_up"] if row is not None else None) or ()
+    if detail is None and principal.role == "citizen":
+        detail = await _as_agent(services, db, UUID(principal.id), application_id)
+    if detail is None:
         raise NotFound("办件不存在")
-    progress = _progress(row["detail"])
+    progress = _progress(detail)
     actions = open_now(progress.actions, progress.actions_until, services.clock())
-    resubscribe = _resubscribe(services, progress, row["used_up"] or ())
+    resubscribe = _resubscribe(services, progress, used_up)
     if actions == progress.actions and resubscribe is None:
         return progress
     return msgspec.structs.replace(progress, actions=actions, resubscribe=resubscribe)
@@ -81,25 +85,70 @@ def _resubscribe(
     return Resubscribe(tuple(ids[:MAX_PER_REQUEST]), RESUBSCRIBE_TEXT) if ids else None
 
 
+async def _as_agent(
+    services: Services, db: Queries, agent_id: UUID, application_id: UUID
+) -> str | None:
+    """The detail (as text, like the principal's) of an application ``agent_id`` submitted
+    for someone, while the authorisation it was submitted under still lets them (None
+    otherwise)."""
+    row = await db.fetchrow(
+        "SELECT detail::text AS detail, authorisation_id, service_code FROM application_view"
+        " WHERE id = $1 AND agent_id = $2",
+        application_id,
+        agent_id,
+    )
+    if row is None or row["authorisation_id"] is None:
+        return None
+    allowed = await lets(
+        services, agent_id, row["authorisation_id"], row["service_code"], services.clock()
+    )
+    detail: str = row["detail"]
+    return detail if allowed else None
+
+
+_SUMMARY = "SELECT id, number, service_name, status, status_text, updated_at"
+
+
+def _summary(r: Any) -> ApplicationSummary:
+    return ApplicationSummary(
+        id=str(r["id"]),
+        number=r["number"],
+        service_name=r["service_name"],
+        status=r["status"],
+        status_text=r["status_text"],
+        updated_at=r["updated_at"],
+    )
+
+
 async def list_mine(
-    services: Services, citizen: Principal, after: int | None = None
+    services: Services, citizen: Principal, after: int | None = None, *, as_agent: bool = False
 ) -> list[ApplicationSummary]:
-    """My applications, newest first."""
-    if after:
-        await wait_for_position(services, after, PROGRESS)
-    rows = await services.pool.fetch(
-        "SELECT id, number, service_name, status, status_text, updated_at FROM application_view"
+    """My applications, newest first; ``as_agent``: those I submitted for others, while my
+    authorisation covers them."""
+    db = await read_model(services, PROGRESS, after)
+    if as_agent:
+        return await _submitted_as_agent(services, db, UUID(citizen.id))
+    rows = await db.fetch(
+        f"{_SUMMARY} FROM application_view"
         " WHERE citizen_id = $1 ORDER BY submitted_at DESC LIMIT 200",
         UUID(citizen.id),
     )
+    return [_summary(r) for r in rows]
+
+
+async def _submitted_as_agent(
+    services: Services, db: Queries, agent_id: UUID
+) -> list[ApplicationSummary]:
+    rows = await db.fetch(
+        f"{_SUMMARY}, authorisation_id, service_code FROM application_view"
+        " WHERE agent_id = $1 ORDER BY submitted_at DESC LIMIT 200",
+        agent_id,
+    )
+    found = await authorisations(services, (r["authorisation_id"] for r in rows))
+    now = services.clock()
     return [
-        ApplicationSummary(
-            id=str(r["id"]),
-            number=r["number"],
-            service_name=r["service_name"],
-            status=r["status"],
-            status_text=r["status_text"],
-            updated_at=r["updated_at"],
-        )
+        _summary(r)
         for r in rows
+        if (a := found.get(r["authorisation_id"])) is not None
+        and a.lets(agent_id, r["service_code"], now)
     ]

@@ -22,10 +22,10 @@ from backend.handling import CommandAccepted
 from backend.http.guards import PrincipalDep, ServicesDep, requires
 from backend.http.idempotency import idempotent_post
 from backend.http.rate_limit import rate_limit
+from backend.http.read_source import After
 
 __all__ = ["ApplicationsController"]
 
-After = Annotated[int | None, QueryParameter(ge=0)]
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 
 
@@ -43,7 +43,8 @@ class ApplicationsController(Controller):
         data: JSONBody[SubmitApplication],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[SubmittedApplication]:
-        """Submit; the same Idempotency-Key and body always get the first answer."""
+        """Submit; the same Idempotency-Key and body always get the first answer. With
+        ``onBehalfOf`` an agent submits for the principal (404 without an authorisation)."""
         return await idempotent_post(
             request,
             services,
@@ -54,10 +55,15 @@ class ApplicationsController(Controller):
 
     @get("/", operation_id="listMyApplications")
     async def list_mine(
-        self, services: ServicesDep, principal: PrincipalDep, after: After = None
+        self,
+        services: ServicesDep,
+        principal: PrincipalDep,
+        after: After = None,
+        as_agent: Annotated[bool, QueryParameter(name="asAgent")] = False,
     ) -> list[ApplicationSummary]:
-        """My applications, newest first; ``after`` waits for a position like the detail view."""
-        return await queries.list_mine(services, principal, after)
+        """My applications, newest first; ``after`` waits for a position like the detail view.
+        ``asAgent=true``: the applications I submitted for others (代办), while I may."""
+        return await queries.list_mine(services, principal, after, as_agent=as_agent)
 
     @get("/{application_id:uuid}", operation_id="getApplication")
     async def progress(

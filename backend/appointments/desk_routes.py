@@ -13,6 +13,7 @@ from backend.appointments import commands as appointments
 from backend.appointments import queries
 from backend.appointments.dto import CheckedIn, HallAppointment
 from backend.http.guards import STAFF, PrincipalDep, ServicesDep, requires
+from backend.http.read_source import After
 
 __all__ = ["AppointmentsAdminController"]
 
@@ -29,7 +30,7 @@ class AppointmentsAdminController(Controller):
         principal: PrincipalDep,
         hall_id: FromPath[str],
         day: Annotated[date, QueryParameter(name="date")],
-        after: Annotated[int | None, QueryParameter(ge=0)] = None,
+        after: After = None,
     ) -> list[HallAppointment]:
         """The day's bookings in start order (staff of a department served here, supervisors)."""
         return await queries.hall_day(services, principal, hall_id, day, after)

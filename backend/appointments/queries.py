@@ -9,7 +9,7 @@ import msgspec
 
 from backend.appointments.commands import booking_policy
 from backend.appointments.dto import AppointmentView, HallAppointment, HallView, SlotView
-from backend.read_side import wait_for_position
+from backend.read_side import APPOINTMENTS, read_model
 from domain.appointment import window_refusal
 from domain.attendance import CitizenBookings, citizen_bookings_id
 from domain.errors import NotFound
@@ -23,21 +23,18 @@ if TYPE_CHECKING:
 
 __all__ = ["hall_day", "list_halls", "list_mine", "slots"]
 
-_PROJECTION = "appointments"
 _APPOINTMENT_COLUMNS = (
     "id, slot_id, hall_id, hall_name, hall_address, starts_at, ends_at, service_code,"
     " service_name, application_id, status, queue_number"
 )
 
 
-async def _wait(services: Services, after: int | None) -> None:
-    if after:
-        await wait_for_position(services, after, _PROJECTION)
-
-
-async def list_halls(services: Services, service_code: str | None = None) -> list[HallView]:
+async def list_halls(
+    services: Services, service_code: str | None = None, after: int | None = None
+) -> list[HallView]:
     """Every hall, or the halls whose departments handle ``service_code``."""
-    rows = await services.pool.fetch(
+    db = await read_model(services, APPOINTMENTS, after)
+    rows = await db.fetch(
         "SELECT h.definition FROM hall_view h WHERE $1::text IS NULL OR EXISTS ("
         " SELECT 1 FROM catalog_view c WHERE c.code = $1 AND c.department = ANY(h.departments))"
         " ORDER BY h.id",
@@ -55,8 +52,8 @@ async def slots(
 ) -> list[SlotView]:
     """The day's slots from the template, with places left (one indexed query), each saying
     whether the caller may book it now and, if not, why (the rules of the booking itself)."""
-    await _wait(services, after)
-    row = await services.pool.fetchrow(
+    db = await read_model(services, APPOINTMENTS, after)
+    row = await db.fetchrow(
         "SELECT h.definition, (SELECT coalesce(jsonb_object_agg(s.slot_id,"
         " jsonb_build_array(s.capacity, s.booked)), '{}'::jsonb) FROM appointment_slot_view s"
         " WHERE s.hall_id = h.id AND s.day = $2) AS taken FROM hall_view h WHERE h.id = $1",
@@ -127,8 +124,8 @@ async def list_mine(
     after: int | None = None,
 ) -> list[AppointmentView]:
     """My appointments, latest start first; only those of one application if given."""
-    await _wait(services, after)
-    rows = await services.pool.fetch(
+    db = await read_model(services, APPOINTMENTS, after)
+    rows = await db.fetch(
         f"SELECT {_APPOINTMENT_COLUMNS} FROM appointment_view"  # noqa: S608
         " WHERE citizen_id = $1 AND ($2::uuid IS NULL OR application_id = $2)"
         " ORDER BY starts_at DESC LIMIT 200",
@@ -142,13 +139,11 @@ async def hall_day(
     services: Services, staff: Principal, hall_id: str, day: date, after: int | None = None
 ) -> list[HallAppointment]:
     """The day's bookings of a hall in start order, for its staff (404 for anyone else)."""
-    await _wait(services, after)
-    definition = await services.pool.fetchval(
-        "SELECT definition FROM hall_view WHERE id = $1", hall_id
-    )
+    db = await read_model(services, APPOINTMENTS, after)
+    definition = await db.fetchval("SELECT definition FROM hall_view WHERE id = $1", hall_id)
     if definition is None or not msgspec.convert(definition, HallDefinition).admits(staff.actor()):
         raise NotFound(f"大厅{hall_id}不存在")
-    rows = await services.pool.fetch(
+    rows = await db.fetch(
         f"SELECT {_APPOINTMENT_COLUMNS}, citizen_id FROM appointment_view"  # noqa: S608
         " WHERE hall_id = $1 AND day = $2 ORDER BY starts_at, booked_at",
         hall_id,

@@ -23,10 +23,9 @@ from backend.auth.tokens import Principal
 from backend.http.guards import PrincipalDep, ServicesDep, caller_if_any, requires
 from backend.http.idempotency import idempotent_post
 from backend.http.rate_limit import rate_limit
+from backend.http.read_source import After
 
 __all__ = ["AppointmentsController", "HallsController"]
-
-After = Annotated[int | None, QueryParameter(ge=0)]
 
 
 class HallsController(Controller):
@@ -38,9 +37,10 @@ class HallsController(Controller):
         self,
         services: ServicesDep,
         service_code: Annotated[str | None, QueryParameter(name="serviceCode")] = None,
+        after: After = None,
     ) -> list[HallView]:
         """Service halls; with ``serviceCode`` only those whose departments handle it."""
-        return await queries.list_halls(services, service_code)
+        return await queries.list_halls(services, service_code, after)
 
     @get(
         "/{hall_id:str}/slots",

@@ -7,6 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
+from backend.certificates.issue import result_certificate
 from backend.deliveries.issue import save_issued
 from backend.eventstore.retry import retry_on_conflict
 from backend.handling import CommandAccepted, accepted, act_on
@@ -113,13 +114,21 @@ async def issue_result(
     services: Services, staff: Principal, application_id: UUID, document_no: str
 ) -> CommandAccepted:
     """出证; a result sent by courier gets its courier order in the same transaction (booked
-    right after, outside it: see ``backend.deliveries.dispatcher``)."""
+    right after, outside it: see ``backend.deliveries.dispatcher``), and the result of an item
+    that issues a certificate becomes the applicant's e-certificate in it too."""
     now = services.clock()
 
     async def attempt() -> CommandAccepted:
         application = await services.repository.get(Application, application_id)
         application.issue_result(actor=staff.actor(), document_no=document_no, at=now)
-        saved = await save_issued(services, application, now)
+        issued = await result_certificate(services, application, now)
+        if issued is None:
+            saved = await save_issued(services, application, now)
+        else:  # 出证即发照: the e-certificate and its PDF's file row in the same transaction
+            certificate, document = issued
+            saved = await save_issued(
+                services, application, now, also=(certificate,), after_insert=document.row
+            )
         return accepted(application.id, application.status, saved)
 
     return await retry_on_conflict(attempt, services.settings.command_retries)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from backend.audit.reveals import record_reveal
 from backend.back_office.dto import HistoryEntry, WorkItem
+from backend.read_side import PROGRESS, read_model
 from domain.application import Application, Queue, queues_for
 from domain.application.access import may_see_personal_data
 from domain.errors import NotFound
@@ -20,11 +21,18 @@ __all__ = ["PERSONAL_FIELDS", "WITHHELD", "history", "worklist"]
 
 
 async def worklist(
-    services: Services, staff: Principal, queue: Queue | None, limit: int, offset: int
+    services: Services,
+    staff: Principal,
+    queue: Queue | None,
+    limit: int,
+    offset: int,
+    *,
+    after: int | None = None,
 ) -> list[WorkItem]:
     """Applications waiting for my department, earliest deadline first."""
     queues = [q for q in queues_for(staff.role) if queue is None or q == queue]
-    rows = await services.pool.fetch(
+    db = await read_model(services, PROGRESS, after)
+    rows = await db.fetch(
         "SELECT id, number, service_code, service_name, status, status_text, queue,"
         " pending_departments, submitted_at, deadline, legal_deadline, escalations"
         " FROM application_view"
@@ -81,6 +89,20 @@ def _revealed(value: Any) -> Any:
     return value
 
 
+def _submitter(event: Application.Submitted) -> dict[str, Any]:
+    """Who submitted: the applicant, or their agent for them (代办: the agent's name)."""
+    if event.submitted_by is None:
+        return {"id": str(event.citizen_id), "role": "citizen"}
+    name = _revealed(event.submitted_by.get("name")) or "代办人"
+    return {
+        "id": str(event.submitted_by["id"]),
+        "role": "citizen",
+        "name": name,
+        "agent": f"代办: {name}",
+        "onBehalfOf": str(event.citizen_id),
+    }
+
+
 async def history(
     services: Services, staff: Principal, application_id: UUID, reason: str | None = None
 ) -> list[HistoryEntry]:
@@ -108,7 +130,7 @@ async def history(
             data = _withheld(data)
         actor = data.pop("actor", None)
         if isinstance(event, Application.Submitted):
-            actor = {"id": str(event.citizen_id), "role": "citizen"}
+            actor = _submitter(event)
         elif actor is None:  # decided by the rules, not by a person
             actor = {"id": "system", "role": "system"}
         entries.append(

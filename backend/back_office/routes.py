@@ -23,6 +23,7 @@ from backend.back_office.dto import (
 from backend.handling import CommandAccepted
 from backend.http.dto import Reason
 from backend.http.guards import STAFF, PrincipalDep, ServicesDep, requires
+from backend.http.read_source import After
 from domain.application import Queue
 
 __all__ = ["BackOfficeController"]
@@ -40,14 +41,16 @@ class BackOfficeController(Controller):
     @get("/worklist", operation_id="worklist")
     async def worklist(
         self,
+        *,
         services: ServicesDep,
         principal: PrincipalDep,
         queue: FromQuery[Queue | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
+        after: After = None,
     ) -> list[WorkItem]:
         """What waits for my department, earliest deadline first (all, for supervisors)."""
-        return await queries.worklist(services, principal, queue, limit, offset)
+        return await queries.worklist(services, principal, queue, limit, offset, after=after)
 
     @get("/applications/{application_id:uuid}/history", operation_id="applicationHistory")
     async def history(

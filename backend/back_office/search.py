@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import msgspec
 
+from backend.read_side import PROGRESS, read_model
 from domain.application import CaseState, DeadlineState, queues_for
 from domain.application.state import deadline_bounds
 from domain.application.status import ACTIVE, AWAITING_MATERIALS, OPEN
@@ -194,7 +195,12 @@ def _row(record: Any, today: date, calendar: Any) -> CaseRow:
 
 
 async def search_cases(
-    services: Services, staff: Principal, wanted: CaseFilter, *, limit: int | None = None
+    services: Services,
+    staff: Principal,
+    wanted: CaseFilter,
+    *,
+    limit: int | None = None,
+    after: int | None = None,
 ) -> CasePage:
     """One page of the cases matching ``wanted`` that ``staff`` may see (``limit``: all of
     them up to that many, for an export)."""
@@ -203,11 +209,12 @@ async def search_cases(
     order = _ORDER[wanted.sort].format(dir="DESC" if wanted.descending else "ASC")
     per_page = limit or max(1, min(wanted.per_page, 200))
     page = 1 if limit else max(1, wanted.page)
-    total = await services.pool.fetchval(
+    db = await read_model(services, PROGRESS, after)
+    total = await db.fetchval(
         f"SELECT count(*) FROM application_view WHERE {where}",  # noqa: S608 - built from constants
         *args,
     )
-    rows = await services.pool.fetch(
+    rows = await db.fetch(
         "SELECT id, number, service_code, service_name, status, status_text, department,"  # noqa: S608
         " pending_departments, submitted_at, deadline, escalations, warnings, work"
         f" FROM application_view WHERE {where} ORDER BY {order}, id"
@@ -222,7 +229,9 @@ async def search_cases(
     )
 
 
-async def box_counts(services: Services, staff: Principal) -> dict[str, int]:
+async def box_counts(
+    services: Services, staff: Principal, after: int | None = None
+) -> dict[str, int]:
     """How many cases each of the staff member's boxes holds."""
     boxes = boxes_for(staff)
     args: list[Any] = []
@@ -230,7 +239,8 @@ async def box_counts(services: Services, staff: Principal) -> dict[str, int]:
         f"count(*) FILTER (WHERE {_box(b, args)} AND {_scope(staff, b, args)}) AS {b}"
         for b in boxes
     ]
-    row = await services.pool.fetchrow(
+    db = await read_model(services, PROGRESS, after)
+    row = await db.fetchrow(
         f"SELECT {', '.join(filters)} FROM application_view",  # noqa: S608 - constant names
         *args,
     )

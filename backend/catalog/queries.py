@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 import msgspec
 
 from backend.catalog.dto import ServiceGuide, ServiceSummary
-from domain.catalog import service_item_id
+from backend.certificates.holdings import holdings_of
+from backend.proxies.access import acting_for
+from domain.catalog import ServiceDefinition, service_item_id
+from domain.certificates.rules import satisfying
 from domain.errors import NotFound
 
 if TYPE_CHECKING:
-    import asyncpg
-
+    from backend.db.reader import Queries
     from backend.services import Services
 
-__all__ = ["ServiceVersion", "departments", "get_service", "list_services", "service_versions"]
+__all__ = [
+    "ServiceVersion",
+    "definition_of",
+    "departments",
+    "get_service",
+    "guide_for",
+    "list_services",
+    "service_versions",
+]
 
 
 async def list_services(
-    pool: asyncpg.Pool, q: str | None = None, department: str | None = None
+    db: Queries, q: str | None = None, department: str | None = None
 ) -> list[ServiceSummary]:
     """Items matching a name/code search and a department, by code."""
-    rows = await pool.fetch(
+    rows = await db.fetch(
         "SELECT definition FROM catalog_view"
         " WHERE ($1::text IS NULL OR name ILIKE '%' || $1 || '%' OR code ILIKE $1 || '%')"
         " AND ($2::text IS NULL OR department = $2) ORDER BY code",
@@ -33,17 +45,54 @@ async def list_services(
     return [msgspec.convert(r[0], ServiceSummary) for r in rows]
 
 
-async def get_service(pool: asyncpg.Pool, code: str) -> ServiceGuide:
-    """The guide of one item."""
-    definition = await pool.fetchval("SELECT definition FROM catalog_view WHERE code = $1", code)
+async def definition_of(db: Queries, code: str) -> ServiceDefinition:
+    """The published definition of one item (404 when there is none)."""
+    definition = await db.fetchval("SELECT definition FROM catalog_view WHERE code = $1", code)
     if definition is None:
         raise NotFound(f"事项{code}不存在")
-    return msgspec.convert(definition, ServiceGuide)
+    return msgspec.convert(definition, ServiceDefinition)
 
 
-async def departments(pool: asyncpg.Pool) -> list[str]:
+async def get_service(db: Queries, code: str) -> ServiceGuide:
+    """The guide of one item."""
+    return ServiceGuide.of(await definition_of(db, code))
+
+
+async def guide_for(
+    services: Services,
+    db: Queries,
+    code: str,
+    citizen_id: UUID,
+    principal_id: UUID | None = None,
+) -> ServiceGuide:
+    """The guide as a logged-in citizen sees it: each material they need not hand in because
+    they hold a valid certificate of a type it accepts says which one (免提交). An agent for
+    ``principal_id`` sees the principal's, when an authorisation lets them use those for
+    this item now; otherwise their own (nothing says whether the principal exists)."""
+    definition = await definition_of(db, code)
+    now = services.clock()
+    holder = citizen_id
+    if principal_id is not None and principal_id != citizen_id:
+        with contextlib.suppress(NotFound):
+            authorisation = await acting_for(
+                services, citizen_id, principal_id, code, now, with_certificates=True
+            )
+            if authorisation.use_certificates:
+                holder = principal_id
+    held = await holdings_of(services, holder)
+    today = now.date()
+    satisfied = {
+        (situation.id, material.id): found
+        for situation in definition.situations
+        for material in situation.materials
+        if (found := satisfying(material, held, today)) is not None
+    }
+    return ServiceGuide.of(definition, satisfied)
+
+
+async def departments(db: Queries) -> list[str]:
     """Every department the catalogue names (lead or in a review stage), sorted."""
-    rows = await pool.fetch("SELECT definition FROM catalog_view")
+    rows = await db.fetch("SELECT definition FROM catalog_view")
     found = {r[0]["department"] for r in rows}
     for row in rows:
         found.update(d for stage in row[0].get("stages", []) for d in stage)

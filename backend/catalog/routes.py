@@ -1,13 +1,18 @@
-"""The service catalogue: public, no login needed."""
+"""The service catalogue: public, no login needed (a citizen's token adds 免提交 marks)."""
 
 from __future__ import annotations
 
-from litestar import Controller, get
-from litestar.params import FromPath, FromQuery
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, get
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from backend.catalog import queries as catalog
 from backend.catalog.dto import ServiceGuide, ServiceSummary
-from backend.http.guards import ServicesDep
+from backend.http.guards import ServicesDep, optional_caller
+from backend.http.read_source import After
+from backend.read_side import CATALOG, read_model
 
 __all__ = ["CatalogController"]
 
@@ -22,11 +27,29 @@ class CatalogController(Controller):
         services: ServicesDep,
         q: FromQuery[str | None] = None,
         department: FromQuery[str | None] = None,
+        after: After = None,
     ) -> list[ServiceSummary]:
         """Service items, searchable by name or code and filterable by department."""
-        return await catalog.list_services(services.pool, q, department)
+        return await catalog.list_services(
+            await read_model(services, CATALOG, after), q, department
+        )
 
     @get("/{code:str}", operation_id="getService")
-    async def get_service(self, services: ServicesDep, code: FromPath[str]) -> ServiceGuide:
-        """The guide of one item: situations with their materials, stages, delivery."""
-        return await catalog.get_service(services.pool, code)
+    async def get_service(
+        self,
+        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        code: FromPath[str],
+        on_behalf_of: Annotated[UUID | None, QueryParameter(name="onBehalfOf")] = None,
+        after: After = None,
+    ) -> ServiceGuide:
+        """The guide of one item: situations with their materials, stages, delivery. With a
+        citizen's bearer token, each material their valid e-certificate stands for names it
+        (``satisfiedBy``: 免提交); no token is needed otherwise. ``onBehalfOf``: an agent
+        sees their principal's certificates instead, while an authorisation covering the item
+        lets them use those (otherwise their own, as if it were not given)."""
+        db = await read_model(services, CATALOG, after)
+        caller = await optional_caller(request, services)
+        if caller is not None and caller.role == "citizen":
+            return await catalog.guide_for(services, db, code, UUID(caller.id), on_behalf_of)
+        return await catalog.get_service(db, code)

@@ -17,6 +17,7 @@ from backend.console.access import AccountDep, staff_page
 from backend.console.forms import form_of
 from backend.console.render import is_htmx, page
 from backend.http.guards import ServicesDep
+from backend.read_side import CATALOG, read_model
 from domain.actors import STAFF_ROLES
 
 __all__ = ["HANDLERS", "staff_list"]
@@ -33,7 +34,7 @@ async def staff_list(
         name,
         staff=await list_staff(services),
         roles=sorted(STAFF_ROLES),
-        departments=await departments(services.pool),
+        departments=await departments(await read_model(services, CATALOG)),
         flash=flash,
     )
 

@@ -21,6 +21,7 @@ from backend.console.labels import EVENT_TEXT
 from backend.console.render import is_htmx
 from backend.console.stuck_routes import stuck_list
 from backend.deliveries import commands as deliveries
+from backend.handling import CommandAccepted
 from backend.http.guards import ServicesDep
 from backend.services import Services
 from backend.supervision import commands as supervision
@@ -136,16 +137,20 @@ async def act(
     if staff.role not in ACTION_ROLES.get(action, STAFF_DESK):
         raise Forbidden("您的角色不能执行此操作")
     form = await form_of(request)
-    await run(services, staff, case_id, form)
+    done = await run(services, staff, case_id, form)
+    # the pages read from read models show the action once they have applied it
+    after = done.position if isinstance(done, CommandAccepted) else None
     if form.text("from", 10) == "stuck":  # one click on the desk: the desk again
-        return await stuck_list(request, services, flash=_DONE.get(action, ""))
+        return await stuck_list(request, services, flash=_DONE.get(action, ""), after=after)
     if not is_htmx(request):
-        return Redirect(f"/console/cases/{case_id}", status_code=303)
+        query = f"?after={after}" if after else ""
+        return Redirect(f"/console/cases/{case_id}{query}", status_code=303)
     return await case_page_template(
         request,
         services,
         case_id,
         "_case.html",
+        after,
         flash=_DONE.get(action, EVENT_TEXT.get(action, "")),
     )
 

@@ -14,10 +14,11 @@ from backend.audit.reveals import list_reveals, record_reveal
 from backend.catalog.queries import departments
 from backend.console.access import STAFF_DESK, staff_page
 from backend.console.case_view import case_view, personal_of
-from backend.console.forms import form_of
+from backend.console.forms import after_of, form_of
 from backend.console.render import page
 from backend.files.queries import read_upload
 from backend.http.guards import ServicesDep
+from backend.read_side import CATALOG, read_model
 from domain.application import Application
 from domain.application.access import may_see_personal_data
 from domain.application.values import material_files
@@ -32,15 +33,21 @@ _PDF_CSP = "default-src 'none'; object-src 'self'; frame-ancestors 'self'"
 
 
 async def case_page_template(
-    request: Request[Any, Any, Any], services: ServicesDep, case_id: UUID, name: str, **extra: Any
+    request: Request[Any, Any, Any],
+    services: ServicesDep,
+    case_id: UUID,
+    name: str,
+    after: int | None = None,
+    **extra: Any,
 ) -> Template:
-    """The case page (or one of its parts) for the signed-in staff member."""
+    """The case page (or one of its parts) for the signed-in staff member; ``after``: the
+    position of the action just taken (or of the redirect's ``?after=``)."""
     staff = request.state.principal
-    view = await case_view(services, staff, case_id)
+    view = await case_view(services, staff, case_id, after or after_of(request))
     overseer = staff.actor().oversees_all
     reveals = await list_reveals(services, case_id) if overseer else None
     # where a supervisor may reassign the case to
-    others = await departments(services.pool) if overseer else []
+    others = await departments(await read_model(services, CATALOG)) if overseer else []
     return page(request, name, case=view, reveals=reveals, departments=others, **extra)
 
 

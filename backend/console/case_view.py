@@ -10,6 +10,8 @@ from uuid import UUID
 
 from backend.back_office.dto import HistoryEntry
 from backend.back_office.queries import history
+from backend.certificates.dto import CaseCertificate
+from backend.certificates.queries import case_certificates
 from backend.deliveries.queries import DeliveryRecord, delivery_of
 from backend.files.queries import file_types
 from backend.supervision.dto import RectificationItem
@@ -110,6 +112,7 @@ class CaseView:
     document_no: str | None
     rating: int | None
     supplement_note: str
+    agent: str | None  # 代办: who submitted for the applicant
     actions: frozenset[str]
     may_reveal: bool
     materials: list[Material] = field(default_factory=list)
@@ -119,6 +122,8 @@ class CaseView:
     delivery: DeliveryRecord | None = None
     rectification: RectificationItem | None = None
     evaluation_comment: str = ""
+    # material id -> the e-certificate standing for it, verified again for this page
+    certificates: dict[str, CaseCertificate] = field(default_factory=dict)
     forceable: tuple[str, ...] = tuple(sorted(FORCEABLE))
 
 
@@ -175,8 +180,11 @@ def _materials(application: Application, types: dict[UUID, str]) -> list[Materia
     return result
 
 
-async def case_view(services: Services, staff: Principal, application_id: UUID) -> CaseView:
-    """The case for ``staff`` (404 when it is not theirs to see, as in the API)."""
+async def case_view(
+    services: Services, staff: Principal, application_id: UUID, after: int | None = None
+) -> CaseView:
+    """The case for ``staff`` (404 when it is not theirs to see, as in the API); ``after``:
+    the position of the action just taken, for the parts read from read models."""
     application = await services.repository.get(Application, application_id)
     actor = staff.actor()
     application.ensure_visible_to(actor)
@@ -186,7 +194,7 @@ async def case_view(services: Services, staff: Principal, application_id: UUID) 
     service = application.service
     evaluated = next((e for e in reversed(entries) if e.type == "Evaluated"), None)
     supplement = next((e for e in reversed(entries) if e.type == "SupplementRequested"), None)
-    rectifications = await list_rectifications(services, application_id=application_id)
+    rectifications = await list_rectifications(services, application_id=application_id, after=after)
     submitted = entries[0].at if entries else datetime.now(CST)
     return CaseView(
         id=application.id,
@@ -213,15 +221,19 @@ async def case_view(services: Services, staff: Principal, application_id: UUID) 
         document_no=application.document_no,
         rating=application.rating,
         supplement_note=supplement.data.get("note", "") if supplement else "",
+        agent=f"代办: {application.agent_name or '代办人'}" if application.agent_id else None,
         actions=offered_actions(actor, application),
         may_reveal=may_see_personal_data(actor, application),
         materials=_materials(application, await file_types(services, file_ids)),
         stages=_stages(application, entries),
         current_stage=application.stage,
         timeline=[Step(e.at, e.type, e.actor, _details(e)) for e in entries],
-        delivery=await delivery_of(services, application_id),
+        delivery=await delivery_of(services, application_id, after),
         rectification=rectifications[0] if rectifications else None,
         evaluation_comment=evaluated.data.get("comment", "") if evaluated else "",
+        certificates={
+            c.material_id: c for c in await case_certificates(services, staff, application_id)
+        },
     )
 
 

@@ -11,7 +11,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from backend.console.access import staff_page
-from backend.console.forms import form_of
+from backend.console.forms import after_of, form_of
 from backend.console.render import page
 from backend.deliveries import commands as deliveries
 from backend.deliveries.queries import open_deliveries
@@ -34,10 +34,7 @@ _KINDS = {
 @get("/courier/", guards=_COURIER)
 async def my_deliveries(request: Request[Any, Any, Any], services: ServicesDep) -> Template:
     """Open deliveries of my company, oldest first."""
-    after = request.query_params.get("after")
-    found = await open_deliveries(
-        services, request.state.principal, int(after) if after and after.isdigit() else None
-    )
+    found = await open_deliveries(services, request.state.principal, after_of(request))
     return page(
         request, "courier_list.html", deliveries=found, done=request.query_params.get("done")
     )

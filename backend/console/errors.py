@@ -16,6 +16,7 @@ from backend.console.render import is_htmx, page
 from backend.eventstore.types import CommitFailed
 from backend.http.body_errors import chinese
 from backend.http.errors import HTTP_CODES, HTTP_TEXT, status_of
+from backend.http.read_source import ReadModelBehind
 from backend.ratelimit import RateLimited
 from domain.errors import DomainError, ValidationFailed
 
@@ -99,6 +100,12 @@ def _commit_failed(request: Request[Any, Any, Any], exc: CommitFailed) -> Respon
     return _problem(request, 503, "unavailable", "数据库暂时无法写入，未做任何更改，请重试")
 
 
+def _behind(request: Request[Any, Any, Any], exc: ReadModelBehind) -> Response[Any]:
+    response = _problem(request, 503, exc.code, exc.detail)
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     _log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _problem(request, 500, "internal_error", "系统内部错误，已记录，请稍后再试")
@@ -109,6 +116,7 @@ CONSOLE_EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: _domain,
     RateLimited: _domain,  # the app's own handler would answer problem+json
     CommitFailed: _commit_failed,
+    ReadModelBehind: _behind,
     ValidationException: _validation,
     HTTPException: _http,
     Exception: _unexpected,

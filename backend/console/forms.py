@@ -10,7 +10,7 @@ from litestar import Request
 
 from domain.errors import ValidationFailed
 
-__all__ = ["Form", "form_of", "query_struct"]
+__all__ = ["Form", "after_of", "form_of", "query_struct"]
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -44,6 +44,12 @@ class Form:
 async def form_of(request: Request[Any, Any, Any]) -> Form:
     """The request's form (url-encoded or multipart)."""
     return Form(await request.form())
+
+
+def after_of(request: Request[Any, Any, Any]) -> int | None:
+    """``?after=position`` of a page an action redirected to (see ``backend.read_side``)."""
+    after = request.query_params.get("after", "")
+    return int(after) if after.isdigit() and len(after) < 19 else None
 
 
 def query_struct(request: Request[Any, Any, Any], cls: type[S]) -> S:

@@ -50,6 +50,7 @@ REASON_TEXT = {
     "payment_waiting": "缴费异常或久未缴费",
     "delivery_failed": "快递投递失败",
     "notification_failed": "通知发送失败",
+    "consultation_overdue": "咨询逾期未答复",
 }
 DELIVERY_STATUS_TEXT = {
     "requested": "待下单",
@@ -111,6 +112,7 @@ PROBLEM_TEXT = {
     "conflict": "操作冲突，请刷新后重试",
     "rate_limited": "尝试过于频繁",
     "unavailable": "系统繁忙，请稍后重试",
+    "read_model_behind": "数据更新中，请稍后刷新",
     "too_large": "文件过大",
     "internal_error": "系统错误",
 }

@@ -16,9 +16,10 @@ from backend.appointments.queries import list_halls
 from backend.catalog.commands import publish_catalog
 from backend.catalog.queries import list_services, service_versions
 from backend.console.access import staff_page
-from backend.console.forms import form_of
+from backend.console.forms import after_of, form_of
 from backend.console.render import page
 from backend.http.guards import ServicesDep
+from backend.read_side import CATALOG, read_model
 from backend.working_days import commands as calendar
 from backend.working_days.status import calendar_status
 from domain.errors import ValidationFailed
@@ -71,7 +72,7 @@ async def catalog(request: Request[Any, Any, Any], services: ServicesDep) -> Tem
     return page(
         request,
         "admin_catalog.html",
-        items=await list_services(services.pool),
+        items=await list_services(await read_model(services, CATALOG, after_of(request))),
         code=code,
         versions=versions,
         loaded=request.query_params.get("loaded"),
@@ -91,13 +92,13 @@ async def load_catalog(request: Request[Any, Any, Any], services: ServicesDep) -
     if not isinstance(data, dict) or not isinstance(data.get("services"), list):
         raise ValidationFailed("需要包含 services 列表的对象", {"file": "缺少 services 列表"})
     counts = await publish_catalog(services, data["services"])
-    for projection in services.runner.projections:
-        if projection.name == "catalog":
-            await services.runner.catch_up(projection)
+    await services.runner.catch_up(services.runner.projection(CATALOG))
     summary = (
         f"新发布{counts['published']}项，修订{counts['revised']}项，未变{counts['unchanged']}项"
     )
-    return Redirect(f"/console/admin/catalog?loaded={summary}", status_code=303)
+    # the list is read from the read pool: ?after= waits until a replica has the new items
+    after = await services.runner.position(CATALOG)
+    return Redirect(f"/console/admin/catalog?loaded={summary}&after={after}", status_code=303)
 
 
 @get("/admin/halls", guards=_ADMIN)

@@ -11,8 +11,10 @@ from litestar.response import Template
 from backend.catalog.queries import departments
 from backend.console.access import STAFF_DESK, staff_page
 from backend.console.case_view import today_in_china
+from backend.console.forms import after_of
 from backend.console.render import page
 from backend.http.guards import ServicesDep
+from backend.read_side import CATALOG, read_model
 from backend.services import Services
 from backend.supervision.queries import REASONS, stuck_cases
 from domain.calendar import CST
@@ -24,9 +26,11 @@ async def stuck_list(
     request: Request[Any, Any, Any],
     services: Services,
     name: str = "_stuck_list.html",
+    after: int | None = None,
     **extra: Any,
 ) -> Template:
-    """The stuck cases the signed-in staff member may see, filtered by the query string."""
+    """The stuck cases the signed-in staff member may see, filtered by the query string;
+    ``after``: the position of an action just taken on the desk."""
     reason = request.query_params.get("reason") or None
     department = request.query_params.get("department") or None
     cases = await stuck_cases(
@@ -35,10 +39,11 @@ async def stuck_list(
         reason=reason if reason in REASONS else None,
         department=department,
         extra=services.stuck_reasons,
+        after=after or after_of(request),
     )
     today = today_in_china(services)
     waited = {
-        c.application_id: services.calendar.working_days_between(
+        c.application_id or c.consultation_id: services.calendar.working_days_between(
             c.since.astimezone(CST).date(), today
         )
         for c in cases
@@ -51,7 +56,7 @@ async def stuck_list(
         reasons=REASONS,
         reason=reason,
         department=department,
-        departments=await departments(services.pool),
+        departments=await departments(await read_model(services, CATALOG)),
         **extra,
     )
 

@@ -18,6 +18,7 @@ from backend.console.labels import DEADLINE_TEXT
 from backend.console.render import is_htmx, page
 from backend.handling import CommandAccepted
 from backend.http.guards import ServicesDep
+from backend.read_side import CATALOG, read_model
 from backend.supervision import commands as supervision
 from domain.application.status import ALL
 from domain.errors import DomainError, ValidationFailed
@@ -42,7 +43,7 @@ async def worklist(request: Request[Any, Any, Any], services: ServicesDep) -> Te
         wanted=wanted,
         counts=await box_counts(services, staff),
         boxes=boxes_for(staff),
-        services_list=await list_services(services.pool),
+        services_list=await list_services(await read_model(services, CATALOG)),
         statuses=sorted(ALL),
         deadline_states=DEADLINE_TEXT,
     )

@@ -47,12 +47,15 @@ def database_url(settings: Settings) -> str:
     return start_embedded_postgres(settings.data_dir / "pg")
 
 
-async def connect_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+async def connect_pool(
+    url: str, *, min_size: int = 2, max_size: int = 20, connect_timeout: float = 60.0
+) -> asyncpg.Pool:
     """A pool whose connections decode json/jsonb to Python values."""
     pool = await asyncpg.create_pool(
         url,
         min_size=min_size,
         max_size=max_size,
+        timeout=connect_timeout,
         init=_init_connection,
         reset=_keep_session,
         command_timeout=60,

@@ -9,13 +9,16 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from backend.deliveries import orders
+from backend.eventstore import chain
 from domain.delivery import Delivery
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from eventsourcing.domain import Aggregate
+
     from backend.auth.tokens import Principal
-    from backend.eventstore import Saved
+    from backend.eventstore import AfterInsert, Saved
     from backend.services import Services
     from domain.application import Application
 
@@ -42,12 +45,19 @@ def new_delivery(
     )
 
 
-async def save_issued(services: Services, application: Application, at: datetime) -> Saved:
-    """Save an application whose result was just issued; a result sent by courier gets its
-    courier order (a requested ``Delivery`` and a pending booking) in the same transaction."""
+async def save_issued(
+    services: Services,
+    application: Application,
+    at: datetime,
+    also: tuple[Aggregate, ...] = (),
+    after_insert: AfterInsert | None = None,
+) -> Saved:
+    """Save an application whose result was just issued (with ``also``, and ``after_insert``'s
+    rows: the e-certificate it became); a result sent by courier gets its courier order (a
+    requested ``Delivery`` and a pending booking) in the same transaction."""
     if application.status != "result_issued":
-        return await services.repository.save(application)
+        return await services.repository.save(application, *also, after_insert=after_insert)
     delivery = new_delivery(services, application, at)
     return await services.repository.save(
-        application, delivery, after_insert=orders.inserter(delivery)
+        application, delivery, *also, after_insert=chain(orders.inserter(delivery), after_insert)
     )

@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 
 from backend.deliveries.dto import CourierDelivery
-from backend.read_side import wait_for_position
+from backend.read_side import DELIVERIES, read_model
 from domain.application import Address, Application
 from domain.delivery import OPEN
 
@@ -34,9 +34,8 @@ async def open_deliveries(
     """
     if not courier.department:
         return []
-    if after:
-        await wait_for_position(services, after, "deliveries")
-    rows = await services.pool.fetch(
+    db = await read_model(services, DELIVERIES, after)
+    rows = await db.fetch(
         "SELECT id, application_id, status, waybill_no, attempts, updated_at FROM delivery_view"
         " WHERE company = $1 AND status = ANY($2::text[]) ORDER BY requested_at, id LIMIT $3",
         courier.department,
@@ -84,9 +83,12 @@ class DeliveryRecord(msgspec.Struct, frozen=True):
     updated_at: datetime
 
 
-async def delivery_of(services: Services, application_id: UUID) -> DeliveryRecord | None:
+async def delivery_of(
+    services: Services, application_id: UUID, after: int | None = None
+) -> DeliveryRecord | None:
     """The latest delivery of the application's result, if it was sent by courier."""
-    row = await services.pool.fetchrow(
+    db = await read_model(services, DELIVERIES, after)
+    row = await db.fetchrow(
         "SELECT id, company, waybill_no, status, attempts, max_attempts, events, updated_at"
         " FROM delivery_view WHERE application_id = $1 ORDER BY requested_at DESC LIMIT 1",
         application_id,

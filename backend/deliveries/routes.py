@@ -20,6 +20,7 @@ from backend.deliveries.queries import open_deliveries
 from backend.handling import CommandAccepted
 from backend.http.dto import Reason
 from backend.http.guards import PrincipalDep, ServicesDep, requires
+from backend.http.read_source import After
 from domain.delivery import Report
 from domain.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from integrations.courier import PushRejected
@@ -43,7 +44,7 @@ class CourierController(Controller):
         self,
         services: ServicesDep,
         principal: PrincipalDep,
-        after: FromQuery[int | None] = None,
+        after: After = None,
     ) -> list[CourierDelivery]:
         """Open deliveries of my company (to pick up, on the way), with their addresses;
         ``after``: the position a report answered, to see it applied."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 if TYPE_CHECKING:
-    import asyncpg
+    from backend.db.reader import Queries
 
 __all__ = ["BOOKING_ATTEMPTS_BEFORE_STUCK", "failed_booking_reasons"]
 
@@ -16,10 +16,10 @@ BOOKING_ATTEMPTS_BEFORE_STUCK = 3
 
 
 async def failed_booking_reasons(
-    pool: asyncpg.Pool,
+    db: Queries,
 ) -> dict[UUID, list[tuple[str, datetime | None, str]]]:
     """Application id -> ("delivery_failed", since, words) for orders still not booked."""
-    rows = await pool.fetch(
+    rows = await db.fetch(
         "SELECT application_id, attempts, last_error, created_at FROM courier_orders"
         " WHERE status = 'pending' AND attempts >= $1 ORDER BY created_at",
         BOOKING_ATTEMPTS_BEFORE_STUCK,

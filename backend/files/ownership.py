@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from backend.services import Services
     from domain.application import MaterialRef
 
-__all__ = ["attach_files", "check_files_owned", "unowned_files"]
+__all__ = ["attach_files", "check_file_ids_owned", "check_files_owned", "unowned_files"]
 
 _UNKNOWN_FILE = "找不到该文件，请重新上传"
 
@@ -50,6 +50,25 @@ async def unowned_files(
         for i, r in enumerate(refs)
         if any(f not in owned for f in r.files)
     }
+
+
+async def check_file_ids_owned(
+    services: Services, owner_id: UUID, file_ids: tuple[UUID, ...], field: str = "fileIds"
+) -> None:
+    """400 naming each of ``file_ids`` that ``owner_id`` did not upload (a message's images)."""
+    if not file_ids:
+        return
+    owned = {
+        r[0]
+        for r in await services.pool.fetch(
+            "SELECT id FROM files WHERE owner_id = $1 AND id = ANY($2::uuid[])",
+            owner_id,
+            list(file_ids),
+        )
+    }
+    errors = {f"{field}[{i}]": "unknown file" for i, f in enumerate(file_ids) if f not in owned}
+    if errors:
+        raise ValidationFailed("留言引用了不存在的文件", errors)
 
 
 async def attach_files(

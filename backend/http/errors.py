@@ -12,8 +12,10 @@ from litestar.utils.scope.state import ScopeState
 
 from backend.eventstore.types import CommitFailed
 from backend.http.body_errors import MISSING_BODY, body_errors, chinese
+from backend.http.read_source import ReadModelBehind
 from backend.ratelimit import RateLimited
 from domain import errors as domain
+from integrations.certificates import ForgedAnswer, PlatformError
 from integrations.wechat import InvalidLoginCode, WeChatError, WeChatUnavailable
 
 __all__ = ["EXCEPTION_HANDLERS", "HTTP_CODES", "HTTP_TEXT", "problem", "status_of"]
@@ -153,6 +155,19 @@ def _commit_failed(_: Request[Any, Any, Any], exc: CommitFailed) -> Response[Any
     return response
 
 
+def _behind(_: Request[Any, Any, Any], exc: ReadModelBehind) -> Response[Any]:
+    response = problem(
+        503,
+        "Read model behind",
+        exc.detail,
+        exc.code,
+        projection=exc.projection,
+        position=exc.position,
+    )
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def _wechat(_: Request[Any, Any, Any], exc: WeChatError) -> Response[Any]:
     if isinstance(exc, InvalidLoginCode):
         return problem(401, "WeChat login failed", "微信登录失败，请重新登录", "invalid_login_code")
@@ -165,6 +180,20 @@ def _wechat(_: Request[Any, Any, Any], exc: WeChatError) -> Response[Any]:
 def _unavailable(_: Request[Any, Any, Any], exc: WeChatUnavailable) -> Response[Any]:
     _log.warning("WeChat unavailable: %s", exc)
     return problem(503, "WeChat unavailable", "暂时无法连接微信服务，请稍后再试", "unavailable")
+
+
+def _certificate_platform(_: Request[Any, Any, Any], exc: PlatformError) -> Response[Any]:
+    # a forged or replayed answer is never believed: the same as no answer, and worth a look
+    level = logging.ERROR if isinstance(exc, ForgedAnswer) else logging.WARNING
+    _log.log(level, "e-certificate platform: %s: %s", type(exc).__name__, exc)
+    response = problem(
+        503,
+        "E-certificate platform unavailable",
+        "the e-certificate platform cannot confirm certificates now; try again later",
+        "unavailable",
+    )
+    response.headers["Retry-After"] = "30"
+    return response
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -181,9 +210,11 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     domain.DomainError: _domain_error,
     RateLimited: _rate_limited,
     CommitFailed: _commit_failed,
+    ReadModelBehind: _behind,
     ValidationException: _validation,
     HTTPException: _http,
     WeChatError: _wechat,
     WeChatUnavailable: _unavailable,
+    PlatformError: _certificate_platform,
     Exception: _unexpected,
 }

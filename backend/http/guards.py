@@ -21,6 +21,7 @@ __all__ = [
     "STAFF",
     "PrincipalDep",
     "ServicesDep",
+    "optional_caller",
     "provide_principal",
     "provide_services",
     "requires",
@@ -55,6 +56,21 @@ def requires(*roles: str) -> Guard:
     return guard
 
 
+async def optional_caller(
+    connection: ASGIConnection[Any, Any, Any, Any], services: Services
+) -> Principal | None:
+    """On a public route: the caller when a valid bearer token is sent (checked as
+    ``requires`` checks it), None without one. A bad, expired or revoked token is ignored,
+    not refused: the route answered without login before, and still does."""
+    scheme, _sep, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        return await current(services, services.tokens.verify(token.strip()))
+    except Unauthenticated:
+        return None
+
+
 async def current(services: Services, principal: Principal) -> Principal:
     """The caller as they are now, not as their token said when it was issued: a logged-out
     token is refused, and a staff account is read again (deactivated: refused; moved to
@@ -72,7 +88,7 @@ async def current(services: Services, principal: Principal) -> Principal:
 
 
 async def provide_principal(
-    request: ASGIConnection[Any, Any, Any, Any], services: Services
+    request: ASGIConnection[Any, Any, Any, Any], services: ServicesDep
 ) -> Principal:
     """The caller, as checked by the route's guard. (It names ``services`` so that the two
     are resolved one after the other: Litestar resolves independent dependencies of a request

@@ -18,7 +18,8 @@ from backend.notifications.dto import (
 )
 from domain.errors import NotFound
 
-Step = Literal["submit", "pay", "issue", "booking", "withdraw"]  # notification_templates.STEPS
+# the steps of notification_templates.STEPS
+Step = Literal["submit", "pay", "issue", "booking", "withdraw", "consult"]
 
 __all__ = [
     "NotificationTemplatesController",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 if TYPE_CHECKING:
-    import asyncpg
+    from backend.db.reader import Queries
 
 __all__ = ["FAILED_NOTIFICATIONS", "failed_notification_reasons"]
 
@@ -19,11 +19,11 @@ FAILED_NOTIFICATIONS = (
 
 
 async def failed_notification_reasons(
-    pool: asyncpg.Pool,
+    db: Queries,
 ) -> dict[UUID, list[tuple[str, datetime | None, str]]]:
     """Application id -> ("notification_failed", since, words) for each failed message."""
     reasons: dict[UUID, list[tuple[str, datetime | None, str]]] = {}
-    for row in await pool.fetch(FAILED_NOTIFICATIONS):
+    for row in await db.fetch(FAILED_NOTIFICATIONS):
         words = f"微信通知发送失败（{row['event_type']}）：{row['last_error'] or '未知原因'}"
         reasons.setdefault(row["application_id"], []).append(
             ("notification_failed", row["updated_at"], words)

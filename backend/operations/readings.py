@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import generate_latest
 
 if TYPE_CHECKING:
     from backend.services import Services
 
-__all__ = ["projection_lag", "render_metrics"]
+__all__ = ["projection_lag", "render_metrics", "replica_health"]
 
 
 async def projection_lag(services: Services) -> dict[str, int]:
@@ -19,6 +19,23 @@ async def projection_lag(services: Services) -> dict[str, int]:
         rows = await conn.fetch("SELECT name, position FROM projection_tracking")
     positions = {r["name"]: r["position"] for r in rows}
     return {p.name: head - positions.get(p.name, 0) for p in services.runner.projections}
+
+
+def replica_health(services: Services) -> list[dict[str, Any]]:
+    """Each read replica as its last check found it (every few seconds, backend.db.replicas)."""
+    return [
+        {
+            "name": r.name,
+            "address": r.address,
+            "inReadPool": r.in_pool,
+            "reachable": r.health.reachable,
+            "lagBytes": r.health.lag_bytes,
+            "lagSeconds": None if r.health.lag_seconds is None else round(r.health.lag_seconds, 3),
+            "replayPaused": r.health.replay_paused,
+            **({"error": r.health.error} if r.health.error else {}),
+        }
+        for r in services.reads.replicas
+    ]
 
 
 async def render_metrics(services: Services) -> bytes:
@@ -36,6 +53,17 @@ async def render_metrics(services: Services) -> bytes:
         )
         for row in rows:
             metrics.outbox.labels(row[0]).set(row[1])
+    for replica in services.reads.replicas:
+        health = replica.health
+        metrics.replica_in_pool.labels(replica.name).set(1 if replica.in_pool else 0)
+        metrics.replica_paused.labels(replica.name).set(1 if health.replay_paused else 0)
+        # unknown (never measured, or unreachable since start): NaN, not a reassuring 0
+        metrics.replica_lag_bytes.labels(replica.name).set(
+            float("nan") if health.lag_bytes is None else health.lag_bytes
+        )
+        metrics.replica_lag_seconds.labels(replica.name).set(
+            float("nan") if health.lag_seconds is None else health.lag_seconds
+        )
     metrics.calendar_missing_years.set(len(services.calendar_keeper.missing_years(services)))
     data: bytes = generate_latest(metrics.registry)
     return data

@@ -10,7 +10,7 @@ from litestar import Request, Response, get
 
 from backend.db.migrate import pending_migrations
 from backend.http.guards import ServicesDep
-from backend.operations.readings import projection_lag, render_metrics
+from backend.operations.readings import projection_lag, render_metrics, replica_health
 from backend.working_days.status import calendar_health
 from domain.errors import NotFound, Unauthenticated
 
@@ -27,7 +27,8 @@ async def health() -> dict[str, str]:
 async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
     """Database reachable, migrations applied, projections no further behind than allowed.
     ``calendar`` says whether a year deadlines may reach lacks an official holiday schedule:
-    degraded, reported, but never a reason to take the process out of service."""
+    degraded, reported, but never a reason to take the process out of service; nor is a read
+    replica that lags or is down (``replicas``: the primary answers its reads meanwhile)."""
     try:
         async with services.pool.acquire() as conn:
             pending = await pending_migrations(conn)
@@ -46,6 +47,8 @@ async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
         "leading": sorted(services.runner.leading),
         "calendar": msgspec.to_builtins(calendar_health(services)),
     }
+    if services.reads.replicas:
+        body["replicas"] = replica_health(services)
     if behind:
         body["reason"] = f"projections behind by more than {limit} events: {', '.join(behind)}"
     if failing:

@@ -11,9 +11,11 @@ from typing import Literal
 import msgspec
 
 from backend.ratelimit import LoginBackoff, RateLimits
+from backend.settings.certificates import CertificatePlatformSettings
 from backend.settings.couriers import CourierSettings
 from backend.settings.networks import parse_networks
 from backend.settings.payments import PaymentSettings
+from backend.settings.reads import ReadSettings
 
 __all__ = ["MIN_SECRET_KEY_BYTES", "Settings", "get_settings"]
 
@@ -52,6 +54,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     courier: CourierSettings = msgspec.field(default_factory=CourierSettings)
     # WeChat Pay fees: merchant, notification URLs, expiry (see backend/payments/settings.py)
     payment: PaymentSettings = msgspec.field(default_factory=PaymentSettings)
+    # the e-certificate platform: URL, app id, shared key (see backend/settings/certificates.py)
+    certificate_platform: CertificatePlatformSettings = msgspec.field(
+        default_factory=CertificatePlatformSettings
+    )
     # 429 rate_limited: logins per IP and username, creating POSTs per caller (backend/ratelimit.py)
     rate_limits: RateLimits = msgspec.field(default_factory=RateLimits)
     # personal data: how long a citizen's data key stays cached in a process (also how long
@@ -71,6 +77,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # how far ahead a year without an official schedule is reported (backend/working_days)
     calendar_refresh_seconds: float = 1.0
     calendar_lookahead_days: int = 92
+    # read models on streaming replicas (backend/settings/reads.py); none: on the primary
+    reads: ReadSettings = msgspec.field(default_factory=ReadSettings)
 
     def __post_init__(self) -> None:
         if len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
@@ -125,6 +133,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ),
             courier=CourierSettings.from_env(env),
             payment=PaymentSettings.from_env(env),
+            certificate_platform=CertificatePlatformSettings.from_env(env),
             rate_limits=RateLimits.from_env(env),
             citizen_key_cache_seconds=float(env.get("ONEWINDOW_CITIZEN_KEY_CACHE_SECONDS", 300)),
             metrics_token=env.get("ONEWINDOW_METRICS_TOKEN") or None,
@@ -134,6 +143,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             trusted_proxies=_networks(env, "ONEWINDOW_TRUSTED_PROXIES"),
             calendar_refresh_seconds=float(env.get("ONEWINDOW_CALENDAR_REFRESH_SECONDS", 1.0)),
             calendar_lookahead_days=int(env.get("ONEWINDOW_CALENDAR_LOOKAHEAD_DAYS", 92)),
+            reads=ReadSettings.from_env(env),
         )
 
 

@@ -39,7 +39,10 @@ class RectificationStep(Body, frozen=True):
 
 
 class StuckCase(Dto, frozen=True):
-    application_id: str
+    """A stuck application, or (``kind`` "consultation") a consultation whose reply is late:
+    then ``applicationId`` is null and ``consultationId`` names it."""
+
+    application_id: str | None
     number: str
     service_code: str
     service_name: str
@@ -52,6 +55,8 @@ class StuckCase(Dto, frozen=True):
     deadline: date | None
     escalations: int
     legal_deadline: date | None = None
+    kind: Literal["application", "consultation"] = "application"
+    consultation_id: str | None = None
 
 
 class ServiceStats(Dto, frozen=True):
@@ -68,6 +73,7 @@ class ServiceStats(Dto, frozen=True):
     ratings: int
     average_rating: float | None
     satisfied_share: float | None
+    certificate_share: float | None = None  # 免提交率: materials satisfied by e-certificates
 
 
 class RectificationItem(Dto, frozen=True):

@@ -7,6 +7,8 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from backend.consultations.stuck import overdue_consultations
+from backend.read_side import PROGRESS, RECTIFICATIONS, read_model
 from backend.supervision.dto import RectificationItem, ServiceStats, StuckCase
 from domain.application.status import OPEN
 from domain.application.stuck import REASONS, CaseFacts, StuckRules, stuck_reasons
@@ -14,9 +16,8 @@ from domain.calendar import CST
 from domain.errors import ValidationFailed
 
 if TYPE_CHECKING:
-    import asyncpg
-
     from backend.auth.tokens import Principal
+    from backend.db.reader import Queries
     from backend.services import Services
 
 __all__ = [
@@ -31,9 +32,7 @@ __all__ = [
 
 # Reasons kept by other parts (payments, delivery, notifications): application id -> reasons,
 # each (code, since, words for the supervisor).
-ExtraReasons = Callable[
-    ["asyncpg.Pool"], Awaitable[dict[UUID, list[tuple[str, datetime | None, str]]]]
-]
+ExtraReasons = Callable[["Queries"], Awaitable[dict[UUID, list[tuple[str, datetime | None, str]]]]]
 
 
 def _day(moment: datetime) -> date:
@@ -64,21 +63,23 @@ async def stuck_cases(
     service_code: str | None = None,
     rules: StuckRules | None = None,
     extra: list[ExtraReasons] | tuple[ExtraReasons, ...] = (),
+    after: int | None = None,
 ) -> list[StuckCase]:
     """Open cases with at least one reason, most urgent first, explained in words."""
     rules = rules or StuckRules()
+    db = await read_model(services, PROGRESS, after)
     today = services.clock().date()
     if not staff.actor().oversees_all:
         department = staff.department  # department staff see their own cases only
     quiet = rules.shortest_wait
     extra_reasons: dict[UUID, list[tuple[str, datetime | None, str]]] = {}
     for provider in extra:
-        for key, items in (await provider(services.pool)).items():
+        for key, items in (await provider(db)).items():
             extra_reasons.setdefault(key, []).extend(items)
     # A superset in SQL; the exact rules run below. Idle: n working days take at least n
     # calendar days. Due soon: at most one working day left means a deadline before the second
     # working day from today, which over Spring Festival is more than a week away.
-    rows = await services.pool.fetch(
+    rows = await db.fetch(
         "SELECT id, number, service_code, service_name, department, status, deadline,"
         " legal_deadline, last_action_at, pending_departments, deferred_due, deferred_overdue,"
         " escalations, payment_problem, delivery_failed"
@@ -129,7 +130,42 @@ async def stuck_cases(
                 escalations=row["escalations"],
             )
         )
+    if reason in (None, "consultation_overdue"):
+        cases.extend(await _late_consultations(services, today, department, service_code))
+        cases.sort(key=lambda c: (c.deadline is None, c.deadline or today, c.since))
     return cases
+
+
+async def _late_consultations(
+    services: Services, today: date, department: str | None, service_code: str | None
+) -> list[StuckCase]:
+    """Consultations past their reply deadline, as stuck cases of their own kind."""
+    found = await overdue_consultations(
+        services.pool,
+        today,
+        services.calendar,
+        department=department,
+        service_code=service_code,
+    )
+    return [
+        StuckCase(
+            application_id=None,
+            kind="consultation",
+            consultation_id=c.id,
+            number=c.number,
+            service_code=c.service_code,
+            service_name=c.service_name,
+            status="open",
+            department=c.department,
+            pending_departments=(c.department,),
+            reasons=("consultation_overdue",),
+            explanations=(c.explanation,),
+            since=c.asked_at,
+            deadline=c.reply_due,
+            escalations=0,
+        )
+        for c in found
+    ]
 
 
 # statistics span the years onewindow can hold cases of
@@ -159,17 +195,20 @@ async def statistics(
     start: date | None = None,
     end: date | None = None,
     department: str | None = None,
+    after: int | None = None,
 ) -> list[ServiceStats]:
     """Per service and lead department, over applications submitted in [start, end]."""
     check_range(start, end)
+    db = await read_model(services, PROGRESS, after)
     if not staff.actor().oversees_all:
         department = staff.department
     # days are China's days, whatever time zone the database session has
     since = datetime.combine(start, time.min, CST) if start else None
     until = datetime.combine(end + timedelta(days=1), time.min, CST) if end else None
-    rows = await services.pool.fetch(
+    rows = await db.fetch(
         "SELECT service_code, service_name, department, status, deadline, accepted_at,"
-        " finished_at, supplement_rounds, zero_visit, rating FROM application_view"
+        " finished_at, supplement_rounds, zero_visit, rating, materials_given,"
+        " materials_by_certificate FROM application_view"
         " WHERE ($1::timestamptz IS NULL OR submitted_at >= $1)"
         " AND ($2::timestamptz IS NULL OR submitted_at < $2)"
         " AND ($3::text IS NULL OR department = $3)",
@@ -207,16 +246,25 @@ async def statistics(
                 ratings=len(ratings),
                 average_rating=_ratio(sum(ratings), len(ratings), 2),
                 satisfied_share=_ratio(sum(1 for r in ratings if r >= 4), len(ratings)),
+                # 免提交率: of the materials handed in, the share e-certificates stood for
+                certificate_share=_ratio(
+                    sum(r["materials_by_certificate"] for r in items),
+                    sum(r["materials_given"] for r in items),
+                ),
             )
         )
     return result
 
 
 async def list_rectifications(
-    services: Services, status: str | None = None, application_id: UUID | None = None
+    services: Services,
+    status: str | None = None,
+    application_id: UUID | None = None,
+    after: int | None = None,
 ) -> list[RectificationItem]:
     """整改 items, open ones first (of one application, if given)."""
-    rows = await services.pool.fetch(
+    db = await read_model(services, RECTIFICATIONS, after)
+    rows = await db.fetch(
         "SELECT id, application_id, number, rating, comment, departments, steps, status,"
         " opened_at, updated_at FROM rectification_view"
         " WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR application_id = $2)"
@@ -247,13 +295,15 @@ async def rating_distribution(
     start: date | None = None,
     end: date | None = None,
     department: str | None = None,
+    after: int | None = None,
 ) -> dict[int, int]:
     """好差评: how many evaluations gave each rating 1..5, over the same cases as ``statistics``."""
     if not staff.actor().oversees_all:
         department = staff.department
+    db = await read_model(services, PROGRESS, after)
     since = datetime.combine(start, time.min, CST) if start else None
     until = datetime.combine(end + timedelta(days=1), time.min, CST) if end else None
-    rows = await services.pool.fetch(
+    rows = await db.fetch(
         "SELECT rating, count(*) AS n FROM application_view WHERE rating IS NOT NULL"
         " AND ($1::timestamptz IS NULL OR submitted_at >= $1)"
         " AND ($2::timestamptz IS NULL OR submitted_at < $2)"

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from backend.handling import CommandAccepted
 from backend.http.dto import Reason
 from backend.http.guards import STAFF, PrincipalDep, ServicesDep, requires
+from backend.http.read_source import After
 from backend.supervision import commands, queries
 from backend.supervision.dto import (
     Escalate,
@@ -38,11 +39,13 @@ class SupervisionController(Controller):
     @get("/stuck-cases", operation_id="stuckCases")
     async def stuck_cases(
         self,
+        *,
         services: ServicesDep,
         principal: PrincipalDep,
         reason: FromQuery[StuckReason | None] = None,
         department: FromQuery[str | None] = None,
         service_code: FromQuery[str | None] = None,
+        after: After = None,
     ) -> list[StuckCase]:
         """Cases that are late, about to be, or waiting too long, with the reasons in words."""
         return await queries.stuck_cases(
@@ -52,28 +55,34 @@ class SupervisionController(Controller):
             department=department,
             service_code=service_code,
             extra=services.stuck_reasons,
+            after=after,
         )
 
     @get("/stats", operation_id="statistics")
     async def stats(
         self,
+        *,
         services: ServicesDep,
         principal: PrincipalDep,
         start: FromQuery[date | None] = None,
         end: FromQuery[date | None] = None,
         department: FromQuery[str | None] = None,
+        after: After = None,
     ) -> list[ServiceStats]:
         """Per service and department: received, completed, on time, speed, satisfaction."""
         return await queries.statistics(
-            services, principal, start=start, end=end, department=department
+            services, principal, start=start, end=end, department=department, after=after
         )
 
     @get("/rectifications", operation_id="rectifications", guards=[_SUPERVISORS])
     async def rectifications(
-        self, services: ServicesDep, status: FromQuery[RectificationStatus | None] = None
+        self,
+        services: ServicesDep,
+        status: FromQuery[RectificationStatus | None] = None,
+        after: After = None,
     ) -> list[RectificationItem]:
-        """整改 items opened by ratings of 1-2."""
-        return await queries.list_rectifications(services, status)
+        """整改 items opened by ratings of 1-2; ``after``: the position a rating answered."""
+        return await queries.list_rectifications(services, status, after=after)
 
 
 class SupervisionActionsController(Controller):

@@ -1,6 +1,6 @@
 """The application (办件) aggregate and its value objects."""
 
-from domain.application.aggregate import EVALUATION_WINDOW, Application
+from domain.application.aggregate import EVALUATION_WINDOW, Agent, Application
 from domain.application.review import DEFER_WORKING_DAYS
 from domain.application.state import QUEUES, CaseState, DeadlineState, Queue, queues_for
 from domain.application.status import (
@@ -31,6 +31,7 @@ __all__ = [
     "IN_REVIEW",
     "QUEUES",
     "Address",
+    "Agent",
     "Application",
     "CaseState",
     "DeadlineState",

@@ -36,7 +36,20 @@ if TYPE_CHECKING:
     from domain.actors import Actor
     from domain.catalog import ServiceDefinition
 
-__all__ = ["EVALUATION_WINDOW", "Application"]
+__all__ = ["EVALUATION_WINDOW", "Agent", "Application"]
+
+
+class Agent(msgspec.Struct, frozen=True):
+    """Who submits for the applicant (代办): a citizen acting under an authorisation."""
+
+    citizen_id: UUID
+    authorisation_id: UUID
+    name: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        """As the ``Submitted`` event keeps it: the name sealed under the agent's own key."""
+        name = Personal(self.citizen_id, self.name) if self.name else None
+        return {"id": str(self.citizen_id), "role": "citizen", "name": name}
 
 
 class Application(Review, Supervision, Fulfilment, Aggregate):
@@ -58,7 +71,9 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
     # --- events -------------------------------------------------------------------------------
 
     class Submitted(Aggregate.Created):
-        """The form and ``delivery["address"]`` are the applicant's ``Personal`` data."""
+        """The form and ``delivery["address"]`` are the applicant's ``Personal`` data. An agent's
+        submission (代办) names the agent (``submitted_by``; their name sealed under their own
+        key) and the authorisation it was made under; the applicant is the principal."""
 
         class_version = 2
 
@@ -69,6 +84,8 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
         form: Personal[dict[str, Any]]
         materials: list[dict[str, Any]]
         delivery: dict[str, Any]
+        submitted_by: dict[str, Any] | None = None
+        authorisation_id: str | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -329,6 +346,11 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
 
     # --- state --------------------------------------------------------------------------------
 
+    # who submitted for the applicant (代办), and under which authorisation; class defaults for
+    # snapshots taken before agents existed
+    submitted_by: dict[str, Any] | None = None
+    authorisation_id: str | None = None
+
     def __init__(
         self,
         *,
@@ -339,6 +361,8 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
         form: Personal[dict[str, Any]],
         materials: list[dict[str, Any]],
         delivery: dict[str, Any],
+        submitted_by: dict[str, Any] | None = None,
+        authorisation_id: str | None = None,
     ) -> None:
         self.number = number
         self.citizen_id = citizen_id
@@ -346,6 +370,8 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
         self.situation_id = situation_id
         self.form = form
         self.delivery_record = delivery
+        self.submitted_by = submitted_by
+        self.authorisation_id = authorisation_id
         self.start_case(
             department=service["department"], stages=service["stages"], materials=materials
         )
@@ -405,8 +431,11 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
         materials: tuple[MaterialRef, ...],
         delivery: Delivery,
         at: datetime,
+        agent: Agent | None = None,
     ) -> Application:
-        """Submit an application; materials and delivery are checked against the item's guide."""
+        """Submit an application; materials and delivery are checked against the item's guide.
+        ``agent``: submitted by an agent for ``citizen_id`` (the caller checked that an active
+        authorisation covers it)."""
         pinned = cls.check(
             service=service,
             situation_id=situation_id,
@@ -427,6 +456,7 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
             online=service.online,
             needs_appointment=service.needs_appointment,
             materials=pinned,
+            issues_certificate=service.issues_certificate,
         )
         return cls._create(
             cls.Submitted,
@@ -439,7 +469,20 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
             form=Personal(citizen_id, form),
             materials=[msgspec.to_builtins(m) for m in materials],
             delivery=delivery_record(citizen_id, delivery),
+            submitted_by=agent.record() if agent is not None else None,
+            authorisation_id=str(agent.authorisation_id) if agent is not None else None,
         )
+
+    @property
+    def agent_id(self) -> str | None:
+        """The agent who submitted for the applicant (代办), if one did."""
+        return None if self.submitted_by is None else str(self.submitted_by["id"])
+
+    @property
+    def agent_name(self) -> str | None:
+        """The agent's name as they gave it (None: none given, or forgotten)."""
+        name = None if self.submitted_by is None else self.submitted_by.get("name")
+        return name.value if isinstance(name, Personal) else name
 
     def withdraw(self, *, actor: Actor, reason: str, at: datetime) -> None:
         """The citizen withdraws before a decision, or after paying the fee and before the

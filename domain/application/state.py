@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from domain.application.status import ACTIVE, CLOSED, IN_REVIEW, Status
 from domain.calendar import WorkingCalendar
+from domain.deadlines import DeadlineState, deadline_state, working_days_left
 
 __all__ = [
     "CASE_FIELDS",
@@ -27,7 +28,6 @@ __all__ = [
 
 Queue = Literal["acceptance", "review", "issue"]
 QUEUES: tuple[Queue, ...] = ("acceptance", "review", "issue")
-DeadlineState = Literal["on_time", "due_soon", "overdue"]
 
 # Which operator queue a status sits in; statuses not listed wait for no operator.
 _QUEUE_OF: dict[str, Queue] = {
@@ -217,21 +217,13 @@ class CaseState:
         """Yellow and red as the clock sees them today (None: no clock runs)."""
         if not self.clock_running or self.deadline is None:
             return None
-        deadline = date.fromisoformat(self.deadline)
-        if today > deadline:
-            return "overdue"
-        if calendar.working_days_between(today, deadline) <= 1:
-            return "due_soon"
-        return "on_time"
+        return deadline_state(date.fromisoformat(self.deadline), today, calendar)
 
     def working_days_left(self, today: date, calendar: WorkingCalendar) -> int | None:
         """Working days until the promised deadline, negative once overdue (None: no clock)."""
         if not self.clock_running or self.deadline is None:
             return None
-        deadline = date.fromisoformat(self.deadline)
-        if today > deadline:
-            return -calendar.working_days_between(deadline, today)
-        return calendar.working_days_between(today, deadline)
+        return working_days_left(date.fromisoformat(self.deadline), today, calendar)
 
     # --- a record for read models -------------------------------------------------------------
 

@@ -22,6 +22,8 @@ StuckReason = Literal[
     "payment_waiting",
     "delivery_failed",
     "notification_failed",
+    "consultation_overdue",  # a consultation (咨询) whose reply is late: domain/consultation
+    "certificate_invalid",  # an e-certificate standing for a material was revoked or expired
 ]
 REASONS: tuple[str, ...] = get_args(StuckReason)
 

@@ -32,7 +32,7 @@ def check_material_refs(
             errors[key] = f"一份材料最多{MAX_PAGES}个文件"
         elif len(set(ref.files)) != len(ref.files):
             errors[key] = "同一文件重复上传"
-        elif ref.certificate_id is not None and material.certificate_type is None:
+        elif ref.certificate_id is not None and not material.certificate_types:
             errors[key] = f"{material.name}不能用电子证照代替"
         given.add(ref.material_id)
     return errors
@@ -51,7 +51,7 @@ def check_submission(
             name=m.name,
             required=m.required,
             deferrable=m.deferrable,
-            certificate_type=m.certificate_type,
+            certificate_types=m.certificate_types,
         )
         for m in situation.materials
     )

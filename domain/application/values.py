@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from domain.catalog import CertificateIssue, accepted_types
 from domain.errors import ValidationFailed
 
 __all__ = [
@@ -87,7 +88,17 @@ class PinnedMaterial(_Camel, frozen=True):
     name: str
     required: bool = True
     deferrable: bool = False
-    certificate_type: str | None = None
+    certificate_types: tuple[str, ...] = ()
+    certificate_type: str | None = None  # pinned before certificateTypes: a code or a name
+
+    def __post_init__(self) -> None:
+        types = accepted_types(self.certificate_types, self.certificate_type)
+        msgspec.structs.force_setattr(self, "certificate_types", types)
+        msgspec.structs.force_setattr(self, "certificate_type", types[0] if types else None)
+
+    def satisfied_by(self, type_code: str) -> bool:
+        """Whether an e-certificate of this type stands for the material."""
+        return type_code in self.certificate_types
 
 
 class ServiceSnapshot(_Camel, frozen=True):
@@ -105,6 +116,7 @@ class ServiceSnapshot(_Camel, frozen=True):
     online: bool = True
     needs_appointment: bool = False
     materials: tuple[PinnedMaterial, ...] = ()
+    issues_certificate: CertificateIssue | None = None  # the result becomes an e-certificate
 
     def material(self, material_id: str) -> PinnedMaterial | None:
         """The pinned material with this id, if the situation has it."""

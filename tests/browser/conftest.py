@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from playwright.async_api import expect
 
 from backend.app import create_app
 from backend.clock import system_clock
@@ -35,6 +36,9 @@ from backend.settings.couriers import CourierSettings
 from domain.calendar import CST
 from tests.conftest import scratch_database
 from tests.e2e.conftest import DEMO_PASSWORD, SECRET, demo_template
+
+# assertions on pages wait this long (a loaded CI machine renders slowly; a pass is at once)
+expect.set_options(timeout=15_000)
 
 __all__ = ["Site", "demo_template"]
 
@@ -169,7 +173,12 @@ class Site:
         async with self.services.pool.acquire() as conn:
             top = await self.services.recorder.max_notification_id(conn)
         for projection in self.services.runner.projections:
-            await wait_for_position(self.services, top, projection.name)
+            # under a loaded CI machine a wait may time out: wait again, up to half a minute
+            for _ in range(15):
+                if await wait_for_position(self.services, top, projection.name):
+                    break
+            else:
+                raise AssertionError(f"{projection.name} did not reach {top}")
 
     async def watch(self) -> None:
         """One pass of the deadline watcher, as the worker runs it."""

@@ -94,6 +94,14 @@ async def upload(client: httpx.AsyncClient, headers: dict[str, str], data: bytes
     return file_id
 
 
+async def scans(
+    client: httpx.AsyncClient, headers: dict[str, str], *material_ids: str
+) -> list[dict[str, str]]:
+    """An uploaded scan for each material (an e-certificate would have to be one the citizen
+    holds)."""
+    return [{"materialId": m, "fileId": await upload(client, headers)} for m in material_ids]
+
+
 def required_materials(guide: dict[str, Any], situation_id: str) -> list[str]:
     """Ids of the materials that must be handed in at submission."""
     situation = next(s for s in guide["situations"] if s["id"] == situation_id)

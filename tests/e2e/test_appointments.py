@@ -24,7 +24,7 @@ from backend.services import Services
 from backend.settings import Settings
 from domain.calendar import CST
 from tests.conftest import TEMPLATE
-from tests.e2e.conftest import citizen_headers, staff_headers
+from tests.e2e.conftest import citizen_headers, staff_headers, upload
 
 ID_CARD = "GG-00201-000"  # 居民身份证换领 (市公安局), needsAppointment
 HALL = "city-center"
@@ -220,8 +220,8 @@ async def test_a_booking_for_an_application_is_listed_with_it(
             "serviceCode": ID_CARD,
             "situationId": "expired",
             "materials": [
-                {"materialId": "id-card", "certificateId": "110101199001010011"},
-                {"materialId": "household-register", "certificateId": "HK-0001"},
+                {"materialId": "id-card", "fileId": await upload(client, citizen)},
+                {"materialId": "household-register", "fileId": await upload(client, citizen)},
             ],
             "delivery": {"method": "pickup"},
         },
@@ -293,8 +293,8 @@ async def test_a_booking_for_an_application_shows_in_its_progress(
             "serviceCode": ID_CARD,
             "situationId": "expired",
             "materials": [
-                {"materialId": "id-card", "certificateId": "ID-110101"},
-                {"materialId": "household-register", "certificateId": "HR-110101"},
+                {"materialId": "id-card", "fileId": await upload(client, citizen)},
+                {"materialId": "household-register", "fileId": await upload(client, citizen)},
             ],
             "delivery": {"method": "pickup"},
         },

@@ -124,15 +124,12 @@ class Office:
         listed = next(s for s in guide["situations"] if s["id"] == situation)["materials"]
         if ids is None:
             ids = [m["id"] for m in listed if m["required"] and not m["deferrable"]]
-        refs = []
-        for material in (m for m in listed if m["id"] in ids):
-            if material.get("certificateType"):
-                refs.append({"materialId": material["id"], "certificateId": f"C-{material['id']}"})
-            else:
-                refs.append(
-                    {"materialId": material["id"], "fileId": await upload(self.client, citizen)}
-                )
-        return refs
+        # uploads for every one: an e-certificate must be one the citizen holds
+        return [
+            {"materialId": m["id"], "fileId": await upload(self.client, citizen)}
+            for m in listed
+            if m["id"] in ids
+        ]
 
     async def submit(
         self,
@@ -597,6 +594,13 @@ async def test_a_bad_rating_opens_a_rectification_worked_to_its_close(office: Of
         url, json={"rating": 1, "comment": "窗口人员态度差"}, headers=citizen
     )
     assert rated.status_code == 200, rated.text
+    # read straight after the rating, with its position: the item is there (no settling)
+    fresh = await office.client.get(
+        f"/api/v1/admin/rectifications?after={rated.json()['position']}",
+        headers=await office.staff("supervisor"),
+    )
+    assert fresh.status_code == 200, fresh.text
+    assert app in [r["applicationId"] for r in fresh.json()]
     again = await office.client.post(url, json={"rating": 5}, headers=citizen)
     assert (again.status_code, again.json()["code"]) == (409, "already_evaluated")
     assert again.json()["detail"] == "您已评价过该办件"
@@ -796,6 +800,7 @@ async def test_statistics_per_service_for_a_small_known_set(office: Office) -> N
         "ratings": 2,
         "averageRating": 3.5,
         "satisfiedShare": 0.5,
+        "certificateShare": 0.0,  # every material an upload
     }
     # department staff get their own department's numbers only
     own = await office.client.get(

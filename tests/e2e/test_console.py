@@ -18,6 +18,8 @@ from litestar.testing import AsyncTestClient
 from backend.app import create_app
 from backend.ratelimit import LoginBackoff
 from backend.settings import Settings
+from domain.identity import id_check_digit
+from integrations.certificates.fake_platform import ID_CARD
 from tests.e2e.conftest import (
     DEMO_PASSWORD,
     SECRET,
@@ -470,3 +472,43 @@ async def test_serve_demo_leaves_work_for_the_window_and_a_stuck_case_once(
             waiting = (await client.get("/console/worklist?box=acceptance")).text
             assert "XK00101" in waiting
     assert await pool.fetchval("SELECT count(*) FROM application_view") == 3
+
+
+async def test_the_case_page_shows_each_certificate_verified_again_at_its_source(
+    console: AsyncTestClient[Any],
+) -> None:
+    fake = console.app.state.services.certificates.fake  # type: ignore[attr-defined]
+    citizen = await citizen_headers(console)
+    first17 = "11010119900307009"
+    number = first17 + id_check_digit(first17)
+    declared = {"name": "钱七", "idNumber": number}
+    assert (await console.put("/api/v1/me/identity", json=declared, headers=citizen)).is_success
+    held = (await console.get("/api/v1/me/certificates?refresh=true", headers=citizen)).json()
+    (id_card,) = [c for c in held if c["typeCode"] == ID_CARD]
+    body = {
+        "serviceCode": "GG-00901-000",
+        "situationId": "registration",
+        "materials": [
+            {"materialId": "id-card", "certificateId": id_card["id"]},
+            {"materialId": "marriage-certificate", "fileId": await upload(console, citizen)},
+        ],
+        "delivery": {"method": "pickup"},
+    }
+    response = await console.post("/api/v1/applications", json=body, headers=citizen)
+    assert response.status_code == 201, response.text
+    app_id = response.json()["id"]
+
+    await sign_in(console, "health-clerk")
+    page = (await console.get(f"/console/cases/{app_id}")).text
+    shown = re.search(rf'data-certificate="{id_card["id"]}">(.*?)</span>\s*</td>', page, re.S)
+    assert shown is not None, page
+    assert f"电子证照 居民身份证 {number}" in shown.group(1)
+    assert "核验（电子证照平台" in shown.group(1)
+    assert '<span class="chip">有效</span>' in shown.group(1)
+
+    fake.revoke(number, "证件已挂失")
+    page = (await console.get(f"/console/cases/{app_id}")).text
+    shown = re.search(rf'data-certificate="{id_card["id"]}">(.*?)</span>\s*</td>', page, re.S)
+    assert shown is not None
+    assert "已吊销/注销" in shown.group(1)
+    assert "证件已挂失" in shown.group(1)

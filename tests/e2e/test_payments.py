@@ -35,7 +35,7 @@ from domain.payment import Payment, payment_id
 from integrations.wechat.fake_pay import FakeWeChatPay
 from integrations.wechat.pay_wire import parse_xml
 from tests.conftest import TEMPLATE
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import DEMO_PASSWORD, scans
 
 ID_CARD = "GG-00201-000"  # 居民身份证换领: police, one stage; fee 2000 fen
 Headers = dict[str, str]
@@ -91,10 +91,7 @@ class Shop:
             "serviceCode": ID_CARD,
             "situationId": "expired",
             "form": {},
-            "materials": [
-                {"materialId": "id-card", "certificateId": "C-id-card"},
-                {"materialId": "household-register", "certificateId": "C-household"},
-            ],
+            "materials": await scans(self.http, citizen, "id-card", "household-register"),
             "delivery": {"method": "pickup"},
         }
         submitted = await self.http.post("/api/v1/applications", json=body, headers=citizen)
@@ -578,10 +575,7 @@ async def test_no_order_before_the_fee_is_due_and_a_key_binds_one_application(
         "serviceCode": ID_CARD,
         "situationId": "expired",
         "form": {},
-        "materials": [
-            {"materialId": "id-card", "certificateId": "C-id-card"},
-            {"materialId": "household-register", "certificateId": "C-household"},
-        ],
+        "materials": await scans(shop.http, citizen, "id-card", "household-register"),
         "delivery": {"method": "pickup"},
     }
     submitted = await shop.http.post("/api/v1/applications", json=body, headers=citizen)

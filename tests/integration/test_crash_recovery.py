@@ -27,8 +27,8 @@ async def _submit(client: httpx.AsyncClient, token: str, key: str, file_id: str)
         "situationId": "self",
         "form": {"key": key},
         "materials": [
-            {"materialId": "id-card", "certificateId": "ID-1"},
-            {"materialId": "social-security-card", "certificateId": "SS-1"},
+            {"materialId": "id-card", "fileId": file_id},
+            {"materialId": "social-security-card", "fileId": file_id},
             {"materialId": "termination-proof", "fileId": file_id},
         ],
         "delivery": {"method": "pickup"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -73,7 +74,8 @@ def cluster(db_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         capture_output=True,
         check=True,
     )
-    assert b"published: 8" in setup.stdout
+    items = len(json.loads((ROOT / "backend/demo/catalog.json").read_text())["services"])
+    assert f"published: {items}".encode() in setup.stdout
     subprocess.run(  # noqa: S603
         [
             sys.executable,
@@ -128,18 +130,17 @@ async def _wait_ready(port: int) -> None:
 async def _journey(client: httpx.AsyncClient, name: str, clerk: dict[str, str]) -> str:
     login = await client.post("/api/v1/auth/wechat-login", json={"code": f"sandbox-{name}"})
     citizen = {"Authorization": f"Bearer {login.json()['token']}"}
-    uploaded = await client.post(
-        "/api/v1/files", files={"file": ("proof.png", PNG, "image/png")}, headers=citizen
-    )
-    assert uploaded.status_code == 201, uploaded.text
+    materials = []
+    for material_id in ("id-card", "social-security-card", "termination-proof"):
+        uploaded = await client.post(
+            "/api/v1/files", files={"file": ("proof.png", PNG, "image/png")}, headers=citizen
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        materials.append({"materialId": material_id, "fileId": uploaded.json()["fileId"]})
     body = {
         "serviceCode": SERVICE,
         "situationId": "self",
-        "materials": [
-            {"materialId": "id-card", "certificateId": "ID-1"},
-            {"materialId": "social-security-card", "certificateId": "SS-1"},
-            {"materialId": "termination-proof", "fileId": uploaded.json()["fileId"]},
-        ],
+        "materials": materials,
         "delivery": {"method": "pickup"},
     }
     submitted = await client.post("/api/v1/applications", json=body, headers=citizen)

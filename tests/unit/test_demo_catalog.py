@@ -89,11 +89,46 @@ def test_demo_catalogue_has_a_material_satisfiable_by_an_e_certificate(
     catalogue: list[ServiceDefinition],
 ) -> None:
     assert any(
-        material.certificate_type
+        material.certificate_types
         for item in catalogue
         for situation in item.situations
         for material in situation.materials
     )
+
+
+def test_demo_catalogue_has_two_items_whose_results_are_e_certificates(
+    catalogue: list[ServiceDefinition],
+) -> None:
+    issuing = {item.code for item in catalogue if item.issues_certificate is not None}
+    assert len(issuing) >= 2
+    assert "QR-00701-000" in issuing  # marriage registration: a 结婚证
+
+
+def test_three_materials_of_other_items_are_satisfied_by_certificates_onewindow_issues(
+    catalogue: list[ServiceDefinition],
+) -> None:
+    """Let the information travel: what one item issues, others accept without an upload."""
+    issued = {
+        item.issues_certificate.type_code: item.code
+        for item in catalogue
+        if item.issues_certificate is not None
+    }
+    satisfied = [
+        (item.code, situation.id, material.id)
+        for item in catalogue
+        for situation in item.situations
+        for material in situation.materials
+        if any(t in issued and issued[t] != item.code for t in material.certificate_types)
+    ]
+    assert len(satisfied) >= 1
+    by_certificate = [
+        (item.code, material.id)
+        for item in catalogue
+        for situation in item.situations
+        for material in situation.materials
+        if material.certificate_types and item.issues_certificate is None
+    ]
+    assert len(by_certificate) >= 3
 
 
 def test_demo_items_needing_an_appointment_are_not_online_and_need_one_visit(

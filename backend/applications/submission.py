@@ -1,0 +1,150 @@
+"""Submitting an application (办件申请), by the applicant or by their agent (代办).
+
+Every field at fault comes back in one answer: the guide's rules, the files' owner and the
+e-certificates (the applicant's own, valid, of a type the material accepts; a platform
+certificate checked again at the platform). The application and every certificate it uses
+(用证留痕) are saved in one transaction, so a use is recorded exactly when the application is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from backend.applications.dto import SubmitApplication, SubmittedApplication
+from backend.applications.numbers import next_number
+from backend.certificates.use import load_certificates, named_certificates
+from backend.eventstore import chain
+from backend.eventstore.retry import retry_on_conflict
+from backend.files.ownership import attach_files, unowned_files
+from backend.http.idempotency import Answer
+from backend.proxies.access import acting_for
+from domain import policies
+from domain.application import Agent, Application, MaterialRef
+from domain.catalog import ServiceItem, service_item_id
+from domain.certificates.rules import certificate_errors
+from domain.errors import NotFound, ValidationFailed
+
+if TYPE_CHECKING:
+    import asyncpg
+    from asyncpg.pool import PoolConnectionProxy
+
+    from backend.auth.tokens import Principal
+    from backend.eventstore import AfterInsert, Saved
+    from backend.http.idempotency import Remember
+    from backend.services import Services
+
+__all__ = ["submit", "uses"]
+
+
+def uses(materials: tuple[MaterialRef, ...]) -> AfterInsert:
+    """The rows a command naming ``materials`` implies: their files are in use from now on."""
+
+    async def attach(conn: asyncpg.Connection | PoolConnectionProxy, _: Saved) -> None:
+        await attach_files(conn, (f for m in materials for f in m.files))
+
+    return attach
+
+
+async def _agent(
+    services: Services, caller: UUID, command: SubmitApplication
+) -> tuple[UUID, Agent | None, bool]:
+    """(applicant, agent, may the submitter use the applicant's certificates)."""
+    principal = command.on_behalf_of
+    if principal is None or principal == caller:
+        return caller, None, True
+    wants = any(m.certificate_id is not None for m in command.materials)
+    authorisation = await acting_for(
+        services, caller, principal, command.service_code, services.clock(), with_certificates=wants
+    )
+    agent = Agent(
+        citizen_id=caller, authorisation_id=authorisation.id, name=authorisation.agent_name
+    )
+    return principal, agent, authorisation.use_certificates
+
+
+async def submit(
+    services: Services,
+    citizen: Principal,
+    command: SubmitApplication,
+    remember: Remember | None = None,
+) -> Answer:
+    """Submit an application against the current version of the service item; a refused
+    submission uses no application number (the number is drawn once it passed every check).
+    With ``onBehalfOf`` the caller is an agent: 404 without an active authorisation that
+    covers the service; the application is the principal's."""
+    caller = UUID(citizen.id)
+    applicant, agent, may_use = await _agent(services, caller, command)
+    try:
+        item = await services.repository.get(ServiceItem, service_item_id(command.service_code))
+    except NotFound:
+        raise ValidationFailed("事项不存在", {"serviceCode": "没有该事项"}) from None
+    now = services.clock()
+    situation = item.definition.situation(command.situation_id)
+    materials = {m.id: m for m in situation.materials} if situation is not None else {}
+    # the submitter's own uploads; the applicant's certificates
+    errors = await unowned_files(services, caller, command.materials)
+    certificates, errors_at_source = await named_certificates(
+        services, command.materials, holder_id=applicant, at=now
+    )
+    errors |= certificate_errors(
+        command.materials,
+        materials,
+        certificates,
+        applicant_id=applicant,
+        day=now.date(),
+        may_use=may_use,
+    )
+    errors |= errors_at_source
+    try:
+        Application.check(
+            service=item.definition,
+            situation_id=command.situation_id,
+            form=command.form,
+            materials=command.materials,
+            delivery=command.delivery,
+        )
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.detail, {**exc.errors, **errors}) from None
+    if errors:
+        raise ValidationFailed("材料引用了不存在的文件或电子证照", errors)
+    application_id, number = uuid.uuid4(), await next_number(services, command.service_code)
+
+    async def attempt() -> Answer:
+        application = Application.submit(
+            id=application_id,
+            number=number,
+            citizen_id=applicant,
+            service=item.definition,
+            service_version=item.version,
+            situation_id=command.situation_id,
+            form=command.form,
+            materials=command.materials,
+            delivery=command.delivery,
+            at=now,
+            agent=agent,
+        )
+        # fresh copies: a concurrent use or revocation is seen (or loses the race: retried)
+        fresh = await load_certificates(services, command.materials) if certificates else {}
+        used = policies.record_certificate_uses(
+            application, command.materials, fresh, actor=citizen.actor(), at=now
+        )
+
+        def answer(saved: Saved) -> Answer:
+            body = SubmittedApplication(
+                id=str(application.id),
+                number=application.number,
+                status=application.status,
+                position=saved.position,
+            )
+            return Answer(201, body)
+
+        saved = await services.repository.save(
+            application,
+            *used,
+            after_insert=chain(uses(command.materials), remember(answer) if remember else None),
+        )
+        return answer(saved)
+
+    return await retry_on_conflict(attempt, services.settings.command_retries)
