@@ -134,7 +134,7 @@ class StaffAdminController(Controller):
 async def _view(services: ServicesDep, staff_id: UUID) -> StaffAccountView:
     row = next((r for r in await queries.list_staff(services) if r.id == staff_id), None)
     if row is None:  # pragma: no cover - just written
-        raise NotFound("staff account not found")
+        raise NotFound("工作人员账号不存在")
     return StaffAccountView.of(row)
 
 

@@ -10,6 +10,7 @@ import msgspec
 
 from backend.http.dto import Body, Dto
 from domain.application import Delivery, MaterialRef
+from domain.application.citizen import CitizenAction
 from domain.application.status import Status
 from domain.catalog import DeliveryMethod
 from projections.progress_values import (
@@ -29,9 +30,12 @@ __all__ = [
     "DeliveryView",
     "Evaluation",
     "EvaluationView",
+    "MaterialName",
     "PaymentView",
+    "Resubscribe",
     "SubmitApplication",
     "SubmittedApplication",
+    "SubmittedMaterial",
     "Supplement",
     "Supplements",
     "TimelineEntry",
@@ -75,9 +79,34 @@ class TimelineEntry(Dto, frozen=True):
     text: str
 
 
+class MaterialName(Dto, frozen=True):
+    material_id: str
+    name: str
+
+
 class Supplement(Dto, frozen=True):
+    """一次性告知: what is missing (``missing``: the ids; ``missingMaterials``: with names)."""
+
     missing: tuple[str, ...]
     note: str
+    missing_materials: tuple[MaterialName, ...] = ()
+
+
+class SubmittedMaterial(Dto, frozen=True):
+    """A material handed in: its uploaded files in page order, or the e-certificate."""
+
+    material_id: str
+    name: str
+    file_ids: tuple[str, ...] = ()
+    certificate_id: str | None = None
+
+
+class Resubscribe(Dto, frozen=True):
+    """The citizen's one-time subscriptions are used up: these templates (at most 3, for
+    ``wx.requestSubscribeMessage``) would bring the next messages; ``text`` says so."""
+
+    template_ids: tuple[str, ...]
+    text: str
 
 
 class PaymentView(Dto, frozen=True):
@@ -125,6 +154,8 @@ class ApplicationAppointment(Dto, frozen=True):
     start: datetime
     end: datetime
     status: BookingStatus
+    hall_id: str | None = None
+    slot_id: str | None = None
     hall_address: str = ""
     queue_number: str | None = None
 
@@ -145,6 +176,15 @@ class ApplicationProgress(Dto, frozen=True):
     evaluation: EvaluationView | None = None
     deferred_materials: tuple[DeferredMaterialView, ...] = ()
     appointment: ApplicationAppointment | None = None
+    situation_id: str | None = None
+    department: str | None = None  # the lead department (after a reassignment, the new one)
+    materials: tuple[SubmittedMaterial, ...] = ()
+    pickup_place: str | None = None  # where a result collected at the window is handed out
+    # what the citizen may do now (the domain decides): withdraw, pay, supplement, evaluate,
+    # book, cancelAppointment; ``actionsUntil``: when a time-limited one closes
+    actions: tuple[CitizenAction, ...] = ()
+    actions_until: dict[str, datetime] = msgspec.field(default_factory=dict)
+    resubscribe: Resubscribe | None = None
 
 
 class Withdraw(Body, frozen=True):

@@ -40,11 +40,20 @@ class HallView(Dto, frozen=True):
 
 
 class SlotView(Dto, frozen=True):
+    """``bookable`` for the caller now; when not, ``reason`` is the code the booking would be
+    refused with (``slot_full``, ``outside_booking_window``, ``hall_closed_that_day``; for a
+    logged-in citizen also ``appointment_exists_that_day``, ``booking_blocked``) and
+    ``reasonText`` what to show."""
+
     slot_id: str
     start: datetime
     end: datetime
     capacity: int
     remaining: int
+    id: str = ""  # the same as slotId: ``id`` is every resource's own id
+    bookable: bool = True
+    reason: str | None = None
+    reason_text: str | None = None
 
 
 class BookedAppointment(Dto, frozen=True):

@@ -67,7 +67,7 @@ class TokenService:
             if known.expires_at is not None and known.expires_at > datetime.now(UTC):
                 return known
             del self._verified[token]
-            raise Unauthenticated("token expired; log in again")
+            raise Unauthenticated("登录已过期，请重新登录")
         principal = self._verify(token)
         if len(self._verified) >= _CACHE_SIZE:  # bounded: a cache, not a session store
             self._verified.clear()
@@ -80,9 +80,9 @@ class TokenService:
                 token, self._key, algorithms=["HS256"], options={"require": ["exp", "sub"]}
             )
         except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated("token expired; log in again") from exc
+            raise Unauthenticated("登录已过期，请重新登录") from exc
         except jwt.PyJWTError as exc:
-            raise Unauthenticated("invalid token") from exc
+            raise Unauthenticated("登录凭证无效，请重新登录") from exc
         jti = claims.get("jti")
         return Principal(
             id=str(claims["sub"]),

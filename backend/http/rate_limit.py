@@ -5,6 +5,8 @@
   (``backend.ratelimit.LoginThrottle``; the failures are counted by the login itself). The
   client is ``backend.http.client_address``: the peer, or what a trusted proxy forwards.
 - ``"create"``: per caller (``create_per_citizen``), for POSTs that create something.
+- ``"upload"``: per caller (``upload_per_citizen``), for ``POST /api/v1/files`` alone: a
+  citizen uploading twenty pages must not use up the budget of the submission that follows.
 
 Over the limit the request gets 429 ``rate_limited`` with ``Retry-After`` before its body is
 used; the counters live in PostgreSQL, so every API process shares them.
@@ -39,7 +41,7 @@ class RateLimit:
 
     __slots__ = ("scope",)
 
-    def __init__(self, scope: Literal["login", "create"]) -> None:
+    def __init__(self, scope: Literal["login", "create", "upload"]) -> None:
         self.scope = scope
 
     async def __call__(
@@ -48,11 +50,16 @@ class RateLimit:
         services: Services = connection.app.state.services
         limiter, limits = services.rate_limiter, services.settings.rate_limits
         client = client_address(connection, services.settings.trusted_proxies)
-        if self.scope == "create":
+        if self.scope in ("create", "upload"):
             if limiter is not None:
                 principal = connection.state.get("principal")
                 caller = principal.id if principal is not None else client
-                await limiter.hit(f"create:{caller}", limits.create_per_citizen)
+                rule = (
+                    limits.create_per_citizen
+                    if self.scope == "create"
+                    else limits.upload_per_citizen
+                )
+                await limiter.hit(f"{self.scope}:{caller}", rule)
             return
         username = None
         if isinstance(connection, Request):
@@ -60,7 +67,7 @@ class RateLimit:
         await count_login(services, client, username)
 
 
-def rate_limit(scope: Literal["login", "create"]) -> RateLimit:
+def rate_limit(scope: Literal["login", "create", "upload"]) -> RateLimit:
     """A guard that counts the request against ``scope``'s limits (see the module doc)."""
     return RateLimit(scope)
 
