@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install install-dev run test lint typecheck unit bench bench-deps soak clean browser-deps screenshots
+.PHONY: install install-dev run test lint typecheck unit bench bench-deps soak clean browser-deps contract-deps screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,8 +45,23 @@ browser-deps:
 		exit 1; \
 	fi
 
-## Lint, type-check and run the whole suite (browser tests included) against real PostgreSQL.
-test: lint typecheck browser-deps
+## The contract check (tests/contract) generates TypeScript from the served OpenAPI document and
+## compiles the reference mini-program client with tsc --strict: Debian's nodejs and npm are
+## installed here when missing, then the npm packages pinned in tests/contract/package-lock.json.
+contract-deps:
+	@if command -v node >/dev/null && command -v npm >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
+		echo "installing Debian's nodejs and npm for the contract check"; \
+		apt-get update -q && apt-get install -y -q --no-install-recommends nodejs npm; \
+	else \
+		echo "The contract check needs Node.js: sudo apt-get install -y nodejs npm" >&2; \
+		exit 1; \
+	fi
+	cd tests/contract && npm ci --no-fund --no-audit --loglevel=error
+
+## Lint, type-check and run the whole suite (browser tests and contract check included) against
+## real PostgreSQL.
+test: lint typecheck browser-deps contract-deps
 	$(BIN)/pytest -q
 
 ## A PNG of every console page in docs/console/ (1280 px; the courier pages at 375 px).
@@ -77,4 +92,4 @@ soak: install-dev
 	SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python -m bench.soak
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache tests/contract/node_modules tests/contract/generated

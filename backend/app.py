@@ -9,7 +9,6 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
@@ -44,6 +43,7 @@ from backend.http.errors import EXCEPTION_HANDLERS
 from backend.http.guards import provide_principal, provide_services
 from backend.http.headers import security_headers
 from backend.http.hygiene import refuse_bad_input
+from backend.http.openapi import ContractPlugin, openapi_config
 from backend.http.read_source import read_source_middleware
 from backend.metrics import metrics_middleware
 from backend.notifications.routes import (
@@ -158,13 +158,8 @@ def create_app(
             "principal": Provide(provide_principal),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        openapi_config=OpenAPIConfig(
-            title="onewindow",
-            version="0.1.0",
-            description="一网通办 backend for a WeChat mini-program",
-            path="/schema",
-            render_plugins=[JsonRenderPlugin(), _swagger()],
-        ),
+        openapi_config=openapi_config([JsonRenderPlugin(), _swagger()]),
+        plugins=[ContractPlugin()],
     )
 
 

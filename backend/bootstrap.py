@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from backend.adapters.certificates import open_certificate_platform
 from backend.adapters.couriers import open_couriers
@@ -59,11 +60,13 @@ __all__ = ["bootstrap", "projections"]
 _log = logging.getLogger(__name__)
 
 
-def projections(templates: Templates | None = None) -> list[Projection]:
+def projections(
+    templates: Templates | None = None, cancel_cutoff: timedelta | None = None
+) -> list[Projection]:
     """Every read model, in the order the worker runs them."""
     return [
         CatalogProjection(),
-        ProgressProjection(),
+        ProgressProjection() if cancel_cutoff is None else ProgressProjection(cancel_cutoff),
         RectificationProjection(),
         AppointmentsProjection(),
         NotificationProjection(templates),
@@ -72,6 +75,10 @@ def projections(templates: Templates | None = None) -> list[Projection]:
         AnswersProjection(),
         CertificateProjection(),
     ]
+
+
+def _cancel_cutoff(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.appointment_cancel_cutoff_minutes)
 
 
 async def _open_replicas(services: Services, stack: contextlib.AsyncExitStack) -> None:
@@ -153,7 +160,9 @@ async def bootstrap(
             mapper=mapper,
             repository=repository,
             metrics=metrics,
-            runner=ProjectionRunner(pool, recorder, decoder(mapper), projections(templates)),
+            runner=ProjectionRunner(
+                pool, recorder, decoder(mapper), projections(templates, _cancel_cutoff(settings))
+            ),
             tokens=TokenService(settings.secret_keys, settings.token_ttl_seconds),
             clock=clock,
             calendar=await keeper.load(pool),

@@ -58,10 +58,6 @@ def serve_refusal(settings: Settings, *, host: str, demo: bool, unsafe_public: b
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from backend.app import create_app
-
     refusal = serve_refusal(
         settings, host=args.host, demo=args.demo, unsafe_public=args.unsafe_public_sandbox
     )
@@ -75,6 +71,30 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         f"onewindow on http://{args.host}:{args.port}  mode: {mode}  workers: {args.workers}"
         f"  data: {settings.data_dir}"
     )
+    # uvicorn shuts down on SIGTERM/SIGINT and then raises the signal again with the handler
+    # found at start: the default one would end the process before any cleanup (atexit too), so
+    # ours turns it into SystemExit and the embedded server (if any) is stopped on the way out
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _exit_on_signal)
+    try:
+        _run_uvicorn(args, settings)
+    finally:
+        if settings.database_url is None:
+            from backend.db.embedded import stop_embedded_postgres
+
+            stop_embedded_postgres(settings.data_dir / "pg")
+    return 0
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    from backend.app import create_app
+
     if args.workers == 1:
         uvicorn.run(
             create_app(settings, demo=args.demo, demo_cases=args.demo),
@@ -85,7 +105,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             server_header=False,  # no "server: uvicorn" banner
             proxy_headers=False,  # X-Forwarded-For only from ONEWINDOW_TRUSTED_PROXIES
         )
-        return 0
+        return
     # several processes: each builds its app from the environment; start the embedded
     # database (if any) here first so that they all find it running
     from backend.db import database_url
@@ -108,7 +128,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         server_header=False,
         proxy_headers=False,
     )
-    return 0
 
 
 def _worker(_: argparse.Namespace, settings: Settings) -> int:

@@ -66,7 +66,10 @@ class RateLimits(msgspec.Struct, frozen=True, kw_only=True):
     username and client by ``LoginBackoff`` instead."""
 
     login_per_ip: Rule = Rule(60)  # wechat-login and staff-login, per client IP
-    create_per_citizen: Rule = Rule(30)  # creating POSTs (submit, upload, book, pay), per caller
+    create_per_citizen: Rule = Rule(30)  # creating POSTs (submit, book, pay), per caller
+    # uploads, per caller: a submission of many multi-page materials uploads dozens of files,
+    # so they have a budget of their own (the upload quota bounds what they may hold)
+    upload_per_citizen: Rule = Rule(120)
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> RateLimits:
@@ -106,8 +109,8 @@ class RateLimiter:
         if hits > rule.limit:
             retry_after = max(1, math.ceil(end - now))
             raise RateLimited(
-                f"too many requests: at most {rule.limit} per {rule.window_seconds} s;"
-                f" try again in {retry_after} s",
+                f"请求过于频繁：每{rule.window_seconds}秒最多{rule.limit}次，"
+                f"请{retry_after}秒后再试",
                 retry_after,
             )
 
@@ -179,7 +182,7 @@ class LoginThrottle:
         now = self.clock()
         if blocked_until is not None and blocked_until > now:
             wait = max(1, math.ceil((blocked_until - now).total_seconds()))
-            raise RateLimited(f"too many wrong passwords from here; try again in {wait} s", wait)
+            raise RateLimited(f"密码错误次数过多，请{wait}秒后再试", wait)
 
     async def failed(self, username: str, client: str) -> None:
         """A wrong password: one more failure for the pair; an alert when many clients fail

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import msgspec
 
-__all__ = ["OVERSEERS", "STAFF_ROLES", "Actor", "Role"]
+__all__ = ["OVERSEERS", "STAFF_ROLES", "Actor", "Role", "StaffRole"]
 
 Role = Literal["citizen", "clerk", "reviewer", "supervisor", "admin", "courier", "system"]
-STAFF_ROLES: frozenset[str] = frozenset({"clerk", "reviewer", "supervisor", "admin", "courier"})
+StaffRole = Literal["clerk", "reviewer", "supervisor", "admin", "courier"]
+STAFF_ROLES: frozenset[str] = frozenset(get_args(StaffRole))
 # who sees and acts on every department's cases
 OVERSEERS: frozenset[str] = frozenset({"supervisor", "admin"})
 

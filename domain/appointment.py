@@ -16,7 +16,7 @@ import msgspec
 from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor
-from domain.calendar import CST, WorkingCalendar
+from domain.calendar import CST, WorkingCalendar, chinese_date
 from domain.catalog import ServiceDefinition
 from domain.errors import InvalidState, NotFound, ValidationFailed
 from domain.halls import HallDefinition, SlotTime
@@ -27,18 +27,26 @@ __all__ = [
     "AppointmentStatus",
     "BookingBlocked",
     "BookingPolicy",
+    "cancel_deadline",
     "check_bookable",
     "local_date",
     "queue_number",
+    "window_refusal",
 ]
 
 AppointmentStatus = Literal["booked", "cancelled", "checked_in", "no_show"]
+APPOINTMENT_NAMES: dict[str, str] = {
+    "booked": "已预约",
+    "cancelled": "已取消",
+    "checked_in": "已签到",
+    "no_show": "已爽约",
+}
 
 
 class AlreadyBookedThatDay(InvalidState):
     """A citizen holds at most one active booking per day."""
 
-    code = "already_booked"
+    code = "appointment_exists_that_day"
 
 
 class BookingBlocked(InvalidState):
@@ -57,6 +65,11 @@ class BookingPolicy(msgspec.Struct, frozen=True, kw_only=True):
     no_show_limit: int = 3  # this many no-shows ...
     no_show_window_days: int = 90  # ... within this many days ...
     block_days: int = 90  # ... block booking for this many days
+
+
+def cancel_deadline(start: datetime, cutoff: timedelta) -> datetime:
+    """The last moment a booking starting at ``start`` may be cancelled."""
+    return start - cutoff
 
 
 def local_date(at: datetime) -> date:
@@ -78,20 +91,35 @@ def check_bookable(
     "Ahead" counts working days after today (China time): with the default 1..5, on a Friday the
     next Monday is 1 ahead; days in a holiday (e.g. National Day) do not count.
     """
-    errors: dict[str, str] = {}
+    refusals: dict[str, tuple[str, str]] = {}  # field -> (code, what is wrong)
     if not hall.serves(service.department):
-        errors["serviceCode"] = f"{service.name} is not handled at {hall.name}"
-    today = local_date(at)
-    if not calendar.is_working_day(slot.day):
-        errors["slotId"] = "the hall is closed that day"
-    else:
-        ahead = calendar.working_days_between(today, slot.day)
-        if not policy.min_days_ahead <= ahead <= policy.max_days_ahead:
-            errors["slotId"] = (
-                f"book {policy.min_days_ahead} to {policy.max_days_ahead} working days ahead"
-            )
-    if errors:
-        raise ValidationFailed("this slot cannot be booked", errors)
+        refusals["serviceCode"] = ("service_not_at_hall", f"{hall.name}不办理{service.name}")
+    refusal = window_refusal(policy=policy, calendar=calendar, day=slot.day, at=at)
+    if refusal is not None:
+        refusals["slotId"] = refusal
+    if refusals:
+        codes = [code for code, _ in refusals.values()]
+        raise ValidationFailed(
+            "该时段不能预约",
+            {field: text for field, (_, text) in refusals.items()},
+            code=codes[-1],  # the slot's own reason first, the hall's otherwise
+        )
+
+
+def window_refusal(
+    *, policy: BookingPolicy, calendar: WorkingCalendar, day: date, at: datetime
+) -> tuple[str, str] | None:
+    """Why ``day`` cannot be booked at ``at`` (code, text): closed that day, or outside the
+    booking window; None when it is within it."""
+    if not calendar.is_working_day(day):
+        return "hall_closed_that_day", "大厅当天不开放"
+    ahead = calendar.working_days_between(local_date(at), day)
+    if not policy.min_days_ahead <= ahead <= policy.max_days_ahead:
+        return (
+            "outside_booking_window",
+            f"请预约{policy.min_days_ahead}至{policy.max_days_ahead}个工作日后的时段",
+        )
+    return None
 
 
 def queue_number(prefix: str, sequence: int) -> str:
@@ -236,7 +264,7 @@ class Appointment(Aggregate):
     def ensure_visible_to(self, actor: Actor) -> None:
         """A citizen sees only their own bookings: 404 for anyone else's."""
         if actor.role == "citizen" and actor.id != str(self.citizen_id):
-            raise NotFound("appointment not found")
+            raise NotFound("预约不存在")
 
     def is_overdue(self, at: datetime, policy: BookingPolicy) -> bool:
         """Still booked after the end of the slot plus the grace period: a no-show."""
@@ -246,12 +274,16 @@ class Appointment(Aggregate):
         """The citizen cancels, up to ``policy.cancel_cutoff`` before the start."""
         self.ensure_visible_to(actor)
         if actor.role != "citizen":
-            raise InvalidState("only the citizen who booked can cancel")
+            raise InvalidState("只有预约人本人可以取消预约", code="not_applicant")
         if self.status != "booked":
-            raise InvalidState(f"cannot cancel an appointment that is {self.status}")
-        if at > self.starts_at - policy.cancel_cutoff:
+            if self.status == "cancelled":
+                raise InvalidState("该预约已取消", code="already_cancelled")
+            raise InvalidState(
+                f"预约{APPOINTMENT_NAMES[self.status]}，不能取消", code="cannot_cancel_now"
+            )
+        if at > cancel_deadline(self.starts_at, policy.cancel_cutoff):
             hours = policy.cancel_cutoff / timedelta(hours=1)
-            raise InvalidState(f"appointments can be cancelled up to {hours:g} h before the start")
+            raise InvalidState(f"开始前{hours:g}小时内不能取消预约", code="cancel_too_late")
         self.trigger_event(
             self.AppointmentCancelled,
             timestamp=at,
@@ -266,11 +298,13 @@ class Appointment(Aggregate):
     def ensure_can_check_in(self, *, at: datetime, policy: BookingPolicy) -> None:
         """Check-in happens at the hall on the day, until the slot's end plus the grace period."""
         if self.status != "booked":
-            raise InvalidState(f"cannot check in an appointment that is {self.status}")
+            raise InvalidState(
+                f"预约{APPOINTMENT_NAMES[self.status]}，不能签到", code="cannot_check_in"
+            )
         if local_date(at).isoformat() != self.day:
-            raise InvalidState(f"this appointment is for {self.day}")
+            raise InvalidState(f"该预约的日期是{chinese_date(self.day)}", code="not_today")
         if self.is_overdue(at, policy):
-            raise InvalidState("too late: the appointment was missed")
+            raise InvalidState("已过签到时间，该预约已爽约", code="missed")
 
     def check_in(
         self, *, actor: Actor, queue_number: str, at: datetime, policy: BookingPolicy
@@ -308,7 +342,7 @@ class Appointment(Aggregate):
     def mark_missed(self, *, at: datetime, policy: BookingPolicy) -> None:
         """Record the no-show of a booking that is overdue."""
         if not self.is_overdue(at, policy):
-            raise InvalidState("the appointment is not missed")
+            raise InvalidState("该预约并未爽约", code="not_missed")
         self.trigger_event(
             self.AppointmentMissed,
             timestamp=at,

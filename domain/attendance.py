@@ -22,6 +22,7 @@ from domain.appointment import (
     BookingPolicy,
     local_date,
 )
+from domain.calendar import chinese_date
 from domain.errors import InvalidState
 
 __all__ = ["CitizenBookings", "blocked_until", "citizen_bookings_id"]
@@ -117,16 +118,30 @@ class CitizenBookings(Aggregate):
         )
         return until if until is not None and local_date(at) < until else None
 
-    def ensure_can_book(self, day: date, *, at: datetime, policy: BookingPolicy) -> None:
-        """Not blocked for no-shows, and no other active booking on ``day``."""
+    def booking_refusal(
+        self, day: date, *, at: datetime, policy: BookingPolicy
+    ) -> tuple[str, str] | None:
+        """Why this citizen cannot book on ``day`` (code, text), or None: blocked for no-shows,
+        or another active booking that day (the slots list says so before the app tries)."""
         until = self.blocked_until(at, policy)
         if until is not None:
-            raise BookingBlocked(
-                f"booking is blocked until {until.isoformat()} after {policy.no_show_limit}"
-                f" missed appointments within {policy.no_show_window_days} days"
+            text = (
+                f"因{policy.no_show_window_days}日内爽约{policy.no_show_limit}次，"
+                f"{chinese_date(until)}前不能预约"
             )
+            return BookingBlocked.code, text
         if any(entry["day"] == day.isoformat() for entry in self.active.values()):
-            raise AlreadyBookedThatDay(f"you already have an appointment on {day.isoformat()}")
+            text = f"您{chinese_date(day)}已有预约，每人每天限预约一次"
+            return AlreadyBookedThatDay.code, text
+        return None
+
+    def ensure_can_book(self, day: date, *, at: datetime, policy: BookingPolicy) -> None:
+        """Not blocked for no-shows, and no other active booking on ``day``."""
+        refusal = self.booking_refusal(day, at=at, policy=policy)
+        if refusal is None:
+            return
+        code, text = refusal
+        raise (BookingBlocked if code == BookingBlocked.code else AlreadyBookedThatDay)(text)
 
     def add(self, appointment: Appointment, *, at: datetime) -> None:
         """Take the appointment's day."""
@@ -147,7 +162,7 @@ class CitizenBookings(Aggregate):
     ) -> None:
         """The booking is no longer active: cancelled frees the day, checked in is attended."""
         if str(appointment_id) not in self.active:
-            raise InvalidState("this booking is not active")
+            raise InvalidState("该预约已不在有效状态", code="booking_not_active")
         self.trigger_event(
             self.BookingClosed, timestamp=at, appointment_id=appointment_id, outcome=outcome
         )
@@ -155,7 +170,7 @@ class CitizenBookings(Aggregate):
     def record_no_show(self, appointment: Appointment, *, at: datetime) -> None:
         """Count a missed appointment (see ``Appointment.mark_missed``)."""
         if str(appointment.id) not in self.active:
-            raise InvalidState("this booking is not active")
+            raise InvalidState("该预约已不在有效状态", code="booking_not_active")
         self.trigger_event(
             self.NoShowRecorded, timestamp=at, appointment_id=appointment.id, day=appointment.day
         )

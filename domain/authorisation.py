@@ -32,13 +32,14 @@ INVITE_LIFETIME = timedelta(hours=24)  # the one-time code must be redeemed with
 MAX_VALIDITY = timedelta(days=366)  # grant again to go on for longer
 MAX_SCOPE = 50  # service codes in one authorisation
 AuthorisationStatus = Literal["invited", "active", "revoked", "expired"]
+_STATUS_NAMES = {"invited": "待接受", "active": "生效", "revoked": "撤销", "expired": "过期"}
 
 
 def _name(owner: uuid.UUID, name: str | None, field: str) -> Personal[str] | None:
     if name is None or not name.strip():
         return None
     if len(name) > 50 or "\x00" in name:
-        raise ValidationFailed("invalid name", {field: "at most 50 characters"})
+        raise ValidationFailed("姓名有误", {field: "最多50个字符"})
     return Personal(owner, name.strip())
 
 
@@ -138,7 +139,7 @@ class Authorisation(Aggregate):
         elif valid_until > at + MAX_VALIDITY:
             errors["validUntil"] = f"at most {MAX_VALIDITY.days} days ahead"
         if errors:
-            raise ValidationFailed("invalid authorisation", errors)
+            raise ValidationFailed("授权内容有误", errors)
         return cls._create(
             cls.Granted,
             id=id,
@@ -194,12 +195,12 @@ class Authorisation(Aggregate):
     ) -> None:
         """The agent redeems the one-time code, within 24 hours, once."""
         if invite_digest != self.invite_digest:
-            raise NotFound("no such invitation")
+            raise NotFound("邀请码不存在")
         status = self.status(at)
         if status != "invited":
-            raise InvalidState(f"this invitation cannot be accepted: it is {status}")
+            raise InvalidState(f"该邀请已{_STATUS_NAMES.get(status, status)}，不能接受")
         if agent_id == self.principal_id:
-            raise ValidationFailed("you cannot act for yourself", {"inviteCode": "your own"})
+            raise ValidationFailed("不能授权给自己", {"inviteCode": "不能是您自己"})
         self.trigger_event(
             self.Accepted,
             timestamp=at,
@@ -210,9 +211,9 @@ class Authorisation(Aggregate):
     def revoke(self, *, by: uuid.UUID, at: datetime) -> None:
         """The principal revokes, at any time: the agent's access ends at once."""
         if by != self.principal_id:
-            raise NotFound("authorisation not found")
+            raise NotFound("授权不存在")
         if self.ended is not None:
-            raise InvalidState(f"this authorisation is already {self.ended}")
+            raise InvalidState(f"该授权已{_STATUS_NAMES.get(self.ended, self.ended)}")
         self.trigger_event(self.Revoked, timestamp=at, by=by)
 
     def expire(self, *, at: datetime) -> bool:

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
-__all__ = ["CST", "WorkingCalendar"]
+__all__ = ["CST", "WorkingCalendar", "chinese_date", "chinese_month_day_time"]
 
 # China Standard Time: UTC+8 without daylight saving since 1991. Every date of a case (a
 # deadline, a working day, an appointment) is a day in this zone.
 CST = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def chinese_date(day: date | str) -> str:
+    """A day as citizens read it: ``2026-03-05`` -> ``2026年3月5日`` (no zero padding)."""
+    value = date.fromisoformat(day) if isinstance(day, str) else day
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def chinese_month_day_time(moment: datetime) -> str:
+    """A time of this year as citizens read it, in China time: ``12月2日 09:00``."""
+    local = moment.astimezone(CST)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
 class WorkingCalendar:

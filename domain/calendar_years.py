@@ -105,7 +105,7 @@ def check_year_schedule(schedule: YearSchedule) -> YearSchedule:
             )
     if errors:
         raise ValidationFailed(
-            f"the {year} schedule breaks {len(errors)} rule(s); nothing was loaded", errors
+            f"{year}年的节假日安排有{len(errors)}处不符合规则，未导入任何数据", errors
         )
     return schedule
 
@@ -120,12 +120,12 @@ def decode_year_schedule(data: bytes) -> YearSchedule:
         if "date" in message:
             message += " (write days as YYYY-MM-DD)"
         raise ValidationFailed(
-            f"the schedule file is not in the expected format; nothing was loaded: {exc}",
+            f"节假日安排文件格式不符，未导入任何数据：{exc}",
             {path or "file": message},
         ) from exc
     except msgspec.DecodeError as exc:
         raise ValidationFailed(
-            f"the schedule file is not JSON; nothing was loaded: {exc}", {"file": str(exc)}
+            f"节假日安排文件不是有效的 JSON，未导入任何数据：{exc}", {"file": str(exc)}
         ) from exc
     return check_year_schedule(schedule)
 

@@ -174,7 +174,7 @@ def parse_definition(raw: Any) -> ServiceDefinition:
     try:
         item = msgspec.convert(raw, ServiceDefinition)
     except msgspec.ValidationError as exc:
-        raise ValidationFailed(f"invalid service item: {exc}") from exc
+        raise ValidationFailed(f"事项配置有误：{exc}") from exc
     errors: dict[str, str] = {}
     if not _CODE.match(item.code):
         errors["code"] = "expected a unified code like XK-00123-000"
@@ -199,7 +199,7 @@ def parse_definition(raw: Any) -> ServiceDefinition:
         errors["situations"] = "situation ids must be unique"
     errors |= _certificate_errors(item)
     if errors:
-        raise ValidationFailed(f"invalid service item {item.code}", errors)
+        raise ValidationFailed(f"事项{item.code}配置有误", errors)
     return item
 
 
@@ -266,7 +266,7 @@ class ServiceItem(Aggregate):
     def revise(self, definition: ServiceDefinition, *, at: datetime) -> bool:
         """Publish a new version if the definition changed; returns whether it did."""
         if definition.code != self.definition.code:
-            raise ValidationFailed("a revision cannot change the code", {"code": "immutable"})
+            raise ValidationFailed("修订不能更改事项编码", {"code": "不可更改"})
         raw = _plain(definition)
         if raw == self._definition_raw:
             return False

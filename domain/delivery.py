@@ -21,7 +21,9 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
+from domain.application.status import STATUS_NAMES
 from domain.application.values import check_text
+from domain.calendar import CST
 from domain.errors import Forbidden, InvalidState, ValidationFailed
 from domain.personal import SealedText, seal
 
@@ -64,6 +66,18 @@ IN_FLIGHT: frozenset[str] = frozenset(
 # Couriers have something to do: booked (to be picked up) or on the way.
 OPEN: frozenset[str] = frozenset({"booked", *IN_FLIGHT})
 CLOSED: frozenset[str] = frozenset({"delivered", "failed", "returned", "cancelled"})
+DELIVERY_NAMES: dict[str, str] = {
+    "requested": "待下单",
+    "booked": "待揽收",
+    "picked_up": "已揽收",
+    "in_transit": "运输中",
+    "out_for_delivery": "派送中",
+    "attempt_failed": "投递未成功",
+    "delivered": "已签收",
+    "failed": "投递失败",
+    "returned": "已退回",
+    "cancelled": "已取消",
+}
 
 ReportKind = Literal[
     "picked_up", "in_transit", "out_for_delivery", "delivered", "failed", "returned"
@@ -210,17 +224,20 @@ class Delivery(Aggregate):
         """A courier order for the result: once it is issued, again after a final failure
         (a re-dispatch, by a supervisor: ``actor``)."""
         if application.delivery.method != "courier":
-            raise InvalidState("this application's result is collected at the window")
+            raise InvalidState(
+                "该办件的结果在窗口领取，无需寄送", code="result_collected_at_window"
+            )
         redispatch = application.status == "delivering" and application.delivery_failed
         if application.status != "result_issued" and not redispatch:
-            why = " whose delivery has not failed" if application.status == "delivering" else ""
+            why = "且投递未失败" if application.status == "delivering" else ""
             raise InvalidState(
-                f"nothing to dispatch for an application that is {application.status}{why}"
+                f"办件当前为“{STATUS_NAMES[application.status]}”{why}，没有需要寄送的结果",
+                code="nothing_to_dispatch",
             )
         if redispatch and (actor is None or not actor.oversees_all):
-            raise Forbidden("only supervisors and admins re-dispatch a failed delivery")
+            raise Forbidden("仅督办人员和管理员可以重新派送")
         if max_attempts < 1:
-            raise ValidationFailed("at least one attempt", {"maxAttempts": "at least 1"})
+            raise ValidationFailed("至少派送一次", {"maxAttempts": "至少为1"})
         check_text(company=company)
         return cls._create(
             cls.DeliveryRequested,
@@ -242,9 +259,12 @@ class Delivery(Aggregate):
     def book(self, *, waybill_no: str, at: datetime) -> None:
         """The company accepted the order and gave it a waybill number."""
         if self.status != "requested":
-            raise InvalidState(f"a delivery that is {self.status} is not waiting to be booked")
+            raise InvalidState(
+                f"快递当前为“{DELIVERY_NAMES[self.status]}”，不在待下单状态",
+                code="delivery_not_waiting",
+            )
         if not waybill_no.strip():
-            raise ValidationFailed("waybill number required", {"waybillNo": "required"})
+            raise ValidationFailed("请填写运单号", {"waybillNo": "必填"})
         check_text(waybillNo=waybill_no)
         self.trigger_event(self.DeliveryBooked, timestamp=at, waybill_no=waybill_no.strip())
 
@@ -264,21 +284,22 @@ class Delivery(Aggregate):
             # a courier's scan cannot come before what the delivery already knows (the
             # dispatch, the last scan); the company's pushes are dated by the caller instead
             raise ValidationFailed(
-                "that time is before the delivery's last step",
-                {"at": f"not before {self.modified_on.isoformat()}"},
+                "该时间早于快递的上一环节",
+                {"at": f"不能早于{self.modified_on.astimezone(CST).isoformat()}"},
+                code="event_before_last_step",
             )
         if report.kind in _SCAN_FROM:
-            self._ensure(_SCAN_FROM[report.kind], f"record {report.kind}")
+            self._ensure(_SCAN_FROM[report.kind], f"登记“{DELIVERY_NAMES[report.kind]}”")
         elif report.kind == "failed":
-            self._ensure(frozenset({"out_for_delivery"}), "record a failed attempt")
+            self._ensure(frozenset({"out_for_delivery"}), "登记投递失败")
             if not report.reason.strip():
-                raise ValidationFailed("say why the attempt failed", {"reason": "required"})
+                raise ValidationFailed("请填写投递失败的原因", {"reason": "必填"})
         elif report.kind == "delivered":
-            self._ensure(IN_FLIGHT | {"booked"} if by_company else IN_FLIGHT, "sign for")
+            self._ensure(IN_FLIGHT | {"booked"} if by_company else IN_FLIGHT, "登记签收")
             if not report.signed_by.strip():
-                raise ValidationFailed("who signed for it?", {"signedBy": "required"})
+                raise ValidationFailed("请填写签收人", {"signedBy": "必填"})
         else:  # returned
-            self._ensure(IN_FLIGHT, "return")
+            self._ensure(IN_FLIGHT, "登记退回")
 
     @property
     def attempts_after_failure(self) -> tuple[int, bool]:
@@ -331,7 +352,10 @@ class Delivery(Aggregate):
     def cancel(self, *, reason: str, actor: Actor | None, at: datetime) -> None:
         """No courier any more (the citizen collects the result at the window)."""
         if self.closed:
-            raise InvalidState(f"a delivery that is {self.status} cannot be cancelled")
+            raise InvalidState(
+                f"快递当前为“{DELIVERY_NAMES[self.status]}”，不能取消",
+                code="cannot_cancel_delivery",
+            )
         check_text(reason=reason)
         record = actor.as_record() if actor is not None else None
         self.trigger_event(self.DeliveryCancelled, timestamp=at, reason=reason, actor=record)
@@ -339,7 +363,10 @@ class Delivery(Aggregate):
     def _ensure(self, allowed: frozenset[str], action: str) -> None:
         if self.status not in allowed:
             what = action.replace("_", " ")
-            raise InvalidState(f"cannot {what}: the delivery is {self.status}")
+            raise InvalidState(
+                f"快递当前为“{DELIVERY_NAMES[self.status]}”，不能{what}",
+                code="delivery_step_not_allowed",
+            )
 
 
 # --- both aggregates together -----------------------------------------------------------------
@@ -351,9 +378,12 @@ def book(delivery: Delivery, application: Application, *, waybill_no: str, at: d
     Every check runs before anything changes, so a refusal leaves both aggregates as they were.
     """
     if delivery.status != "requested":
-        raise InvalidState(f"a delivery that is {delivery.status} is not waiting to be booked")
+        raise InvalidState(
+            f"快递当前为“{DELIVERY_NAMES[delivery.status]}”，不在待下单状态",
+            code="delivery_not_waiting",
+        )
     if not waybill_no.strip():
-        raise ValidationFailed("waybill number required", {"waybillNo": "required"})
+        raise ValidationFailed("请填写运单号", {"waybillNo": "必填"})
     application.dispatch_delivery(
         delivery_id=str(delivery.id),
         company=delivery.company,

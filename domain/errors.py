@@ -1,4 +1,9 @@
-"""Domain errors. The backend maps each class to one HTTP problem (see backend/errors.py)."""
+"""Domain errors. The backend maps each class to one HTTP problem (see backend/http/errors.py).
+
+Every error a person can cause carries a ``detail`` in Chinese that a screen can show as it is,
+and a stable ``code`` a client can map: the class's own, or a finer one given where it is
+raised (``InvalidState("您已评价过该办件", code="already_evaluated")``). docs/errors.md lists
+every code; tests/unit/test_error_codes.py walks the code so that table cannot drift."""
 
 from __future__ import annotations
 
@@ -22,9 +27,11 @@ class DomainError(Exception):
 
     code = "domain_error"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, code: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        if code is not None:
+            self.code = code
 
 
 class NotFound(DomainError):
@@ -56,8 +63,10 @@ class ValidationFailed(DomainError):
 
     code = "validation_failed"
 
-    def __init__(self, detail: str, errors: dict[str, str] | None = None) -> None:
-        super().__init__(detail)
+    def __init__(
+        self, detail: str, errors: dict[str, str] | None = None, *, code: str | None = None
+    ) -> None:
+        super().__init__(detail, code=code)
         self.errors = errors or {}
 
 

@@ -61,7 +61,7 @@ def parse_slot_id(value: str) -> tuple[str, date, time]:
         start = time(int(match.group(3)[:2]), int(match.group(3)[2:]))
     except ValueError:
         raise ValidationFailed(
-            "malformed slot id", {"slotId": "expected hallId:YYYY-MM-DD:HHMM"}
+            "时段编号格式有误", {"slotId": "应为 大厅编号:YYYY-MM-DD:HHMM"}
         ) from None
     return match.group(1), day, start
 
@@ -148,28 +148,28 @@ def parse_hall(raw: Any) -> HallDefinition:
     try:
         hall = msgspec.convert(raw, HallDefinition)
     except msgspec.ValidationError as exc:
-        raise ValidationFailed(f"invalid hall: {exc}") from exc
+        raise ValidationFailed(f"大厅配置有误：{exc}") from exc
     errors: dict[str, str] = {}
     if not _HALL_ID.match(hall.id):
-        errors["id"] = "2-40 lowercase letters, digits or dashes"
+        errors["id"] = "2至40个小写字母、数字或连字符"
     if not hall.departments:
-        errors["departments"] = "at least one department"
+        errors["departments"] = "至少一个部门"
     if not re.fullmatch(r"[A-Z]", hall.queue_prefix):
-        errors["queuePrefix"] = "one capital letter"
+        errors["queuePrefix"] = "一个大写字母"
     if not hall.periods:
-        errors["periods"] = "at least one period"
+        errors["periods"] = "至少一个时段"
     previous_end = ""
     for index, period in enumerate(hall.periods):
         field = f"periods[{index}]"
         if not (_HHMM.match(period.start) and _HHMM.match(period.end)):
-            errors[field] = "start and end as HH:MM"
+            errors[field] = "开始和结束时间应为 HH:MM"
         elif not previous_end <= period.start < period.end:
-            errors[field] = "periods must be in order, each ending after it starts"
+            errors[field] = "时段应按时间先后排列，且结束晚于开始"
         elif period.capacity < 1 or period.slot_minutes < 5:
-            errors[field] = "capacity at least 1, slots at least 5 minutes"
+            errors[field] = "名额至少1个，每个时段至少5分钟"
         previous_end = period.end
     if errors:
-        raise ValidationFailed(f"invalid hall {hall.id}", errors)
+        raise ValidationFailed(f"大厅{hall.id}配置有误", errors)
     return hall
 
 
@@ -201,7 +201,7 @@ class Hall(Aggregate):
     def revise(self, definition: HallDefinition, *, at: datetime) -> bool:
         """Record a changed definition; returns whether it changed."""
         if definition.id != self.definition.id:
-            raise ValidationFailed("a revision cannot change the hall id", {"id": "immutable"})
+            raise ValidationFailed("修订不能更改大厅编号", {"id": "不可更改"})
         raw = msgspec.to_builtins(definition)
         if raw == self.definition_record:
             return False

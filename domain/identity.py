@@ -65,7 +65,7 @@ class CitizenIdentity(Aggregate):
         if not name.strip() or len(name) > 50 or "\x00" in name:
             errors["name"] = "1..50 characters"
         if errors:
-            raise ValidationFailed("invalid identity", errors)
+            raise ValidationFailed("身份信息有误", errors)
         return cls._create(
             cls.Declared,
             id=identity_id(citizen_id),

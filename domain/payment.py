@@ -39,6 +39,13 @@ _NAMESPACE = uuid.UUID("5d0f3c52-8a61-4f0e-9a51-7061796d6e74")
 MAX_ATTEMPTS = 99  # orders per application; two digits in the out_trade_no
 
 PaymentState = Literal["created", "paid", "closed", "refunding", "refunded"]
+PAYMENT_NAMES: dict[str, str] = {
+    "created": "待支付",
+    "paid": "已支付",
+    "closed": "已关闭",
+    "refunding": "退款中",
+    "refunded": "已退款",
+}
 
 
 class PaymentNotice(msgspec.Struct, frozen=True):
@@ -211,9 +218,9 @@ class Payment(Aggregate):
     ) -> Payment:
         """A new order for the fee; ``amount`` in fen, ``expires_at`` after ``at``."""
         if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-            raise ValidationFailed("the amount is a positive number of fen", {"amount": "> 0"})
+            raise ValidationFailed("金额应为正整数（分）", {"amount": "应大于0"})
         if expires_at <= at:
-            raise ValidationFailed("an order must expire after it starts", {"expiresAt": "later"})
+            raise ValidationFailed("订单的过期时间须晚于创建时间", {"expiresAt": "须更晚"})
         check_text(description=description)
         out_trade_no = out_trade_no_for(application_number, attempt)
         return cls._create(
@@ -244,11 +251,13 @@ class Payment(Aggregate):
     def place(self, *, prepay_id: str, at: datetime) -> bool:
         """Record the ``prepay_id`` of the unified order; the same one again changes nothing."""
         if not prepay_id:
-            raise ValidationFailed("prepay_id required", {"prepayId": "required"})
+            raise ValidationFailed("缺少预支付交易会话标识（prepay_id）", {"prepayId": "必填"})
         if self.prepay_id == prepay_id:
             return False
         if not self.is_open:
-            raise InvalidState(f"cannot place an order that is {self.state}")
+            raise InvalidState(
+                f"支付订单当前为“{PAYMENT_NAMES[self.state]}”，不能下单", code="order_not_open"
+            )
         check_text(prepayId=prepay_id)
         self.trigger_event(self.OrderPlaced, timestamp=at, prepay_id=prepay_id)
         return True
@@ -262,15 +271,15 @@ class Payment(Aggregate):
         and flagged. Another transaction on an order already paid is refused.
         """
         if not transaction_id:
-            raise ValidationFailed("transaction_id required", {"transactionId": "required"})
-        if amount != self.amount:
             raise ValidationFailed(
-                "the amount paid is not the order's", {"amount": f"expected {self.amount} fen"}
+                "缺少微信支付订单号（transaction_id）", {"transactionId": "必填"}
             )
+        if amount != self.amount:
+            raise ValidationFailed("支付金额与订单金额不符", {"amount": f"应为{self.amount}分"})
         if self.transaction_id is not None:
             if transaction_id == self.transaction_id:
                 return False
-            raise InvalidState("this order was already paid by another transaction")
+            raise InvalidState("该订单已由另一笔交易支付", code="paid_by_another_transaction")
         check_text(transactionId=transaction_id, paidAt=paid_at)
         was_closed = self.state == "closed"
         self.trigger_event(
@@ -290,7 +299,7 @@ class Payment(Aggregate):
     def report_problem(self, *, reason: str, transaction_id: str | None, at: datetime) -> bool:
         """Flag the order for a person; the same reason twice is recorded once."""
         if not reason.strip():
-            raise ValidationFailed("say what is wrong", {"reason": "required"})
+            raise ValidationFailed("请说明问题所在", {"reason": "必填"})
         check_text(reason=reason)
         if reason in self.problems:
             return False
@@ -310,11 +319,13 @@ class Payment(Aggregate):
     def request_refund(self, *, actor: Actor, reason: str, at: datetime) -> str:
         """Give the whole fee back; returns the new ``out_refund_no``."""
         if self.state == "refunding":
-            raise InvalidState("a refund of this payment is already under way")
+            raise InvalidState("该笔费用的退款正在处理中", code="refund_in_progress")
         if self.state != "paid":
-            raise InvalidState(f"cannot refund an order that is {self.state}")
+            raise InvalidState(
+                f"订单当前为“{PAYMENT_NAMES[self.state]}”，不能退款", code="not_refundable"
+            )
         if not reason.strip():
-            raise ValidationFailed("a refund needs a reason", {"reason": "required"})
+            raise ValidationFailed("退款须写明原因", {"reason": "必填"})
         check_text(reason=reason)
         out_refund_no = f"{self.out_trade_no}-R{self.refund_requests + 1}"
         self.trigger_event(
@@ -346,11 +357,11 @@ class Payment(Aggregate):
         if self.state == "refunded" and out_refund_no == self.out_refund_no:
             return False
         if self.state != "refunding" or out_refund_no != self.out_refund_no:
-            raise InvalidState(f"no refund {out_refund_no} is under way for this order")
-        if amount != self.amount:
-            raise ValidationFailed(
-                "the refund is not the amount asked", {"amount": f"expected {self.amount} fen"}
+            raise InvalidState(
+                f"该订单没有正在处理的退款{out_refund_no}", code="no_refund_under_way"
             )
+        if amount != self.amount:
+            raise ValidationFailed("退款金额与申请金额不符", {"amount": f"应为{self.amount}分"})
         check_text(refundId=refund_id)
         self.trigger_event(
             self.Refunded,

@@ -94,13 +94,15 @@ class Rectification(Aggregate):
     def record(self, *, actor: Actor, step: str, note: str, at: datetime) -> None:
         """Record the next step; steps go in order and closing needs a note."""
         if not actor.oversees_all:
-            raise Forbidden("rectifications are handled by supervisors")
+            raise Forbidden("整改由督办人员处理")
         if self.closed:
-            raise InvalidState("this rectification is closed")
+            raise InvalidState("该整改已关闭", code="rectification_closed")
         if step != self.next_step:
-            raise InvalidState(f"the next step is {self.next_step}, not {step}")
+            raise InvalidState(
+                f"下一步应为“{self.next_step}”，而不是“{step}”", code="wrong_rectification_step"
+            )
         if not note.strip():
-            raise ValidationFailed("write a note for this step", {"note": "required"})
+            raise ValidationFailed("请填写本步骤的说明", {"note": "必填"})
         check_text(note=note)
         self.trigger_event(
             self.StepRecorded, timestamp=at, actor=actor.as_record(), step=step, note=note

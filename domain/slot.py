@@ -85,13 +85,13 @@ class Slot(Aggregate):
     def take(self, appointment_id: UUID, *, at: datetime) -> None:
         """Take a place for a booking; ``SlotFull`` when none is left."""
         if str(appointment_id) in self.booked:
-            raise InvalidState("this booking already holds a place in the slot")
+            raise InvalidState("该预约已占用此时段的名额", code="place_already_taken")
         if self.remaining == 0:
-            raise SlotFull(f"slot {self.slot_id} is fully booked ({self.capacity} places)")
+            raise SlotFull(f"该时段已约满（共{self.capacity}个名额）")
         self.trigger_event(self.PlaceTaken, timestamp=at, appointment_id=appointment_id)
 
     def free(self, appointment_id: UUID, *, at: datetime) -> None:
         """Give a cancelled booking's place back."""
         if str(appointment_id) not in self.booked:
-            raise InvalidState("this booking holds no place in the slot")
+            raise InvalidState("该预约未占用此时段的名额", code="place_not_taken")
         self.trigger_event(self.PlaceFreed, timestamp=at, appointment_id=appointment_id)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.delivery import Delivery
 from domain.personal import text_of
+from projections.texts import china_iso
 
 if TYPE_CHECKING:
     import asyncpg
@@ -21,7 +22,7 @@ Change = tuple[dict[str, Any], dict[str, Any]]
 
 
 def _entry(event: Event, kind: str, **fields: Any) -> dict[str, Any]:
-    return {"at": event.timestamp.isoformat(), "type": kind, **fields}
+    return {"at": china_iso(event.timestamp), "type": kind, **fields}
 
 
 class DeliveryProjection:

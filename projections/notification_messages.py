@@ -16,6 +16,7 @@ from uuid import UUID
 
 import msgspec
 
+from domain.calendar import chinese_date
 from domain.personal import text_of
 
 __all__ = ["MESSAGES", "VARIABLES", "Notice", "Subject", "variables"]
@@ -33,6 +34,7 @@ class Subject(msgspec.Struct, frozen=True, kw_only=True):
     pickup_place: str = ""
     promised_days: int = 0
     materials: dict[str, str] = msgspec.field(default_factory=dict)  # id -> name
+    waybill: str = ""  # the courier's waybill number, once the result is dispatched
 
 
 class Notice(msgspec.Struct, frozen=True, kw_only=True):
@@ -44,11 +46,12 @@ class Notice(msgspec.Struct, frozen=True, kw_only=True):
     place: str = ""
     time: datetime | None = None  # None: when the event happened
     page: str | None = None  # None: the application's detail page
+    waybill: str = ""  # "": the subject's waybill, if it has one
 
 
 # What a template field may show; see ``variables``.
 VARIABLES: frozenset[str] = frozenset(
-    {"number", "service", "department", "status", "note", "time", "amount", "place"}
+    {"number", "service", "department", "status", "note", "time", "amount", "place", "waybill"}
 )
 
 
@@ -63,6 +66,8 @@ def variables(event: Any, subject: Subject, notice: Notice) -> dict[str, object]
         "time": notice.time or event.timestamp,
         "amount": notice.amount or 0,
         "place": notice.place or subject.pickup_place,
+        # a waybill number is letters and digits: a character_string field shows all of it
+        "waybill": notice.waybill or subject.waybill,
     }
 
 
@@ -113,7 +118,14 @@ def _suspended(event: Any, subject: Subject) -> Notice:
 
 
 def _resumed(event: Any, subject: Subject) -> Notice:
-    return Notice(status="恢复办理", note="办理时限继续计算")
+    deadline = getattr(event, "deadline", None)
+    note = f"承诺{chinese_date(deadline)}前办结" if deadline else "办理时限继续计算"
+    return Notice(status="恢复办理", note=note)
+
+
+def _refunded(event: Any, subject: Subject) -> Notice:
+    amount = int(getattr(event, "amount", 0) or 0)
+    return Notice(status="已退款", note=f"已退还{_yuan(amount)}元", amount=amount)
 
 
 def _result_issued(event: Any, subject: Subject) -> Notice:
@@ -129,8 +141,8 @@ def _paid(event: Any, subject: Subject) -> Notice:
 
 
 def _dispatched(event: Any, subject: Subject) -> Notice:
-    waybill = getattr(event, "waybill_no", "")
-    return Notice(status="已寄出", note=f"办理结果已寄出，运单号{waybill}")
+    waybill = str(getattr(event, "waybill_no", "") or "")
+    return Notice(status="已寄出", note="办理结果已寄出", waybill=waybill)
 
 
 def _delivered(event: Any, subject: Subject) -> Notice:
@@ -175,7 +187,7 @@ def _appointment_reminder(event: Any, subject: Subject) -> Notice:
     place = _appointment_place(event)
     return Notice(
         status="即将到时",
-        note=f"您预约的{place}办理即将开始" if place else "您预约的办理即将开始",
+        note=f"您在{place}的预约即将开始" if place else "您的预约即将开始",
         place=place,
         time=_appointment_start(event),
         page=_appointment_page(event),
@@ -213,6 +225,7 @@ MESSAGES: dict[str, Render] = {
     "Denied": _denied,
     "Suspended": _suspended,
     "Resumed": _resumed,
+    "Refunded": _refunded,
     "ResultIssued": _result_issued,
     "Paid": _paid,
     "DeliveryDispatched": _dispatched,

@@ -18,6 +18,7 @@ from uuid import UUID
 import msgspec
 
 from domain.application import Application
+from domain.application.fulfilment import DeliveryDispatched
 from domain.consultation import Consultation
 from integrations.wechat.subscribe_fields import plain
 from projections.notification_messages import MESSAGES, Subject, detail_page, variables
@@ -55,6 +56,13 @@ class NotificationProjection:
         if isinstance(event, Application.Submitted):
             await _remember_application(conn, event)
             return
+        if isinstance(event, DeliveryDispatched):  # later delivery messages show the waybill
+            await conn.execute(
+                "UPDATE notification_subjects SET context = context || jsonb_build_object("
+                "'waybill', $2::text) WHERE id = $1",
+                event.originator_id,
+                plain(event.waybill_no),
+            )
         if isinstance(event, Consultation.Asked):
             await _remember_consultation(conn, event)
             return

@@ -9,13 +9,13 @@ pure (``progress_view``): this module only loads rows, hands them the events and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.application import Application
-from projections.progress_view import ProgressView, apply_event, row_key, started
-from projections.texts import STATUS_TEXT
+from projections.progress_view import CANCEL_CUTOFF, ProgressView, apply_event, row_key, started
+from projections.texts import status_text
 
 if TYPE_CHECKING:
     import asyncpg
@@ -97,7 +97,7 @@ def _row(key: UUID, view: ProgressView, submitted: Application.Submitted | None)
         "agent_id": str(agent["id"]) if agent else None,
         "authorisation_id": submitted.authorisation_id if submitted is not None else None,
         "status": case.status,
-        "status_text": STATUS_TEXT[case.status],
+        "status_text": status_text(case),
         "queue": case.queue,
         "pending_departments": list(case.pending_departments),
         "departments": list(case.reached_departments),  # who may see the row (queries use it)
@@ -133,6 +133,11 @@ class ProgressProjection:
     name: str = "progress"
     tables: tuple[str, ...] = ("application_view",)
 
+    def __init__(self, cancel_cutoff: timedelta = CANCEL_CUTOFF) -> None:
+        # when a booking can no longer be cancelled (the citizen's actions say so); a change
+        # of the setting reaches stored rows with a rebuild
+        self.cancel_cutoff = cancel_cutoff
+
     async def process(
         self,
         conn: asyncpg.Connection | PoolConnectionProxy,
@@ -157,7 +162,7 @@ class ProgressProjection:
                 continue
             if isinstance(event, Application.Submitted):
                 if key not in views:  # a replayed submission changes nothing
-                    views[key] = started(event)
+                    views[key] = started(event, cancel_cutoff=self.cancel_cutoff)
                     created[key] = event
                 continue
             view = views.get(key)
@@ -167,9 +172,8 @@ class ProgressProjection:
         if rows:
             await conn.execute(_UPSERT, rows)
 
-    @staticmethod
     async def _load(
-        conn: asyncpg.Connection | PoolConnectionProxy, keys: set[UUID]
+        self, conn: asyncpg.Connection | PoolConnectionProxy, keys: set[UUID]
     ) -> dict[UUID, ProgressView]:
         rows = await conn.fetch(
             # locked: an erasure scrubbing these rows waits for the batch, and the batch for it
@@ -179,7 +183,11 @@ class ProgressProjection:
         )
         return {
             row["id"]: ProgressView.restore(
-                row["detail"], row["work"], version=row["version"], updated_at=row["updated_at"]
+                row["detail"],
+                row["work"],
+                version=row["version"],
+                updated_at=row["updated_at"],
+                cancel_cutoff=self.cancel_cutoff,
             )
             for row in rows
         }

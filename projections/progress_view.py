@@ -9,22 +9,34 @@ delivery, appointment, evaluation). No database, so they are tested and batched 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from domain.application import Application, CaseState, fulfilment
 from domain.application.activity import moves_the_case
-from domain.appointment import Appointment
+from domain.application.citizen import BookingFact, citizen_actions
+from domain.application.values import material_files
+from domain.appointment import Appointment, BookingPolicy
+from domain.calendar import chinese_date, chinese_month_day_time
 from domain.personal import text_of
-from projections.texts import COURIER_NAME, DELIVERY_STEP_TEXT, STATUS_TEXT, fen_to_yuan
+from projections.texts import (
+    COURIER_NAME,
+    DELIVERY_STEP_TEXT,
+    STATUS_TEXT,
+    china_iso,
+    fen_to_yuan,
+    status_text,
+)
 
-__all__ = ["ProgressView", "apply_event", "row_key", "started"]
+__all__ = ["CANCEL_CUTOFF", "ProgressView", "apply_event", "row_key", "started"]
+
+CANCEL_CUTOFF = BookingPolicy().cancel_cutoff  # the default; the projection is given its own
 
 
 class ProgressView:
     """One application's row while it is being changed."""
 
-    __slots__ = ("case", "detail", "info", "updated_at", "version")
+    __slots__ = ("cancel_cutoff", "case", "detail", "info", "updated_at", "version")
 
     def __init__(
         self,
@@ -34,21 +46,31 @@ class ProgressView:
         *,
         version: int,
         updated_at: datetime,
+        cancel_cutoff: timedelta = CANCEL_CUTOFF,
     ) -> None:
         self.case = case
         self.detail = detail  # the citizen's progress view, as the API returns it
         self.info = info  # facts for queries and texts: names, days, place, last action
         self.version = version  # of the application's stream
         self.updated_at = updated_at
+        self.cancel_cutoff = cancel_cutoff  # of bookings: when ``cancelAppointment`` closes
 
     @classmethod
     def restore(
-        cls, detail: dict[str, Any], work: dict[str, Any], *, version: int, updated_at: datetime
+        cls,
+        detail: dict[str, Any],
+        work: dict[str, Any],
+        *,
+        version: int,
+        updated_at: datetime,
+        cancel_cutoff: timedelta = CANCEL_CUTOFF,
     ) -> ProgressView:
         """From the row's ``detail`` and ``work`` columns."""
         info = dict(work)
         case = CaseState.from_record(info.pop("case"))
-        return cls(case, detail, info, version=version, updated_at=updated_at)
+        return cls(
+            case, detail, info, version=version, updated_at=updated_at, cancel_cutoff=cancel_cutoff
+        )
 
     def work(self) -> dict[str, Any]:
         """The ``work`` column: the case state and the facts."""
@@ -63,20 +85,52 @@ class ProgressView:
 
     def refresh(self) -> None:
         """The parts of the detail that follow the case state."""
-        case, detail = self.case, self.detail
+        case, detail, info = self.case, self.detail, self.info
+        names: dict[str, str] = info["materialNames"]
         detail["status"] = case.status
-        detail["statusText"] = STATUS_TEXT[case.status]
+        detail["statusText"] = status_text(case)
         detail["deadline"] = case.deadline
+        detail["department"] = case.lead
+        detail["materials"] = [_submitted(m, names) for m in case.materials]
         if case.status == "supplement_requested":
-            detail["supplement"] = {"missing": list(case.missing), "note": self.info["note"]}
+            detail["supplement"] = {
+                "missing": list(case.missing),
+                "missingMaterials": [
+                    {"materialId": m, "name": names.get(m, m)} for m in case.missing
+                ],
+                "note": info["note"],
+            }
         else:
             detail.pop("supplement", None)
         if case.deferred or "deferredMaterials" in detail:
-            names: dict[str, str] = self.info["materialNames"]
             detail["deferredMaterials"] = [
                 {"materialId": m, "name": names.get(m, m), "due": due}
                 for m, due in sorted(case.deferred.items())
             ]
+        booking = detail.get("appointment")
+        offered = citizen_actions(
+            case,
+            needs_appointment=bool(info.get("needsAppointment", False)),
+            booking=BookingFact(booking["status"], datetime.fromisoformat(booking["start"]))
+            if booking
+            else None,
+            cancel_cutoff=self.cancel_cutoff,
+        )
+        detail["actions"] = list(offered)
+        detail["actionsUntil"] = {a: china_iso(t) for a, t in offered.items() if t is not None}
+
+
+def _submitted(record: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """A material handed in, as the citizen sees it: its name, its files or certificate."""
+    material_id = record["materialId"]
+    shown: dict[str, Any] = {
+        "materialId": material_id,
+        "name": names.get(material_id, material_id),
+        "fileIds": material_files(record),
+    }
+    if record.get("certificateId"):
+        shown["certificateId"] = record["certificateId"]
+    return shown
 
 
 def _submitted_text(event: Application.Submitted) -> str:
@@ -86,20 +140,25 @@ def _submitted_text(event: Application.Submitted) -> str:
     return "申请已提交，等待窗口受理"
 
 
-def started(event: Application.Submitted) -> ProgressView:
+def started(
+    event: Application.Submitted, *, cancel_cutoff: timedelta = CANCEL_CUTOFF
+) -> ProgressView:
     """The view of a just-submitted application."""
     service = event.service
-    at = event.timestamp.isoformat()
+    at = china_iso(event.timestamp)
     method = event.delivery["method"]
     detail = {
         "id": str(event.originator_id),
         "number": event.number,
         "serviceCode": service["code"],
         "serviceName": service["name"],
+        "situationId": event.situation_id,
         "submittedAt": at,
         "delivery": {"method": method, "status": "not_started", "events": []},
         "timeline": [{"at": at, "type": "Submitted", "text": _submitted_text(event)}],
     }
+    if service.get("pickupPlace"):
+        detail["pickupPlace"] = service["pickupPlace"]
     info = {
         "citizenId": str(event.citizen_id),
         "promisedDays": service["promisedDays"],
@@ -107,6 +166,7 @@ def started(event: Application.Submitted) -> ProgressView:
         "materialNames": {m["id"]: m["name"] for m in service.get("materials", [])},
         "note": "",
         "lastActionAt": at,
+        "needsAppointment": bool(service.get("needsAppointment", False)),
         # 零跑腿: online service, no appointment, result by courier
         "zeroVisit": bool(service.get("online", True))
         and not service.get("needsAppointment", False)
@@ -116,10 +176,27 @@ def started(event: Application.Submitted) -> ProgressView:
         department=service["department"], stages=service["stages"], materials=event.materials
     )
     view = ProgressView(
-        case, detail, info, version=event.originator_version, updated_at=event.timestamp
+        case,
+        detail,
+        info,
+        version=event.originator_version,
+        updated_at=event.timestamp,
+        cancel_cutoff=cancel_cutoff,
     )
     view.refresh()
     return view
+
+
+def add_in_time_order(entries: list[dict[str, Any]], entry: dict[str, Any]) -> None:
+    """Append ``entry`` to a list ordered by its ``at``: events arrive in log order, and a
+    courier's scan or a booking may be dated before the entry last written."""
+    entries.append(entry)
+    if len(entries) > 1 and _moment(entry) < _moment(entries[-2]):
+        entries.sort(key=_moment)  # stable: entries of one moment keep their log order
+
+
+def _moment(entry: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(entry["at"])
 
 
 # --- texts of the application's own events (the case state is already moved) ---------------
@@ -130,7 +207,7 @@ def _accepted(view: ProgressView, event: Application.Accepted) -> str:
     text = f"{view.case.lead}已受理，承诺{view.info['promisedDays']}个工作日内办结"
     if event.deferred:
         due = min(event.deferred.values())
-        text += f"；容缺受理，请于{due}前补交：{view.names(sorted(event.deferred))}"
+        text += f"；容缺受理，请于{chinese_date(due)}前补交：{view.names(sorted(event.deferred))}"
     return text
 
 
@@ -148,7 +225,7 @@ def _supplement_provided(view: ProgressView, event: Application.SupplementProvid
 def _supplement_completed(view: ProgressView, event: Application.SupplementCompleted) -> str:
     if event.deadline is None:
         return "补正材料已齐全，等待窗口受理"
-    return f"补正材料已齐全，办理时限重新计算，承诺于{event.deadline}前办结"
+    return f"补正材料已齐全，办理时限重新计算，承诺于{chinese_date(event.deadline)}前办结"
 
 
 def _deferred_provided(view: ProgressView, event: Application.DeferredMaterialsProvided) -> str:
@@ -163,10 +240,10 @@ def _rejected(view: ProgressView, event: Application.Rejected) -> str:
     return f"不予受理：{event.reason}"
 
 
-def _reviewed(view: ProgressView, event: Application.Reviewed) -> str:
+def _reviewed(view: ProgressView, event: Application.Reviewed) -> str | None:
     if event.decision == "approve":
         return f"{event.department}审查通过"
-    return f"{event.department}审查未通过：{event.opinion}"
+    return None  # the denial that follows says it, in one line
 
 
 def _approved(view: ProgressView, event: Application.Approved) -> str:
@@ -177,7 +254,7 @@ def _approved(view: ProgressView, event: Application.Approved) -> str:
 
 
 def _denied(view: ProgressView, event: Application.Denied) -> str:
-    return f"审批未通过：{event.reason}"
+    return f"审批未通过（{event.department}）：{event.reason}"
 
 
 def _suspended(view: ProgressView, event: Application.Suspended) -> str:
@@ -185,7 +262,9 @@ def _suspended(view: ProgressView, event: Application.Suspended) -> str:
 
 
 def _resumed(view: ProgressView, event: Application.Resumed) -> str:
-    return f"恢复办理，承诺办结日期为{event.deadline}"
+    if event.deadline is None:
+        return "恢复办理"
+    return f"恢复办理，承诺于{chinese_date(event.deadline)}前办结"
 
 
 def _result_issued(view: ProgressView, event: Application.ResultIssued) -> str:
@@ -210,7 +289,7 @@ def _reassigned(view: ProgressView, event: Application.Reassigned) -> str:
 def _forced(view: ProgressView, event: Application.TransitionForced) -> str:
     text = f"办件状态调整为“{STATUS_TEXT[event.to_status]}”：{event.reason}"
     if event.deadline is not None:
-        text += f"，承诺办结日期为{event.deadline}"
+        text += f"，承诺于{chinese_date(event.deadline)}前办结"
     return text
 
 
@@ -221,7 +300,7 @@ def _evaluated(view: ProgressView, event: Application.Evaluated) -> str:
 
 def _paid(view: ProgressView, event: fulfilment.Paid) -> str:
     view.detail["payment"] = {"amount": event.amount, "status": "paid"}
-    return f"已缴费{fen_to_yuan(event.amount)}元（微信支付交易单号{event.transaction_id}）"
+    return f"已缴费{fen_to_yuan(event.amount)}元，交易单号：{event.transaction_id}"
 
 
 def _refunded(view: ProgressView, event: fulfilment.Refunded) -> str:
@@ -235,13 +314,13 @@ def _refunded(view: ProgressView, event: fulfilment.Refunded) -> str:
 def _delivery_event(view: ProgressView, status: str, entry: dict[str, Any]) -> dict[str, Any]:
     delivery: dict[str, Any] = view.detail.get("delivery") or {"method": "courier", "events": []}
     delivery["status"] = status
-    delivery["events"].append(entry)
+    add_in_time_order(delivery["events"], entry)
     view.detail["delivery"] = delivery
     return delivery
 
 
 def _dispatched(view: ProgressView, event: fulfilment.DeliveryDispatched) -> str:
-    at = event.timestamp.isoformat()
+    at = china_iso(event.timestamp)
     entry = {"at": at, "type": "dispatched", "waybillNo": event.waybill_no}
     delivery = _delivery_event(view, "dispatched", entry)
     delivery.update(company=event.company, waybillNo=event.waybill_no)
@@ -250,14 +329,14 @@ def _dispatched(view: ProgressView, event: fulfilment.DeliveryDispatched) -> str
 
 
 def _delivery_step(view: ProgressView, event: fulfilment.DeliveryProgressed) -> str:
-    at = event.timestamp.isoformat()
+    at = china_iso(event.timestamp)
     _delivery_event(view, event.step, {"at": at, "type": event.step, "location": event.location})
     where = f"（{event.location}）" if event.location else ""
     return f"{DELIVERY_STEP_TEXT.get(event.step, event.step)}{where}"
 
 
 def _delivery_failed(view: ProgressView, event: fulfilment.DeliveryFailed) -> str:
-    at = event.timestamp.isoformat()
+    at = china_iso(event.timestamp)
     status = "failed" if event.final else "attempt_failed"
     reason = text_of(event.reason)
     _delivery_event(view, status, {"at": at, "type": "failed", "reason": reason})
@@ -267,7 +346,7 @@ def _delivery_failed(view: ProgressView, event: fulfilment.DeliveryFailed) -> st
 
 
 def _delivered(view: ProgressView, event: fulfilment.Delivered) -> str:
-    at = event.timestamp.isoformat()
+    at = china_iso(event.timestamp)
     signer = text_of(event.signed_by)
     _delivery_event(view, "delivered", {"at": at, "type": "delivered", "signedBy": signer})
     return f"已签收（签收人：{signer}），办件已办结"
@@ -325,6 +404,8 @@ _CASE_HANDLERS: dict[type[Any], Handler] = {
 def _booked(view: ProgressView, event: Appointment.AppointmentBooked) -> str:
     view.detail["appointment"] = {
         "id": str(event.originator_id),
+        "hallId": event.hall_id,
+        "slotId": event.slot_id,
         "hallName": event.hall_name,
         "hallAddress": event.hall_address,
         "start": event.start,
@@ -332,7 +413,7 @@ def _booked(view: ProgressView, event: Appointment.AppointmentBooked) -> str:
         "status": "booked",
     }
     start = datetime.fromisoformat(event.start)
-    return f"已预约{event.hall_name} {start:%m月%d日 %H:%M}到场办理"
+    return f"已预约{chinese_month_day_time(start)}在{event.hall_name}办理"
 
 
 def _booking(view: ProgressView, event: Any, status: str, text: str) -> str | None:
@@ -377,13 +458,16 @@ def row_key(event: Any) -> Any:
 
 def apply_event(view: ProgressView, event: Any) -> bool:
     """Move ``view`` by ``event``; False when the event changes nothing of it."""
-    at = event.timestamp.isoformat()
+    at = china_iso(event.timestamp)
     booking = _BOOKING_HANDLERS.get(type(event))
     if booking is not None:
         text = booking(view, event)
         if text is None:
             return False
-        view.detail["timeline"].append({"at": at, "type": type(event).__name__, "text": text})
+        view.refresh()  # the booking changes what the citizen may do
+        add_in_time_order(
+            view.detail["timeline"], {"at": at, "type": type(event).__name__, "text": text}
+        )
         view.updated_at = max(view.updated_at, event.timestamp)
         return True
     handler = _CASE_HANDLERS.get(type(event))
@@ -392,7 +476,9 @@ def apply_event(view: ProgressView, event: Any) -> bool:
     event.apply(view.case)  # the domain's own transition: the aggregate runs the same code
     text = handler(view, event)
     if text is not None:
-        view.detail["timeline"].append({"at": at, "type": type(event).__name__, "text": text})
+        add_in_time_order(
+            view.detail["timeline"], {"at": at, "type": type(event).__name__, "text": text}
+        )
     if moves_the_case(event):
         view.info["lastActionAt"] = at
     view.version = event.originator_version

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from domain.personal import text_of
 from domain.rectification import Rectification
+from projections.texts import china_iso
 
 if TYPE_CHECKING:
     import asyncpg
@@ -45,7 +46,7 @@ class RectificationProjection:
             step = {
                 "step": event.step,
                 "note": event.note,
-                "at": event.timestamp.isoformat(),
+                "at": china_iso(event.timestamp),
                 "by": event.actor.get("name") or event.actor.get("id"),
             }
             await conn.execute(

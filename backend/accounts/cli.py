@@ -62,7 +62,7 @@ async def _account(services: Services, username: str) -> Any:
         "SELECT id, role, department FROM staff WHERE username = $1", username
     )
     if row is None:
-        raise NotFound(f"no staff account {username!r}")
+        raise NotFound(f"没有工作人员账号“{username}”")
     return row
 
 

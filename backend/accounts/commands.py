@@ -81,7 +81,7 @@ async def create_staff(
     if not username.strip():
         errors["username"] = "required"
     if errors:
-        raise ValidationFailed("invalid staff account", errors)
+        raise ValidationFailed("工作人员账号信息有误", errors)
     staff_id = uuid.uuid4()
     try:
         await pool.execute(
@@ -94,7 +94,7 @@ async def create_staff(
             department,
         )
     except asyncpg.UniqueViolationError:
-        raise ConflictError(f"username {username!r} is taken") from None
+        raise ConflictError(f"用户名“{username}”已被使用", code="username_taken") from None
     return staff_id
 
 
@@ -115,7 +115,7 @@ async def authenticate_staff(
     if not matches or row is None:
         if throttle is not None:
             await throttle.failed(username, client)
-        raise Unauthenticated("wrong username or password")
+        raise Unauthenticated("用户名或密码错误")
     if throttle is not None:
         await throttle.succeeded(username, client)
     return StaffAccount(
@@ -145,24 +145,24 @@ async def update_staff(
     department = (department or "").strip() or None
     errors = check_staff_fields(role, department)
     if errors:
-        raise ValidationFailed("invalid staff account", errors)
-    _refuse_self(staff_id, by, "change your own role")
+        raise ValidationFailed("工作人员账号信息有误", errors)
+    _refuse_self(staff_id, by, "更改自己的角色")
     status = await services.pool.execute(
         "UPDATE staff SET role = $2, department = $3 WHERE id = $1", staff_id, role, department
     )
     if status.endswith(" 0"):
-        raise NotFound("staff account not found")
+        raise NotFound("工作人员账号不存在")
     forget_cached(services.pool, staff_id)
 
 
 async def deactivate_staff(services: Services, staff_id: uuid.UUID, *, by: str) -> None:
     """Close an account: its console sessions end at once, it cannot log in again."""
-    _refuse_self(staff_id, by, "deactivate yourself")
+    _refuse_self(staff_id, by, "停用自己的账号")
     status = await services.pool.execute(
         "UPDATE staff SET active = false WHERE id = $1 AND active", staff_id
     )
     if status.endswith(" 0"):
-        raise NotFound("no active staff account with this id")
+        raise NotFound("没有该编号的有效工作人员账号")
     await services.pool.execute("DELETE FROM console_sessions WHERE staff_id = $1", staff_id)
     forget_cached(services.pool, staff_id)
 
@@ -170,4 +170,4 @@ async def deactivate_staff(services: Services, staff_id: uuid.UUID, *, by: str) 
 def _refuse_self(staff_id: uuid.UUID, by: str, what: str) -> None:
     # an admin who locks themselves out needs the command line to get back in
     if str(staff_id) == by:
-        raise InvalidState(f"you cannot {what}; ask another admin")
+        raise InvalidState(f"不能{what}，请联系其他管理员", code="cannot_change_yourself")

@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from backend.http.dto import Body, Dto
+from domain.actors import StaffRole
 
 __all__ = [
     "CitizenLogin",
@@ -40,7 +41,7 @@ class StaffLogin(Body, frozen=True):
 class StaffToken(Dto, frozen=True):
     token: str
     staff_id: str
-    role: str
+    role: StaffRole
     department: str | None
     expires_at: datetime
 
@@ -68,7 +69,7 @@ class StaffChange(Body, frozen=True):
 class StaffAccountView(Dto, frozen=True):
     id: UUID
     username: str
-    role: str
+    role: StaffRole
     department: str | None
     active: bool
     created_at: datetime

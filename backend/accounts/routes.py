@@ -23,6 +23,7 @@ from backend.accounts.dto import (
 from backend.accounts.erasure import forget_citizen
 from backend.http.client_address import client_address
 from backend.http.guards import PrincipalDep, ServicesDep, requires
+from backend.http.openapi import problems
 from backend.http.rate_limit import rate_limit
 from domain.actors import STAFF_ROLES
 from domain.errors import NotFound
@@ -45,6 +46,9 @@ class AuthController(Controller):
         status_code=200,
         guards=[rate_limit("login")],
         request_max_body_size=LOGIN_BODY_LIMIT,
+        responses=problems(
+            401, 502, 503, s401="WeChat did not accept the code (`invalid_login_code`)"
+        ),
     )
     async def wechat_login(
         self, services: ServicesDep, data: JSONBody[CitizenLogin]
@@ -58,6 +62,7 @@ class AuthController(Controller):
         status_code=200,
         guards=[rate_limit("login")],
         request_max_body_size=LOGIN_BODY_LIMIT,
+        responses=problems(401, s401="Wrong username or password (`unauthenticated`)"),
     )
     async def staff_login(
         self,
@@ -87,7 +92,12 @@ class StaffAdminController(Controller):
         """Every staff account, active ones first."""
         return [StaffAccountView.of(row) for row in await queries.list_staff(services)]
 
-    @post("/", operation_id="createStaff", status_code=201)
+    @post(
+        "/",
+        operation_id="createStaff",
+        status_code=201,
+        responses=problems(409, s409="The username is taken (`conflict`)"),
+    )
     async def create(
         self, services: ServicesDep, data: JSONBody[NewStaffAccount]
     ) -> StaffAccountView:
@@ -124,7 +134,7 @@ class StaffAdminController(Controller):
 async def _view(services: ServicesDep, staff_id: UUID) -> StaffAccountView:
     row = next((r for r in await queries.list_staff(services) if r.id == staff_id), None)
     if row is None:  # pragma: no cover - just written
-        raise NotFound("staff account not found")
+        raise NotFound("工作人员账号不存在")
     return StaffAccountView.of(row)
 
 

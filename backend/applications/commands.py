@@ -49,7 +49,7 @@ async def provide_materials(
             materials, pinned, certificates, applicant_id=application.citizen_id, day=now.date()
         )
         if found or errors:
-            raise ValidationFailed("materials refer to unknown e-certificates", found | errors)
+            raise ValidationFailed("材料引用了不存在的电子证照", found | errors)
         fresh = await load_certificates(services, materials) if certificates else {}
         used = policies.record_certificate_uses(
             application, materials, fresh, actor=citizen.actor(), at=now

@@ -10,18 +10,32 @@ import msgspec
 
 from backend.http.dto import Body, Dto
 from domain.application import Delivery, MaterialRef
+from domain.application.citizen import CitizenAction
+from domain.application.status import Status
+from domain.catalog import DeliveryMethod
+from projections.progress_values import (
+    BookingStatus,
+    DeliveryEventType,
+    DeliveryProgress,
+    PaymentProgress,
+    TimelineType,
+)
 
 __all__ = [
     "ApplicationAppointment",
     "ApplicationProgress",
     "ApplicationSummary",
     "DeferredMaterialView",
+    "DeliveryEventView",
     "DeliveryView",
     "Evaluation",
     "EvaluationView",
+    "MaterialName",
     "PaymentView",
+    "Resubscribe",
     "SubmitApplication",
     "SubmittedApplication",
+    "SubmittedMaterial",
     "Supplement",
     "Supplements",
     "TimelineEntry",
@@ -44,7 +58,7 @@ class SubmitApplication(Body, frozen=True):
 class SubmittedApplication(Dto, frozen=True):
     id: str
     number: str
-    status: str
+    status: Status
     position: int
 
 
@@ -52,33 +66,72 @@ class ApplicationSummary(Dto, frozen=True):
     id: str
     number: str
     service_name: str
-    status: str
+    status: Status
     status_text: str
     updated_at: datetime
 
 
 class TimelineEntry(Dto, frozen=True):
+    """``type`` names the event behind the entry; ``text`` is what the citizen reads."""
+
     at: datetime
-    type: str
+    type: TimelineType
     text: str
 
 
+class MaterialName(Dto, frozen=True):
+    material_id: str
+    name: str
+
+
 class Supplement(Dto, frozen=True):
+    """一次性告知: what is missing (``missing``: the ids; ``missingMaterials``: with names)."""
+
     missing: tuple[str, ...]
     note: str
+    missing_materials: tuple[MaterialName, ...] = ()
+
+
+class SubmittedMaterial(Dto, frozen=True):
+    """A material handed in: its uploaded files in page order, or the e-certificate."""
+
+    material_id: str
+    name: str
+    file_ids: tuple[str, ...] = ()
+    certificate_id: str | None = None
+
+
+class Resubscribe(Dto, frozen=True):
+    """The citizen's one-time subscriptions are used up: these templates (at most 3, for
+    ``wx.requestSubscribeMessage``) would bring the next messages; ``text`` says so."""
+
+    template_ids: tuple[str, ...]
+    text: str
 
 
 class PaymentView(Dto, frozen=True):
     amount: int
-    status: str
+    status: PaymentProgress
+
+
+class DeliveryEventView(Dto, frozen=True, omit_defaults=True):
+    """A step of the courier delivery: ``waybillNo`` when dispatched, ``location`` of a scan,
+    ``reason`` of a failure, ``signedBy`` when delivered."""
+
+    at: datetime
+    type: DeliveryEventType
+    waybill_no: str | None = None
+    location: str | None = None
+    reason: str | None = None
+    signed_by: str | None = None
 
 
 class DeliveryView(Dto, frozen=True):
-    method: str
-    status: str
+    method: DeliveryMethod
+    status: DeliveryProgress
     company: str | None = None
     waybill_no: str | None = None
-    events: tuple[dict[str, Any], ...] = ()
+    events: tuple[DeliveryEventView, ...] = ()
 
 
 class EvaluationView(Dto, frozen=True):
@@ -100,7 +153,9 @@ class ApplicationAppointment(Dto, frozen=True):
     hall_name: str
     start: datetime
     end: datetime
-    status: str
+    status: BookingStatus
+    hall_id: str | None = None
+    slot_id: str | None = None
     hall_address: str = ""
     queue_number: str | None = None
 
@@ -110,7 +165,7 @@ class ApplicationProgress(Dto, frozen=True):
     number: str
     service_code: str
     service_name: str
-    status: str
+    status: Status
     status_text: str
     submitted_at: datetime
     timeline: tuple[TimelineEntry, ...]
@@ -121,6 +176,15 @@ class ApplicationProgress(Dto, frozen=True):
     evaluation: EvaluationView | None = None
     deferred_materials: tuple[DeferredMaterialView, ...] = ()
     appointment: ApplicationAppointment | None = None
+    situation_id: str | None = None
+    department: str | None = None  # the lead department (after a reassignment, the new one)
+    materials: tuple[SubmittedMaterial, ...] = ()
+    pickup_place: str | None = None  # where a result collected at the window is handed out
+    # what the citizen may do now (the domain decides): withdraw, pay, supplement, evaluate,
+    # book, cancelAppointment; ``actionsUntil``: when a time-limited one closes
+    actions: tuple[CitizenAction, ...] = ()
+    actions_until: dict[str, datetime] = msgspec.field(default_factory=dict)
+    resubscribe: Resubscribe | None = None
 
 
 class Withdraw(Body, frozen=True):

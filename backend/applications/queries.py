@@ -7,12 +7,17 @@ from uuid import UUID
 
 import msgspec
 
-from backend.applications.dto import ApplicationProgress, ApplicationSummary
+from backend.applications.dto import ApplicationProgress, ApplicationSummary, Resubscribe
 from backend.proxies.access import authorisations, lets
 from backend.read_side import PROGRESS, read_model
+from domain.application.citizen import open_now
+from domain.application.status import CLOSED
 from domain.errors import NotFound
+from projections.notification_templates import MAX_PER_REQUEST
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from backend.auth.tokens import Principal
     from backend.db.reader import Queries
     from backend.services import Services
@@ -37,20 +42,47 @@ async def get_progress(
 ) -> ApplicationProgress:
     """The citizen's view of one application; 404 for anyone who may not see it (never for
     their own just submitted: ``after`` is the position the submission answered). An agent
-    sees the applications they submitted while their authorisation covers them (代办)."""
+    sees the applications they submitted while their authorisation covers them (代办).
+
+    The stored document holds the actions the case allows; those with a closing time (the
+    evaluation window, a booking's cancel cut-off) are offered only until then. The templates
+    the applicant accepted and used up come from their quota, read in the same statement."""
     db = await read_model(services, PROGRESS, after)
     clause, args = visible_clause(principal)
     # the document as text, decoded once, straight into the answer's type (no dict between)
-    detail = await db.fetchval(
-        f"SELECT detail::text FROM application_view WHERE id = $1 AND {clause}",  # noqa: S608
+    row = await db.fetchrow(
+        "SELECT v.detail::text AS detail, (SELECT array_agg(q.template_id) FROM"  # noqa: S608
+        " notification_quota q WHERE q.citizen_id = v.citizen_id AND q.remaining = 0) AS used_up"
+        f" FROM application_view v WHERE v.id = $1 AND {clause}",
         application_id,
         *args,
     )
+    detail: str | None = row["detail"] if row is not None else None
+    used_up = (row["used_up"] if row is not None else None) or ()
     if detail is None and principal.role == "citizen":
         detail = await _as_agent(services, db, UUID(principal.id), application_id)
     if detail is None:
-        raise NotFound("application not found")
-    return _progress(detail)
+        raise NotFound("办件不存在")
+    progress = _progress(detail)
+    actions = open_now(progress.actions, progress.actions_until, services.clock())
+    resubscribe = _resubscribe(services, progress, used_up)
+    if actions == progress.actions and resubscribe is None:
+        return progress
+    return msgspec.structs.replace(progress, actions=actions, resubscribe=resubscribe)
+
+
+RESUBSCRIBE_TEXT = "您订阅的消息提醒次数已用完，重新订阅后可继续收到办理进度通知"
+
+
+def _resubscribe(
+    services: Services, progress: ApplicationProgress, used_up: Sequence[str]
+) -> Resubscribe | None:
+    """Suggest subscribing again while the case goes on and a one-time quota is used up."""
+    if not used_up or progress.status in CLOSED:
+        return None
+    spent = set(used_up)
+    ids = [t for t in services.notification_templates.template_ids if t in spent]
+    return Resubscribe(tuple(ids[:MAX_PER_REQUEST]), RESUBSCRIBE_TEXT) if ids else None
 
 
 async def _as_agent(

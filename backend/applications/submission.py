@@ -42,7 +42,7 @@ def uses(materials: tuple[MaterialRef, ...]) -> AfterInsert:
     """The rows a command naming ``materials`` implies: their files are in use from now on."""
 
     async def attach(conn: asyncpg.Connection | PoolConnectionProxy, _: Saved) -> None:
-        await attach_files(conn, (m.file_id for m in materials))
+        await attach_files(conn, (f for m in materials for f in m.files))
 
     return attach
 
@@ -79,7 +79,7 @@ async def submit(
     try:
         item = await services.repository.get(ServiceItem, service_item_id(command.service_code))
     except NotFound:
-        raise ValidationFailed("unknown service", {"serviceCode": "no such service item"}) from None
+        raise ValidationFailed("事项不存在", {"serviceCode": "没有该事项"}) from None
     now = services.clock()
     situation = item.definition.situation(command.situation_id)
     materials = {m.id: m for m in situation.materials} if situation is not None else {}
@@ -108,7 +108,7 @@ async def submit(
     except ValidationFailed as exc:
         raise ValidationFailed(exc.detail, {**exc.errors, **errors}) from None
     if errors:
-        raise ValidationFailed("materials refer to unknown files or e-certificates", errors)
+        raise ValidationFailed("材料引用了不存在的文件或电子证照", errors)
     application_id, number = uuid.uuid4(), await next_number(services, command.service_code)
 
     async def attempt() -> Answer:

@@ -88,7 +88,7 @@ async def _lock(session: Session, *keys: str) -> None:
         try:
             await session.lock(key)
         except asyncpg.LockNotAvailableError as exc:
-            raise ConflictError("too many people are booking right now; try again") from exc
+            raise ConflictError("预约人数过多，请稍后重试") from exc
 
 
 async def _citizen_bookings(session: Session, citizen_id: UUID, at: datetime) -> CitizenBookings:
@@ -117,7 +117,7 @@ async def _service(services: Services, code: str) -> ServiceDefinition:
     try:
         item = await services.repository.get(ServiceItem, service_item_id(code))
     except NotFound:
-        raise ValidationFailed("unknown service", {"serviceCode": "no such service item"}) from None
+        raise ValidationFailed("事项不存在", {"serviceCode": "没有该事项"}) from None
     return item.definition
 
 
@@ -128,13 +128,9 @@ async def _check_application(
         application = await services.repository.get(Application, application_id)
         application.ensure_visible_to(citizen.actor())
     except NotFound:
-        raise ValidationFailed(
-            "unknown application", {"applicationId": "no such application of yours"}
-        ) from None
+        raise ValidationFailed("办件不存在", {"applicationId": "没有您的该办件"}) from None
     if application.service.code != service_code:
-        raise ValidationFailed(
-            "the application is for another service", {"applicationId": "other service"}
-        )
+        raise ValidationFailed("该办件不是此事项的办件", {"applicationId": "属于其他事项"})
 
 
 def _booking_body(appointment: Appointment, saved: Saved) -> BookedAppointment:
@@ -164,7 +160,7 @@ async def book(
     hall = await load_hall(services, hall_id)
     slot = hall.slot(day, start)
     if slot is None:
-        raise NotFound(f"no slot {command.slot_id}")
+        raise NotFound(f"时段{command.slot_id}不存在")
     service = await _service(services, command.service_code)
     if command.application_id is not None:
         await _check_application(services, citizen, command.application_id, service.code)
@@ -238,7 +234,7 @@ async def check_in(services: Services, staff: Principal, appointment_id: UUID) -
     known = await services.repository.get(Appointment, appointment_id)
     hall = await load_hall(services, known.hall_id)
     if not hall.admits(staff.actor()):
-        raise NotFound("appointment not found")
+        raise NotFound("预约不存在")
 
     async def attempt() -> CheckedIn:
         async with _transaction(services) as session:

@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from backend.http.dto import Body, Dto
+from domain.appointment import AppointmentStatus
 from domain.halls import SlotPeriod
 
 __all__ = [
@@ -39,11 +40,20 @@ class HallView(Dto, frozen=True):
 
 
 class SlotView(Dto, frozen=True):
+    """``bookable`` for the caller now; when not, ``reason`` is the code the booking would be
+    refused with (``slot_full``, ``outside_booking_window``, ``hall_closed_that_day``; for a
+    logged-in citizen also ``appointment_exists_that_day``, ``booking_blocked``) and
+    ``reasonText`` what to show."""
+
     slot_id: str
     start: datetime
     end: datetime
     capacity: int
     remaining: int
+    id: str = ""  # the same as slotId: ``id`` is every resource's own id
+    bookable: bool = True
+    reason: str | None = None
+    reason_text: str | None = None
 
 
 class BookedAppointment(Dto, frozen=True):
@@ -52,7 +62,7 @@ class BookedAppointment(Dto, frozen=True):
     id: str
     slot_id: str
     start: datetime
-    status: str
+    status: AppointmentStatus
     position: int
 
 
@@ -66,7 +76,7 @@ class AppointmentView(Dto, frozen=True):
     end: datetime
     service_code: str
     service_name: str
-    status: str  # booked | cancelled | checked_in | no_show
+    status: AppointmentStatus
     application_id: str | None = None
     queue_number: str | None = None
 
@@ -78,5 +88,5 @@ class HallAppointment(AppointmentView, frozen=True):
 class CheckedIn(Dto, frozen=True):
     id: str
     queue_number: str
-    status: str
+    status: AppointmentStatus
     position: int

@@ -38,5 +38,5 @@ async def load_hall(services: Services, hall_id: str) -> HallDefinition:
     try:
         hall = await services.repository.get(Hall, hall_aggregate_id(hall_id))
     except NotFound:
-        raise NotFound(f"no hall {hall_id}") from None
+        raise NotFound(f"大厅{hall_id}不存在") from None
     return hall.definition

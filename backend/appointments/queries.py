@@ -7,8 +7,11 @@ from uuid import UUID
 
 import msgspec
 
+from backend.appointments.commands import booking_policy
 from backend.appointments.dto import AppointmentView, HallAppointment, HallView, SlotView
 from backend.read_side import APPOINTMENTS, read_model
+from domain.appointment import window_refusal
+from domain.attendance import CitizenBookings, citizen_bookings_id
 from domain.errors import NotFound
 from domain.halls import HallDefinition, open_slots
 
@@ -41,9 +44,14 @@ async def list_halls(
 
 
 async def slots(
-    services: Services, hall_id: str, day: date, after: int | None = None
+    services: Services,
+    hall_id: str,
+    day: date,
+    after: int | None = None,
+    citizen: Principal | None = None,
 ) -> list[SlotView]:
-    """The day's slots from the template, with places left (one indexed query)."""
+    """The day's slots from the template, with places left (one indexed query), each saying
+    whether the caller may book it now and, if not, why (the rules of the booking itself)."""
     db = await read_model(services, APPOINTMENTS, after)
     row = await db.fetchrow(
         "SELECT h.definition, (SELECT coalesce(jsonb_object_agg(s.slot_id,"
@@ -53,23 +61,43 @@ async def slots(
         day,
     )
     if row is None:
-        raise NotFound(f"no hall {hall_id}")
+        raise NotFound(f"大厅{hall_id}不存在")
     hall = msgspec.convert(row["definition"], HallDefinition)
     taken: dict[str, list[int]] = row["taken"]
+    now = services.clock()
+    policy = booking_policy(services.settings)
+    refusal = window_refusal(policy=policy, calendar=services.calendar, day=day, at=now)
+    if refusal is None and citizen is not None and citizen.role == "citizen":
+        record = await _bookings_of(services, UUID(citizen.id))
+        if record is not None:
+            refusal = record.booking_refusal(day, at=now, policy=policy)
     result = []
     for slot in open_slots(hall, day, services.calendar):
         # a slot keeps the capacity it was opened with; untouched slots follow the template
         capacity, booked = taken.get(slot.id, (slot.capacity, 0))
+        remaining = max(capacity - booked, 0)
+        why = refusal or (None if remaining else ("slot_full", "该时段已约满"))
         result.append(
             SlotView(
                 slot_id=slot.id,
+                id=slot.id,
                 start=slot.start,
                 end=slot.end,
                 capacity=capacity,
-                remaining=max(capacity - booked, 0),
+                remaining=remaining,
+                bookable=why is None,
+                reason=why[0] if why else None,
+                reason_text=why[1] if why else None,
             )
         )
     return result
+
+
+async def _bookings_of(services: Services, citizen_id: UUID) -> CitizenBookings | None:
+    try:
+        return await services.repository.get(CitizenBookings, citizen_bookings_id(citizen_id))
+    except NotFound:
+        return None
 
 
 def _appointment(row: Any) -> dict[str, Any]:
@@ -114,7 +142,7 @@ async def hall_day(
     db = await read_model(services, APPOINTMENTS, after)
     definition = await db.fetchval("SELECT definition FROM hall_view WHERE id = $1", hall_id)
     if definition is None or not msgspec.convert(definition, HallDefinition).admits(staff.actor()):
-        raise NotFound(f"no hall {hall_id}")
+        raise NotFound(f"大厅{hall_id}不存在")
     rows = await db.fetch(
         f"SELECT {_APPOINTMENT_COLUMNS}, citizen_id FROM appointment_view"  # noqa: S608
         " WHERE hall_id = $1 AND day = $2 ORDER BY starts_at, booked_at",

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.di import Provide
+from litestar.params import Dependency, FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from backend.appointments import commands as appointments
 from backend.appointments import queries
@@ -18,7 +19,8 @@ from backend.appointments.dto import (
     HallView,
     SlotView,
 )
-from backend.http.guards import PrincipalDep, ServicesDep, requires
+from backend.auth.tokens import Principal
+from backend.http.guards import PrincipalDep, ServicesDep, caller_if_any, requires
 from backend.http.idempotency import idempotent_post
 from backend.http.rate_limit import rate_limit
 from backend.http.read_source import After
@@ -40,16 +42,23 @@ class HallsController(Controller):
         """Service halls; with ``serviceCode`` only those whose departments handle it."""
         return await queries.list_halls(services, service_code, after)
 
-    @get("/{hall_id:str}/slots", operation_id="listSlots")
+    @get(
+        "/{hall_id:str}/slots",
+        operation_id="listSlots",
+        dependencies={"caller": Provide(caller_if_any)},
+    )
     async def slots(
         self,
         services: ServicesDep,
         hall_id: FromPath[str],
         day: Annotated[date, QueryParameter(name="date")],
+        caller: Annotated[Principal | None, Dependency(skip_validation=True)],
         after: After = None,
     ) -> list[SlotView]:
-        """The day's slots with places left; none on weekends and public holidays."""
-        return await queries.slots(services, hall_id, day, after)
+        """The day's slots with places left; none on weekends and public holidays. Each says
+        whether it is ``bookable`` now, and if not the ``reason`` (a code of the booking's
+        refusal); with a citizen's bearer token also their one-a-day rule and no-show block."""
+        return await queries.slots(services, hall_id, day, after, caller)
 
 
 class AppointmentsController(Controller):

@@ -42,9 +42,7 @@ async def record_reveal(
     """Record that ``staff`` is about to see ``fields``; a reason of a few words is required."""
     reason = reason.strip()
     if len(reason) < _MIN_REASON or len(reason) > 500 or "\x00" in reason:
-        raise ValidationFailed(
-            "say why you need to see the personal data", {"reason": "4..500 characters"}
-        )
+        raise ValidationFailed("请说明查看个人信息的理由", {"reason": "4至500个字"})
     reveal = Reveal(
         at=services.clock(),
         application_id=application_id,

@@ -15,6 +15,7 @@ import asyncpg
 import msgspec
 
 from backend.auth.tokens import Principal
+from domain.actors import StaffRole
 
 __all__ = ["CACHE_SECONDS", "StaffAccount", "forget_cached", "staff_account"]
 
@@ -31,7 +32,7 @@ class StaffAccount(msgspec.Struct, frozen=True):
 
     id: UUID
     username: str
-    role: str
+    role: StaffRole
     department: str | None
 
     def principal(self) -> Principal:

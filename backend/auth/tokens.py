@@ -83,11 +83,11 @@ class TokenService:
             principal, kid = known
             if kid not in self._keys.by_id:
                 del self._verified[token]
-                raise Unauthenticated("this token was signed with a retired key; log in again")
+                raise Unauthenticated("登录凭证的密钥已停用，请重新登录")
             if principal.expires_at is not None and principal.expires_at > datetime.now(UTC):
                 return principal
             del self._verified[token]
-            raise Unauthenticated("token expired; log in again")
+            raise Unauthenticated("登录已过期，请重新登录")
         principal, kid = self._verify(token)
         if len(self._verified) >= _CACHE_SIZE:  # bounded: a cache, not a session store
             self._verified.clear()
@@ -98,13 +98,13 @@ class TokenService:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError as exc:
-            raise Unauthenticated("invalid token") from exc
+            raise Unauthenticated("登录凭证无效，请重新登录") from exc
         if kid is None:  # issued before tokens named their key: any key we know may verify it
             candidates = list(self._keys.by_id.items())
         elif isinstance(kid, str) and kid in self._keys.by_id:
             candidates = [(kid, self._keys.by_id[kid])]
         else:
-            raise Unauthenticated("this token was signed with a retired key; log in again")
+            raise Unauthenticated("登录凭证的密钥已停用，请重新登录")
         claims, verified_by = self._decode(token, candidates)
         jti = claims.get("jti")
         principal = Principal(
@@ -127,8 +127,8 @@ class TokenService:
             except jwt.InvalidSignatureError:
                 continue  # (only a token without a kid has more than one key to try)
             except jwt.ExpiredSignatureError as exc:
-                raise Unauthenticated("token expired; log in again") from exc
+                raise Unauthenticated("登录已过期，请重新登录") from exc
             except jwt.PyJWTError as exc:
-                raise Unauthenticated("invalid token") from exc
+                raise Unauthenticated("登录凭证无效，请重新登录") from exc
             return claims, kid
-        raise Unauthenticated("invalid token")
+        raise Unauthenticated("登录凭证无效，请重新登录")

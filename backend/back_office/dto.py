@@ -6,6 +6,9 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from backend.http.dto import Body, Dto
+from domain.actors import StaffRole
+from domain.application import Queue
+from domain.application.status import Status
 
 __all__ = [
     "Accept",
@@ -37,9 +40,9 @@ class WorkItem(Dto, frozen=True):
     number: str
     service_code: str
     service_name: str
-    status: str
+    status: Status
     status_text: str
-    queue: str
+    queue: Queue
     departments: tuple[str, ...]
     submitted_at: datetime
     deadline: date | None
@@ -69,7 +72,7 @@ class RevealView(Dto, frozen=True):
 
     at: datetime
     staff_name: str
-    role: str
+    role: StaffRole
     department: str | None
     fields: tuple[str, ...]
     reason: str

@@ -116,7 +116,7 @@ async def history(
     for event in events:
         aggregate = event.mutate(aggregate)
     if not isinstance(aggregate, Application):
-        raise NotFound("application not found")
+        raise NotFound("办件不存在")
     viewer = staff.actor()
     aggregate.ensure_visible_to(viewer)
     reveal = reason is not None and may_see_personal_data(viewer, aggregate)

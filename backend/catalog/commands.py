@@ -22,9 +22,9 @@ def read_catalog(path: Path) -> list[Any]:
     try:
         data = msgspec.json.decode(path.read_bytes())
     except msgspec.DecodeError as exc:
-        raise ValidationFailed(f"{path} is not valid JSON: {exc}") from exc
+        raise ValidationFailed(f"{path} 不是有效的 JSON：{exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("services"), list):
-        raise ValidationFailed(f"{path}: expected an object with a 'services' list")
+        raise ValidationFailed(f"{path}：应为包含 services 列表的对象")
     services: list[Any] = data["services"]
     return services
 

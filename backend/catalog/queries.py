@@ -49,7 +49,7 @@ async def definition_of(db: Queries, code: str) -> ServiceDefinition:
     """The published definition of one item (404 when there is none)."""
     definition = await db.fetchval("SELECT definition FROM catalog_view WHERE code = $1", code)
     if definition is None:
-        raise NotFound(f"no service item {code}")
+        raise NotFound(f"事项{code}不存在")
     return msgspec.convert(definition, ServiceDefinition)
 
 
@@ -124,5 +124,5 @@ async def service_versions(services: Services, code: str) -> list[ServiceVersion
                 )
             )
     if not versions:
-        raise NotFound(f"no service item {code}")
+        raise NotFound(f"事项{code}不存在")
     return versions[::-1]

@@ -29,7 +29,7 @@ async def revoke(
         certificate = await services.repository.get(Certificate, certificate_id)
         issuing = certificate.source == "onewindow" and certificate.issuer == staff.department
         if staff.role != "admin" and not issuing:
-            raise Forbidden("only the issuing department or an admin revokes a certificate")
+            raise Forbidden("仅发证部门或管理员可以注销电子证照")
         certificate.revoke(actor=staff.actor(), reason=reason, at=now)
         saved = await services.repository.save(certificate)
         return accepted(certificate.id, certificate.status, saved)

@@ -57,7 +57,7 @@ async def declare_identity(
     another account's."""
     citizen_id = UUID(citizen.id)
     if await identity_of(services, citizen_id) is not None:
-        raise ConflictError("your identity is already declared")
+        raise ConflictError("您已登记过身份信息")
     identity = CitizenIdentity.declare(
         citizen_id=citizen_id, name=name, id_number=id_number, at=services.clock()
     )
@@ -73,7 +73,7 @@ async def declare_identity(
     try:
         await services.repository.save(identity, after_insert=bind)
     except asyncpg.UniqueViolationError:
-        raise ConflictError("this ID number is declared by another account") from None
+        raise ConflictError("该身份证号已由另一账号登记") from None
     return _view(identity)
 
 
@@ -81,5 +81,5 @@ async def view_identity(services: Services, citizen: Principal) -> IdentityView:
     """The declared identity, masked; 404 when none was declared."""
     identity = await identity_of(services, UUID(citizen.id))
     if identity is None:
-        raise NotFound("no identity declared")
+        raise NotFound("尚未登记身份信息")
     return _view(identity)

@@ -41,7 +41,7 @@ async def refresh_from_platform(services: Services, citizen_id: UUID) -> int:
         raise PlatformUnavailable("no e-certificate platform is configured")
     identity = await identity_of(services, citizen_id)
     if identity is None or identity.id_number is None:
-        raise InvalidState("declare your name and ID number first (PUT /api/v1/me/identity)")
+        raise InvalidState("请先登记姓名和身份证号（PUT /api/v1/me/identity）")
     number = identity.id_number
     answers = await asyncio.gather(*(platform.fetch(number, code) for code in CERTIFICATE_TYPES))
     position = 0

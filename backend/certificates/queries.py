@@ -60,7 +60,7 @@ async def _mine(db: Queries, citizen: Principal, certificate_id: UUID) -> Any:
         UUID(citizen.id),
     )
     if row is None:
-        raise NotFound("certificate not found")
+        raise NotFound("电子证照不存在")
     return row
 
 

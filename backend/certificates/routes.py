@@ -87,7 +87,7 @@ class MyCertificatesController(Controller):
         if detail.file_id is not None:
             found = await open_document(services, UUID(principal.id), UUID(detail.file_id))
         if found is None:
-            raise NotFound("this certificate has no document")
+            raise NotFound("该电子证照没有证照文件")
         content, content_type = found
         return Response(content, media_type=content_type)
 

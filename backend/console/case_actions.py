@@ -40,13 +40,13 @@ def _day(form: Form, name: str) -> date | None:
     try:
         return date.fromisoformat(text) if text else None
     except ValueError:
-        raise ValidationFailed("not a date", {name: "YYYY-MM-DD"}) from None
+        raise ValidationFailed("日期格式有误", {name: "应为 YYYY-MM-DD"}) from None
 
 
 def _decision(form: Form) -> Any:
     decision = form.text("decision", 10)
     if decision not in ("approve", "deny"):
-        raise ValidationFailed("choose approve or deny", {"decision": "approve | deny"})
+        raise ValidationFailed("请选择通过或不通过", {"decision": "approve 或 deny"})
     return decision
 
 
@@ -132,7 +132,7 @@ async def act(
     """Run one action; htmx gets the case again with a note of what was done."""
     run = _ACTS.get(action)
     if run is None:
-        raise NotFound("no such action")
+        raise NotFound("没有该操作")
     staff: Principal = request.state.principal
     if staff.role not in ACTION_ROLES.get(action, STAFF_DESK):
         raise Forbidden("您的角色不能执行此操作")

@@ -21,6 +21,7 @@ from backend.http.guards import ServicesDep
 from backend.read_side import CATALOG, read_model
 from domain.application import Application
 from domain.application.access import may_see_personal_data
+from domain.application.values import material_files
 from domain.errors import NotFound
 
 __all__ = ["HANDLERS", "case_page_template"]
@@ -77,7 +78,7 @@ async def reveal(
     application = await services.repository.get(Application, case_id)
     application.ensure_visible_to(staff.actor())
     if not may_see_personal_data(staff.actor(), application):
-        raise NotFound("application not found")
+        raise NotFound("办件不存在")
     shown, fields = personal_of(application)
     reason = (await form_of(request)).text("reason", 500)
     await record_reveal(services, staff, case_id, fields, reason)
@@ -91,8 +92,8 @@ async def material(
     """An uploaded material, inline, only as a material of a case the staff member may see."""
     application = await services.repository.get(Application, case_id)
     application.ensure_visible_to(request.state.principal.actor())
-    if all(str(m.get("fileId")) != str(file_id) for m in application.materials):
-        raise NotFound("file not found")
+    if all(str(file_id) not in material_files(m) for m in application.materials):
+        raise NotFound("文件不存在")
     data, content_type = await read_upload(services, file_id, application.citizen_id)
     extension = {"image/png": "png", "image/jpeg": "jpg", "application/pdf": "pdf"}
     pdf = content_type == "application/pdf"

@@ -20,6 +20,7 @@ from domain.application import Application, DeadlineState
 from domain.application.access import may_see_personal_data
 from domain.application.actions import offered_actions
 from domain.application.status import FORCEABLE
+from domain.application.values import material_files
 from domain.calendar import CST
 from domain.personal import ERASED_TEXT
 
@@ -59,9 +60,10 @@ class Material:
     name: str
     required: bool
     deferrable: bool
-    file_id: str | None = None
+    file_id: str | None = None  # the first page
     certificate_id: str | None = None
     content_type: str | None = None
+    more_files: list[str] = field(default_factory=list)  # the other pages, in order
     due: str | None = None
     overdue: bool = False
     missing: bool = False
@@ -157,7 +159,8 @@ def _materials(application: Application, types: dict[UUID, str]) -> list[Materia
     result = []
     for pinned in application.service.materials:
         ref = given.get(pinned.id, {})
-        file_id = ref.get("fileId")
+        files = material_files(ref)
+        file_id = files[0] if files else None
         due = application.deferred.get(pinned.id)
         result.append(
             Material(
@@ -168,6 +171,7 @@ def _materials(application: Application, types: dict[UUID, str]) -> list[Materia
                 file_id=str(file_id) if file_id else None,
                 certificate_id=ref.get("certificateId"),
                 content_type=types.get(UUID(str(file_id))) if file_id else None,
+                more_files=files[1:],
                 due=due,
                 overdue=pinned.id in application.deferred_overdue and due is not None,
                 missing=pinned.id in application.missing,
@@ -186,7 +190,7 @@ async def case_view(
     application.ensure_visible_to(actor)
     entries = await history(services, staff, application_id)
     today = services.clock().astimezone(CST).date()
-    file_ids = [UUID(str(m["fileId"])) for m in application.materials if m.get("fileId")]
+    file_ids = [UUID(f) for m in application.materials for f in material_files(m)]
     service = application.service
     evaluated = next((e for e in reversed(entries) if e.type == "Evaluated"), None)
     supplement = next((e for e in reversed(entries) if e.type == "SupplementRequested"), None)

@@ -48,7 +48,7 @@ async def delivery(
     found = await open_deliveries(services, request.state.principal)
     current = next((d for d in found if d.id == str(delivery_id)), None)
     if current is None:
-        raise NotFound("delivery not found")
+        raise NotFound("快递任务不存在")
     return page(request, "courier_delivery.html", delivery=current, kinds=_KINDS)
 
 
@@ -60,7 +60,7 @@ async def report(
     form = await form_of(request)
     kind = form.text("type", 20)
     if kind not in _KINDS:
-        raise ValidationFailed("unknown report", {"type": f"one of {sorted(_KINDS)}"})
+        raise ValidationFailed("未知的投递报告", {"type": f"应为{'、'.join(sorted(_KINDS))}之一"})
     kind = cast("ReportKind", kind)
     event = Report(
         kind=kind,

@@ -69,7 +69,7 @@ async def desk(request: Request[Any, Any, Any], services: ServicesDep) -> Templa
     try:
         day = date.fromisoformat(text) if text else today_in_china(services)
     except ValueError:
-        raise ValidationFailed("not a date", {"date": "YYYY-MM-DD"}) from None
+        raise ValidationFailed("日期格式有误", {"date": "应为 YYYY-MM-DD"}) from None
     return await _desk(request, services, request.query_params.get("hall"), day)
 
 

@@ -14,7 +14,8 @@ from backend.console.access import LoginRequired
 from backend.console.labels import PROBLEM_TEXT
 from backend.console.render import is_htmx, page
 from backend.eventstore.types import CommitFailed
-from backend.http.errors import DATABASE_DOWN, HTTP_CODES, database_down, status_of
+from backend.http.body_errors import chinese
+from backend.http.errors import DATABASE_DOWN, HTTP_CODES, HTTP_TEXT, database_down, status_of
 from backend.http.read_source import ReadModelBehind
 from backend.ratelimit import RateLimited
 from domain.errors import DomainError, ValidationFailed
@@ -30,11 +31,13 @@ def _problem(
     code: str,
     detail: str,
     errors: dict[str, str] | None = None,
+    *,
+    family: str | None = None,
 ) -> Response[Any]:
     context = {
         "status": status,
         "code": code,
-        "title": PROBLEM_TEXT.get(code, "操作未完成"),
+        "title": PROBLEM_TEXT.get(family or code, "操作未完成"),
         "detail": detail,
         "errors": errors or {},
     }
@@ -60,7 +63,16 @@ def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     if retry is not None:
         status = 429
     errors = exc.errors if isinstance(exc, ValidationFailed) else None
-    response = _problem(request, status, exc.code, exc.detail, errors)
+    # a fine code (already_evaluated) is titled by its kind (invalid_state)
+    family = next(
+        (
+            getattr(c, "code", "")
+            for c in type(exc).__mro__
+            if getattr(c, "code", None) in PROBLEM_TEXT
+        ),
+        None,
+    )
+    response = _problem(request, status, exc.code, exc.detail, errors, family=family)
     if retry is not None:
         response.headers["Retry-After"] = str(retry)
     return response
@@ -68,17 +80,17 @@ def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
 
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = {
-        str(item.get("key") or "form"): str(item.get("message", ""))
+        str(item.get("key") or "form"): chinese(str(item.get("message", "")))
         for item in (exc.extra if isinstance(exc.extra, list) else [])
         if isinstance(item, dict)
     }
-    return _problem(request, 400, "validation_failed", str(exc.detail), errors)
+    return _problem(request, 400, "validation_failed", "填写有误，请按提示修改", errors)
 
 
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     code = HTTP_CODES.get(exc.status_code, "http_error")
-    detail = str(exc.detail)
-    if "CSRF" in detail:
+    detail = HTTP_TEXT.get(exc.status_code, "服务暂时不可用，请稍后再试")
+    if "CSRF" in str(exc.detail):
         detail = "表单已过期或缺少安全令牌（CSRF），请刷新页面后重试"
     return _problem(request, exc.status_code, code, detail)
 

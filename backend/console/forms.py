@@ -25,9 +25,9 @@ class Form:
         value = self._data.get(name, "")
         value = value if isinstance(value, str) else ""
         if "\x00" in value:
-            raise ValidationFailed("text contains a NUL character", {name: "NUL"})
+            raise ValidationFailed("文字中含有空字符（NUL）", {name: "不能含有空字符"})
         if len(value) > limit:
-            raise ValidationFailed("text too long", {name: f"at most {limit} characters"})
+            raise ValidationFailed("内容过长", {name: f"最多{limit}个字"})
         return value.strip()
 
     def texts(self, name: str) -> list[str]:
@@ -38,7 +38,7 @@ class Form:
         try:
             return [UUID(v) for v in self.texts(name)]
         except ValueError:
-            raise ValidationFailed("bad id", {name: "not an id"}) from None
+            raise ValidationFailed("编号有误", {name: "不是有效的编号"}) from None
 
 
 async def form_of(request: Request[Any, Any, Any]) -> Form:
@@ -60,4 +60,4 @@ def query_struct(request: Request[Any, Any, Any], cls: type[S]) -> S:
     try:
         return msgspec.convert(given, cls, strict=False)
     except msgspec.ValidationError as exc:
-        raise ValidationFailed(f"bad filter: {exc}", {"query": str(exc)}) from None
+        raise ValidationFailed(f"筛选条件有误：{exc}", {"query": str(exc)}) from None

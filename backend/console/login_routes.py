@@ -30,7 +30,7 @@ def root(request: Request[Any, Any, Any]) -> Response[Any]:
     """A browser is sent to the console; an API client still gets the problem+json 404."""
     if "text/html" in request.headers.get("accept", ""):
         return Redirect("/console/", status_code=302)
-    raise NotFound("nothing here: the API is under /api/v1, the console under /console/")
+    raise NotFound("此处没有内容：接口在 /api/v1 下，管理后台在 /console/ 下")
 
 
 @get("/login", name="console-login")

@@ -46,11 +46,11 @@ async def set_day(request: Request[Any, Any, Any], services: ServicesDep) -> Res
     form = await form_of(request)
     kind = form.text("kind", 10)
     if kind not in ("holiday", "workday"):
-        raise ValidationFailed("holiday or workday", {"kind": "holiday | workday"})
+        raise ValidationFailed("请选择节假日或调休工作日", {"kind": "holiday 或 workday"})
     try:
         day = date.fromisoformat(form.text("day", 10))
     except ValueError:
-        raise ValidationFailed("not a date", {"day": "YYYY-MM-DD"}) from None
+        raise ValidationFailed("日期格式有误", {"day": "应为 YYYY-MM-DD"}) from None
     await calendar.set_override(
         services, request.state.principal, day, kind, form.text("note", 200)
     )
@@ -88,9 +88,9 @@ async def load_catalog(request: Request[Any, Any, Any], services: ServicesDep) -
     try:
         data = msgspec.json.decode(content)
     except msgspec.DecodeError as exc:
-        raise ValidationFailed(f"不是有效的 JSON：{exc}", {"file": "JSON"}) from None
+        raise ValidationFailed(f"不是有效的 JSON：{exc}", {"file": "不是有效的 JSON"}) from None
     if not isinstance(data, dict) or not isinstance(data.get("services"), list):
-        raise ValidationFailed("需要包含 services 列表的对象", {"file": "services"})
+        raise ValidationFailed("需要包含 services 列表的对象", {"file": "缺少 services 列表"})
     counts = await publish_catalog(services, data["services"])
     await services.runner.catch_up(services.runner.projection(CATALOG))
     summary = (

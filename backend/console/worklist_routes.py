@@ -102,9 +102,9 @@ async def bulk(
     action, text = form.text("action", 20), form.text("text", 500)
     department = form.text("department", 100)
     if not ids:
-        raise ValidationFailed("请先勾选办件", {"ids": "at least one"})
+        raise ValidationFailed("请先勾选办件", {"ids": "至少一项"})
     if action not in ("escalate", "reassign"):
-        raise ValidationFailed("unknown bulk action", {"action": "escalate or reassign"})
+        raise ValidationFailed("未知的批量操作", {"action": "escalate 或 reassign"})
     staff = account.principal()
     outcomes: list[tuple[str, str]] = []
     for application_id in ids:

@@ -78,7 +78,7 @@ async def ask(
     try:
         item = await services.repository.get(ServiceItem, service_item_id(command.service_code))
     except NotFound:
-        raise ValidationFailed("unknown service", {"serviceCode": "no such service item"}) from None
+        raise ValidationFailed("事项不存在", {"serviceCode": "没有该事项"}) from None
     citizen_id = UUID(citizen.id)
     files = [str(f) for f in command.file_ids]
     Consultation.check_question(command.question, files)

@@ -102,7 +102,7 @@ async def _row(
         *args,
     )
     if row is None:
-        raise NotFound("consultation not found")
+        raise NotFound("咨询不存在")
     return row
 
 

@@ -25,10 +25,10 @@ def _department_of(staff: Principal, wanted: str | None) -> str:
     """A department's staff work with their own; supervisors and admins name one."""
     if staff.actor().oversees_all:
         if not wanted:
-            raise ValidationFailed("say which department", {"department": "required"})
+            raise ValidationFailed("请选择部门", {"department": "必填"})
         return wanted
     if wanted and wanted != staff.department:
-        raise Forbidden("templates of another department")
+        raise Forbidden("不能使用其他部门的答复模板")
     assert staff.department is not None
     return staff.department
 
@@ -78,7 +78,7 @@ async def create_template(
     """Save a template for the department."""
     department = _department_of(staff, body.department)
     if not body.title.strip() or not body.text.strip():
-        raise ValidationFailed("a title and a text", {"title": "required", "text": "required"})
+        raise ValidationFailed("请填写标题和内容", {"title": "必填", "text": "必填"})
     check_text(title=body.title, text=body.text)
     template_id = uuid.uuid4()
     basis = None
@@ -113,4 +113,4 @@ async def delete_template(services: Services, staff: Principal, template_id: UUI
         department,
     )
     if status.endswith(" 0"):
-        raise NotFound("reply template not found")
+        raise NotFound("答复模板不存在")

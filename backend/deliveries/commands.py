@@ -59,7 +59,7 @@ async def redispatch(services: Services, staff: Principal, application_id: UUID)
             application.ensure_visible_to(staff.actor())
             current = await orders.open_order_of(session.conn, application_id)
             if current is not None and current[1] == "pending":
-                raise InvalidState("a courier is already being booked for this result")
+                raise InvalidState("该结果的快递正在下单", code="delivery_being_booked")
             delivery = new_delivery(services, application, now, staff)
             saved = await session.save(delivery, after_insert=orders.inserter(delivery))
         return Redispatched(
@@ -102,9 +102,13 @@ async def report(
     """A courier of the delivery's company reports a scan or an outcome from the app."""
     now = services.clock()
     if event.at.tzinfo is None:
-        raise ValidationFailed("give the time with its offset", {"at": "needs an offset"})
+        raise ValidationFailed(
+            "时间须带时区（如 +08:00）", {"at": "缺少时区"}, code="time_without_offset"
+        )
     if event.at > now + _FUTURE_SLACK:
-        raise ValidationFailed("that time is in the future", {"at": "in the future"})
+        raise ValidationFailed(
+            "该时间晚于当前时间", {"at": "不能晚于当前时间"}, code="event_in_future"
+        )
     if event.file_id is not None:
         owned = await services.pool.fetchval(
             "SELECT true FROM files WHERE id = $1 AND owner_id = $2",
@@ -112,12 +116,12 @@ async def report(
             UUID(courier.id),
         )
         if not owned:
-            raise ValidationFailed("unknown photo", {"fileId": "upload the photo first"})
+            raise ValidationFailed("照片不存在", {"fileId": "请先上传照片"})
 
     async def attempt() -> DeliveryRecorded:
         found = await services.repository.get(Delivery, delivery_id)
         if courier.department is None or found.company != courier.department:
-            raise NotFound("delivery not found")  # another company's: never say whose
+            raise NotFound("快递任务不存在")  # another company's: never say whose
         async with services.repository.session() as session:
             await session.lock(lock_key(found.application_id))
             delivery = await session.get(Delivery, delivery_id)
@@ -255,7 +259,7 @@ def courier_order(application: Application, order_id: str, sender_phone: str) ->
     """The parcel: from the lead department's window to the applicant's address."""
     address = application.delivery.address
     if address is None:  # the applicant's personal data was erased
-        raise InvalidState("the delivery address is no longer available")
+        raise InvalidState("收件地址已不可用（申请人的个人信息已删除）", code="address_erased")
     service = application.service
     sender = Contact(
         name=service.department,

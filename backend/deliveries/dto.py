@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
 from backend.http.dto import Body, Dto
 from domain.application import Address
+from domain.application.status import Status
+from domain.delivery import DeliveryStatus, ReportKind
 
 __all__ = [
     "CourierDelivery",
@@ -27,7 +29,7 @@ class CourierDelivery(Dto, frozen=True):
 
     id: str
     application_id: str
-    status: str
+    status: DeliveryStatus
     address: Address | None
     waybill_no: str | None
     attempts: int = 0
@@ -37,7 +39,7 @@ class CourierDelivery(Dto, frozen=True):
 class DeliveryReport(Body, frozen=True):
     """A scan or an outcome: ``signedBy`` for delivered, ``reason`` for failed (and returned)."""
 
-    type: Literal["picked_up", "in_transit", "out_for_delivery", "delivered", "failed", "returned"]
+    type: ReportKind
     at: datetime
     location: Text = ""
     note: LongText = ""
@@ -49,7 +51,7 @@ class DeliveryReport(Body, frozen=True):
 class DeliveryRecorded(Dto, frozen=True):
     id: str
     application_id: str
-    status: str
+    status: DeliveryStatus
     position: int
 
 
@@ -57,6 +59,6 @@ class Redispatched(Dto, frozen=True):
     """The application (still delivering) and its new courier order, to be booked shortly."""
 
     id: str
-    status: str
+    status: Status
     position: int
     delivery_id: str

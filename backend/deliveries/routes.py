@@ -20,6 +20,7 @@ from backend.deliveries.queries import open_deliveries
 from backend.handling import CommandAccepted
 from backend.http.dto import Reason
 from backend.http.guards import PrincipalDep, ServicesDep, requires
+from backend.http.openapi import problems, raw_body
 from backend.http.read_source import After
 from domain.delivery import Report
 from domain.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
@@ -116,6 +117,10 @@ class CourierWebhookController(Controller):
         operation_id="courierRoutePush",
         status_code=200,
         request_max_body_size=_PUSH_BODY_LIMIT,
+        responses=problems(
+            401, 403, s401="No valid push token", s403="Not from an allowed address"
+        ),
+        operation_class=raw_body("application/json", "The courier company's route push"),
     )
     async def push(
         self,
@@ -128,18 +133,18 @@ class CourierWebhookController(Controller):
         couriers = services.couriers
         adapter = couriers.companies.get(company) if couriers is not None else None
         if couriers is None or adapter is None:
-            raise NotFound("no such courier company")
+            raise NotFound("没有该快递公司")
         host = request.client.host if request.client else None
         if not couriers.push_allowed_from(host):
             _log.warning("route push for %s refused from %s", company, host)
-            raise Forbidden("pushes are not accepted from this address")
+            raise Forbidden("不接受来自该地址的推送")
         if not couriers.push_token_matches(token or request.headers.get(_TOKEN_HEADER)):
             _log.warning("route push for %s with a bad or missing token from %s", company, host)
-            raise Unauthenticated("a valid push token is required")
+            raise Unauthenticated("需要有效的推送令牌")
         try:
             routes = adapter.parse_push(await request.body())
         except PushRejected as exc:
-            raise ValidationFailed(f"unreadable route push: {exc}", {"body": str(exc)}) from exc
+            raise ValidationFailed(f"无法解析的路由推送：{exc}", {"body": str(exc)}) from exc
         outcome = await deliveries.apply_routes(services, company, routes)
         _log.info("route push for %s: %s", company, outcome)
         return Response(adapter.push_accepted(), status_code=200, media_type="application/json")

@@ -85,7 +85,7 @@ class Recorder:
                 f" LOCK TABLE {self.table} IN EXCLUSIVE MODE"
             )
         except asyncpg.LockNotAvailableError as exc:
-            raise ConflictError("the event store is busy; try again") from exc
+            raise ConflictError("系统繁忙，请重试") from exc
 
     async def insert_locked(
         self,
@@ -107,7 +107,7 @@ class Recorder:
                 [e.state for e in events],
             )
         except asyncpg.UniqueViolationError as exc:
-            raise ConflictError("the record was changed by someone else; try again") from exc
+            raise ConflictError("记录已被他人修改，请重试") from exc
         # ids in the order of ``events`` (a group splits them per command by position)
         assigned = {(r[0], r[1]): r[2] for r in rows}
         return [assigned[(e.originator_id, e.originator_version)] for e in events]

@@ -28,6 +28,17 @@ if TYPE_CHECKING:
 
 __all__ = ["AfterInsert", "Repository", "Saved", "Session", "SnapshotPolicy"]
 
+# what a missing aggregate is called in the 404 a person reads
+_NAMES = {
+    "Application": "办件",
+    "Appointment": "预约",
+    "Delivery": "快递任务",
+    "Payment": "支付订单",
+    "ServiceItem": "事项",
+    "Hall": "大厅",
+    "Rectification": "整改",
+}
+
 A = TypeVar("A", bound=Aggregate)
 
 
@@ -122,7 +133,7 @@ class Repository:
         for event in decoded:
             aggregate = event.mutate(aggregate)
         if not isinstance(aggregate, cls):
-            raise NotFound(f"{cls.__name__.lower()} not found")
+            raise NotFound(f"{_NAMES.get(cls.__name__, '记录')}不存在")
         return aggregate
 
     async def save(self, *aggregates: Aggregate, after_insert: AfterInsert | None = None) -> Saved:

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["upload"]
 
+_KIND = {"image/jpeg": "JPEG 图片", "image/png": "PNG 图片", "application/pdf": "PDF 文件"}
+
 
 async def _check_quota(
     services: Services, conn: asyncpg.Connection | PoolConnectionProxy, owner: uuid.UUID, size: int
@@ -41,26 +43,26 @@ async def _check_quota(
     settings = services.settings
     if count >= settings.upload_quota_files or used + size > settings.upload_quota_bytes:
         raise QuotaExceeded(
-            f"at most {settings.upload_quota_files} unused files"
-            f" ({settings.upload_quota_bytes // (1024 * 1024)} MiB) may wait to be submitted;"
-            " submit them, or wait a day for unused ones to expire"
+            f"未提交的上传文件最多{settings.upload_quota_files}个"
+            f"（共{settings.upload_quota_bytes // (1024 * 1024)} MiB）；"
+            "请先提交申请，或等待一天后未使用的文件自动清除"
         )
 
 
 async def upload(services: Services, owner_id: uuid.UUID, data: bytes) -> FileInfo:
     """Store an upload (jpg, png or pdf, at most 10 MiB)."""
     if not data:
-        raise ValidationFailed("empty file", {"file": "required"})
+        raise ValidationFailed("文件为空", {"file": "必填"})
     if len(data) > MAX_FILE_SIZE:
-        raise PayloadTooLarge(f"files may be at most {MAX_FILE_SIZE // (1024 * 1024)} MiB")
+        raise PayloadTooLarge(f"文件不能超过{MAX_FILE_SIZE // (1024 * 1024)} MiB")
     content_type = sniff_content_type(data[:16])
     if content_type is None:
-        raise UnsupportedMediaType("only JPEG, PNG and PDF files are accepted")
+        raise UnsupportedMediaType("仅接受 JPEG、PNG 和 PDF 文件")
     sha = hashlib.sha256(data).hexdigest()
     try:
         await asyncio.to_thread(check_content, data, content_type)
     except InvalidContent as exc:
-        raise UnsupportedMediaType(f"the file is not a well-formed {content_type}: {exc}") from None
+        raise UnsupportedMediaType(f"文件已损坏或不是有效的{_KIND[content_type]}：{exc}") from None
     file_id = uuid.uuid4()
     async with services.pool.acquire() as conn, conn.transaction():
         await _check_quota(services, conn, owner_id, len(data))

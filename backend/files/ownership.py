@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = ["attach_files", "check_file_ids_owned", "check_files_owned", "unowned_files"]
 
+_UNKNOWN_FILE = "找不到该文件，请重新上传"
+
 
 async def check_files_owned(
     services: Services, citizen_id: UUID, refs: tuple[MaterialRef, ...]
@@ -25,14 +27,14 @@ async def check_files_owned(
     """400 with the field when a material names a file ``citizen_id`` did not upload."""
     errors = await unowned_files(services, citizen_id, refs)
     if errors:
-        raise ValidationFailed("materials refer to unknown files", errors)
+        raise ValidationFailed("材料引用了不存在的文件", errors)
 
 
 async def unowned_files(
     services: Services, citizen_id: UUID, refs: tuple[MaterialRef, ...]
 ) -> dict[str, str]:
     """Field errors for the materials that name a file ``citizen_id`` did not upload."""
-    file_ids = [r.file_id for r in refs if r.file_id is not None]
+    file_ids = [f for r in refs for f in r.files]
     if not file_ids:
         return {}
     owned = {
@@ -44,9 +46,9 @@ async def unowned_files(
         )
     }
     return {
-        f"materials[{i}].fileId": "unknown file"
+        f"materials[{i}].{'fileId' if r.file_id is not None else 'fileIds'}": _UNKNOWN_FILE
         for i, r in enumerate(refs)
-        if r.file_id is not None and r.file_id not in owned
+        if any(f not in owned for f in r.files)
     }
 
 
@@ -66,7 +68,7 @@ async def check_file_ids_owned(
     }
     errors = {f"{field}[{i}]": "unknown file" for i, f in enumerate(file_ids) if f not in owned}
     if errors:
-        raise ValidationFailed("the message refers to unknown files", errors)
+        raise ValidationFailed("留言引用了不存在的文件", errors)
 
 
 async def attach_files(
@@ -83,6 +85,4 @@ async def attach_files(
         ids,
     )
     if len(found) != len(ids):  # an unused upload was cleaned up meanwhile: nothing is saved
-        raise ValidationFailed(
-            "a file was removed before it was used; upload it again", {"materials": "expired"}
-        )
+        raise ValidationFailed("文件在提交前已被清除，请重新上传", {"materials": "已过期"})

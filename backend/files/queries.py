@@ -29,5 +29,5 @@ async def read_upload(services: Services, file_id: UUID, owner_id: UUID) -> tupl
         owner_id,
     )
     if row is None:
-        raise NotFound("file not found")
+        raise NotFound("文件不存在")
     return await services.files.open(row["sha256"]), row["content_type"]

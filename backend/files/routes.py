@@ -42,7 +42,7 @@ class FilesController(Controller):
         operation_id="uploadFile",
         status_code=201,
         request_max_body_size=_BODY_LIMIT,
-        guards=[rate_limit("create")],
+        guards=[rate_limit("upload")],
     )
     async def upload(
         self,
@@ -52,6 +52,6 @@ class FilesController(Controller):
     ) -> FileInfo:
         """Upload a JPEG, PNG or PDF (checked by content) of at most 10 MiB, as field ``file``."""
         if not isinstance(data.file, UploadFile):
-            raise ValidationFailed("send the file in the form field 'file'", {"file": "required"})
+            raise ValidationFailed("请在表单字段 file 中上传文件", {"file": "必填"})
         content = await data.file.read()
         return await files.upload(services, UUID(principal.id), content)

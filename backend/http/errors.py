@@ -9,8 +9,10 @@ import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.utils.scope.state import ScopeState
 
 from backend.eventstore.types import CommitFailed
+from backend.http.body_errors import MISSING_BODY, body_errors, chinese
 from backend.http.read_source import ReadModelBehind
 from backend.ratelimit import RateLimited
 from domain import errors as domain
@@ -21,6 +23,7 @@ __all__ = [
     "DATABASE_DOWN",
     "EXCEPTION_HANDLERS",
     "HTTP_CODES",
+    "HTTP_TEXT",
     "database_down",
     "problem",
     "status_of",
@@ -86,22 +89,67 @@ def _rate_limited(_: Request[Any, Any, Any], exc: RateLimited) -> Response[Any]:
     return response
 
 
-def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors: dict[str, str] = {}
+    unplaced: dict[str, str] = {}
     for item in exc.extra if isinstance(exc.extra, list) else []:
-        if isinstance(item, dict):
-            errors[str(item.get("key") or item.get("source") or "body")] = str(
-                item.get("message", "")
-            )
+        if not isinstance(item, dict):
+            continue
+        if item.get("source") == "body" or not item.get("key"):
+            unplaced[str(item.get("key") or "body")] = chinese(str(item.get("message", "")))
+            continue
+        errors[str(item["key"])] = chinese(str(item.get("message", "")))
+    if unplaced or not errors:
+        errors |= _every_body_error(request) or unplaced
+    return _invalid(errors or {"request": chinese(str(exc.detail))})
+
+
+def _invalid(errors: dict[str, str]) -> Response[Any]:
+    if errors.get("body") == "缺少请求体":
+        detail = MISSING_BODY
+    elif errors:
+        detail = f"请求有{len(errors)}处需要修改，请按提示修改"
+    else:
+        detail = "请求有误"
     extra = {"errors": errors} if errors else {}
-    return problem(400, "Invalid input", str(exc.detail), "validation_failed", **extra)
+    return problem(400, "Invalid input", detail, "validation_failed", **extra)
 
 
-def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def _every_body_error(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """Every field error of the body the handler expects, read from the body already received
+    (our ``before_request`` hook reads every JSON body)."""
+    handler = request.scope.get("route_handler")
+    data = getattr(handler, "parsed_data_field", None)
+    if data is None or request.method in ("GET", "HEAD"):
+        return {}
+    media = request.headers.get("content-type", "")
+    if media and not media.startswith("application/json"):
+        return {}
+    raw = ScopeState.from_scope(request.scope).body
+    return body_errors(raw if isinstance(raw, bytes) else b"", data.annotation)
+
+
+# What the framework's own refusals say (routing, parsing, size limits), in Chinese.
+HTTP_TEXT = {
+    400: "请求有误",
+    401: "请先登录",
+    403: "无权访问",
+    404: "没有该接口",
+    405: "该接口不支持此请求方法",
+    413: "请求体过大",
+    415: "不支持该内容类型",
+    429: "请求过于频繁，请稍后再试",
+}
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     code = HTTP_CODES.get(exc.status_code, "http_error")
+    if exc.status_code == 400:
+        return _invalid(_every_body_error(request) or {"request": chinese(str(exc.detail))})
     if exc.status_code >= 500:
         code = "internal_error" if exc.status_code == 500 else "unavailable"
-    return problem(exc.status_code, code.replace("_", " ").capitalize(), str(exc.detail), code)
+    detail = HTTP_TEXT.get(exc.status_code, "服务暂时不可用，请稍后再试")
+    return problem(exc.status_code, code.replace("_", " ").capitalize(), detail, code)
 
 
 def _commit_failed(_: Request[Any, Any, Any], exc: CommitFailed) -> Response[Any]:
@@ -109,7 +157,7 @@ def _commit_failed(_: Request[Any, Any, Any], exc: CommitFailed) -> Response[Any
     response = problem(
         503,
         "Service unavailable",
-        "the database cannot take the write now; nothing was written, try again",
+        "系统繁忙，暂时无法保存，未做任何更改，请稍后重试",
         "unavailable",
     )
     response.headers["Retry-After"] = "1"
@@ -150,7 +198,7 @@ def _database_down(request: Request[Any, Any, Any], exc: Exception) -> Response[
     response = problem(
         503,
         "Service unavailable",
-        "the database cannot be reached now; nothing was done, try again shortly",
+        "暂时无法连接数据库，本次操作未执行，请稍后再试",
         "unavailable",
     )
     response.headers["Retry-After"] = "2"
@@ -172,16 +220,16 @@ def _behind(_: Request[Any, Any, Any], exc: ReadModelBehind) -> Response[Any]:
 
 def _wechat(_: Request[Any, Any, Any], exc: WeChatError) -> Response[Any]:
     if isinstance(exc, InvalidLoginCode):
-        return problem(401, "WeChat login failed", exc.errmsg, "invalid_login_code")
+        return problem(401, "WeChat login failed", "微信登录失败，请重新登录", "invalid_login_code")
     _log.warning("WeChat refused a call: %s %s", exc.errcode, exc.errmsg)
-    return problem(502, "WeChat error", f"WeChat answered {exc.errcode}", "upstream_error")
+    return problem(
+        502, "WeChat error", f"微信服务返回错误（{exc.errcode}），请稍后再试", "upstream_error"
+    )
 
 
 def _unavailable(_: Request[Any, Any, Any], exc: WeChatUnavailable) -> Response[Any]:
     _log.warning("WeChat unavailable: %s", exc)
-    response = problem(
-        503, "WeChat unavailable", "WeChat cannot be reached; try again", "unavailable"
-    )
+    response = problem(503, "WeChat unavailable", "暂时无法连接微信服务，请稍后再试", "unavailable")
     response.headers["Retry-After"] = "5"
     return response
 
@@ -205,7 +253,7 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR,
         "Internal error",
-        "something went wrong on our side; it has been logged",
+        "系统内部错误，已记录，请稍后再试",
         "internal_error",
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +19,7 @@ from domain.errors import Forbidden, Unauthenticated
 __all__ = [
     "STAFF",
     "PrincipalDep",
+    "Requires",
     "ServicesDep",
     "optional_caller",
     "provide_principal",
@@ -31,7 +31,6 @@ STAFF = ("clerk", "reviewer", "supervisor", "admin")
 # handler parameters named ``services`` / ``principal`` receive these dependencies
 ServicesDep = NamedDependency[Services]
 PrincipalDep = NamedDependency[Principal]
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
 def _services(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
@@ -39,21 +38,32 @@ def _services(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
     return services
 
 
-def requires(*roles: str) -> Guard:
-    """A guard admitting callers with a valid token and one of ``roles``."""
+class Requires:
+    """A guard admitting callers with a valid token and one of ``roles`` (kept as an attribute:
+    the OpenAPI document reads it to mark the route as needing a bearer token)."""
 
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    __slots__ = ("roles",)
+
+    def __init__(self, *roles: str) -> None:
+        self.roles = frozenset(roles)
+
+    async def __call__(
+        self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+    ) -> None:
         header = connection.headers.get("authorization", "")
         scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("a bearer token is required")
+            raise Unauthenticated("请先登录（Authorization: Bearer 令牌）")
         services = _services(connection)
         principal = await current(services, services.tokens.verify(token.strip()))
-        if principal.role not in roles:
-            raise Forbidden("your role may not use this")
+        if principal.role not in self.roles:
+            raise Forbidden("您的角色不能使用此功能")
         connection.state.principal = principal
 
-    return guard
+
+def requires(*roles: str) -> Requires:
+    """A guard admitting callers with a valid token and one of ``roles``."""
+    return Requires(*roles)
 
 
 async def optional_caller(
@@ -76,12 +86,12 @@ async def current(services: Services, principal: Principal) -> Principal:
     token is refused, and a staff account is read again (deactivated: refused; moved to
     another role or department: acts with the new one) within a second, in every process."""
     if principal.token_id is not None and await services.revocations.is_revoked(principal.token_id):
-        raise Unauthenticated("this token was logged out; log in again")
+        raise Unauthenticated("该登录已退出，请重新登录")
     if principal.role not in STAFF_ROLES:
         return principal
     account = await staff_account(services.pool, UUID(principal.id))
     if account is None:
-        raise Unauthenticated("this staff account is no longer active")
+        raise Unauthenticated("该工作人员账号已停用")
     return msgspec.structs.replace(
         account.principal(), token_id=principal.token_id, expires_at=principal.expires_at
     )
@@ -96,6 +106,17 @@ async def provide_principal(
     del services
     principal: Principal = request.state.principal
     return principal
+
+
+async def caller_if_any(
+    request: ASGIConnection[Any, Any, Any, Any], services: Services
+) -> Principal | None:
+    """The caller of a public route when a bearer token is sent (a bad one is a 401), else
+    None: public answers that say more to a logged-in citizen (which slots they may book)."""
+    scheme, _sep, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return await current(services, services.tokens.verify(token.strip()))
 
 
 async def provide_services(request: ASGIConnection[Any, Any, Any, Any]) -> Services:

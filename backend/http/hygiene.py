@@ -55,21 +55,21 @@ async def refuse_bad_input(request: Request[Any, Any, Any]) -> None:
     """A ``before_request`` hook: 400 for a NUL in the path, the query or a JSON body, and for a
     JSON body that is not UTF-8 or nests too deep."""
     if "\x00" in request.scope["path"]:
-        raise ValidationFailed("the path contains a NUL character", {"path": "NUL"})
+        raise ValidationFailed("路径含有空字符（NUL）", {"path": "含有空字符"})
     query: bytes = request.scope.get("query_string", b"")
     if b"%00" in query or b"\x00" in query:
-        raise ValidationFailed("the query contains a NUL character", {"query": "NUL"})
+        raise ValidationFailed("查询参数含有空字符（NUL）", {"query": "含有空字符"})
     if not request.headers.get("content-type", "").startswith("application/json"):
         return
     body = await request.body()
     if _JSON_NUL in body or b"\x00" in body:
-        raise ValidationFailed("the body contains a NUL character", {"body": "NUL"})
+        raise ValidationFailed("请求体含有空字符（NUL）", {"body": "含有空字符"})
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
-        raise ValidationFailed("the body is not valid UTF-8", {"body": "not UTF-8"}) from None
+        raise ValidationFailed("请求体不是有效的 UTF-8 编码", {"body": "不是 UTF-8"}) from None
     if json_depth_exceeds(body):
         raise ValidationFailed(
-            f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels",
-            {"body": f"nested deeper than {MAX_JSON_DEPTH} levels"},
+            f"JSON 嵌套超过{MAX_JSON_DEPTH}层",
+            {"body": f"嵌套超过{MAX_JSON_DEPTH}层"},
         )

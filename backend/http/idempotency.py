@@ -51,7 +51,7 @@ class IdempotencyKey(msgspec.Struct, frozen=True):
             return None
         if not key.strip() or len(key) > _MAX_KEY:
             raise ValidationFailed(
-                "bad Idempotency-Key", {"Idempotency-Key": f"1..{_MAX_KEY} characters"}
+                "Idempotency-Key 无效", {"Idempotency-Key": f"1至{_MAX_KEY}个字符"}
             )
         return cls(principal_id, key, hashlib.sha256(request).hexdigest())
 
@@ -73,7 +73,7 @@ async def _replay(pool: asyncpg.Pool, key: IdempotencyKey) -> Answer | None:
     if row is None:
         return None
     if row["request_hash"] != key.request_hash:
-        raise ConflictError("this Idempotency-Key was used with another request body")
+        raise ConflictError("该 Idempotency-Key 已用于另一个请求", code="idempotency_key_reused")
     return Answer(row["status_code"], row["response"])
 
 

@@ -13,12 +13,14 @@ __all__ = ["NotificationTemplate", "SandboxMessage", "SubscriptionQuota", "Subsc
 
 
 class NotificationTemplate(Dto, frozen=True):
-    """What the mini-program passes to ``wx.requestSubscribeMessage``."""
+    """What the mini-program passes to ``wx.requestSubscribeMessage``; ``steps``: at which of
+    the citizen's steps (submit, pay, issue, booking, withdraw) to ask for it."""
 
     template_id: str
     event: str
     title: str
     long_term: bool
+    steps: tuple[str, ...] = ()
 
 
 class Subscriptions(Body, frozen=True):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.params import FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from backend.http.guards import PrincipalDep, ServicesDep, requires
 from backend.notifications import subscriptions
@@ -16,6 +17,9 @@ from backend.notifications.dto import (
     Subscriptions,
 )
 from domain.errors import NotFound
+
+# the steps of notification_templates.STEPS
+Step = Literal["submit", "pay", "issue", "booking", "withdraw", "consult"]
 
 __all__ = [
     "NotificationTemplatesController",
@@ -29,11 +33,26 @@ class NotificationTemplatesController(Controller):
     tags = ["notifications"]  # noqa: RUF012
 
     @get("/", operation_id="listNotificationTemplates")
-    async def list_templates(self, services: ServicesDep) -> list[NotificationTemplate]:
-        """One entry per notifying event; public, since the ids ship in the mini-program."""
+    async def list_templates(
+        self,
+        services: ServicesDep,
+        step: Annotated[Step | None, QueryParameter(name="step")] = None,
+    ) -> list[NotificationTemplate]:
+        """One entry per notifying event; public, since the ids ship in the mini-program.
+
+        With ``step`` (submit, pay, issue, booking, withdraw): the templates to pass to
+        ``wx.requestSubscribeMessage`` at that step, each once and at most 3."""
+        templates = services.notification_templates
+        specs = templates.for_step(step) if step is not None else list(templates)
         return [
-            NotificationTemplate(spec.template_id, spec.event, spec.title, spec.long_term)
-            for spec in services.notification_templates
+            NotificationTemplate(
+                spec.template_id,
+                spec.event,
+                spec.title,
+                spec.long_term,
+                templates.steps_of(spec.template_id),
+            )
+            for spec in specs
         ]
 
 
@@ -75,7 +94,7 @@ class SandboxMessagesController(Controller):
         """The subscribe messages the fake WeChat received for me, oldest first (``openid``, if
         given, must be mine: nobody reads another citizen's inbox)."""
         if services.fake_wechat is None:
-            raise NotFound("not in sandbox mode")
+            raise NotFound("仅沙箱模式提供")
         mine = await services.pool.fetchval(
             "SELECT openid FROM citizens WHERE id = $1", UUID(principal.id)
         )

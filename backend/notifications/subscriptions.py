@@ -24,14 +24,14 @@ async def record_accepted(
 ) -> list[SubscriptionQuota]:
     """Add one unit of quota per accepted one-time template; unknown ids are a 400."""
     if len(accepted) > MAX_ACCEPTED:
-        raise ValidationFailed("too many templates", {"accepted": f"at most {MAX_ACCEPTED}"})
+        raise ValidationFailed("模板过多", {"accepted": f"最多{MAX_ACCEPTED}个"})
     errors = {
-        f"accepted[{i}]": "unknown template id"
+        f"accepted[{i}]": "未知的模板编号"
         for i, template_id in enumerate(accepted)
         if templates.template(template_id) is None
     }
     if errors:
-        raise ValidationFailed("unknown notification templates", errors)
+        raise ValidationFailed("有未知的消息模板", errors)
     # one wx.requestSubscribeMessage call grants at most one message per template
     one_time = sorted({t for t in accepted if not _long_term(templates, t)})
     if one_time:

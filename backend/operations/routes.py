@@ -64,9 +64,9 @@ async def metrics(services: ServicesDep, request: Request[Any, Any, Any]) -> Res
     if token is not None:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
-            raise Unauthenticated("the metrics token is required")
+            raise Unauthenticated("需要指标令牌")
     elif not services.settings.sandbox:
-        raise NotFound("set ONEWINDOW_METRICS_TOKEN to expose /metrics")
+        raise NotFound("请设置 ONEWINDOW_METRICS_TOKEN 以开放 /metrics")
     return Response(
         await render_metrics(services), media_type="text/plain; version=0.0.4; charset=utf-8"
     )

@@ -8,8 +8,20 @@ from typing import Annotated
 import msgspec
 
 from backend.http.dto import Body, Dto
+from backend.settings.payments import SignType
 
-__all__ = ["PaymentOrder", "RefundRequest", "SandboxPayment"]
+__all__ = ["JsapiParams", "PaymentOrder", "RefundRequest", "SandboxPayment"]
+
+
+class JsapiParams(Dto, frozen=True):
+    """What ``wx.requestPayment`` takes, signed for this order: pass it on as it is."""
+
+    app_id: str
+    time_stamp: str
+    nonce_str: str
+    package: str  # prepay_id=...
+    sign_type: SignType
+    pay_sign: str
 
 
 class PaymentOrder(Dto, frozen=True):
@@ -19,7 +31,7 @@ class PaymentOrder(Dto, frozen=True):
     out_trade_no: str
     amount: int  # fen
     expires_at: datetime
-    jsapi_params: dict[str, str]
+    jsapi_params: JsapiParams
     position: int
 
 

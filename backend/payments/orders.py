@@ -19,11 +19,13 @@ from uuid import UUID
 import msgspec
 
 from backend.http.idempotency import Answer
-from backend.payments.dto import PaymentOrder
+from backend.payments.dto import JsapiParams, PaymentOrder
 from backend.payments.ledger import change_order, latest_order, save_order
 from domain.application import Application
+from domain.application.citizen import fee_due
+from domain.application.status import STATUS_NAMES
 from domain.errors import ConflictError, InvalidState, NotFound, ValidationFailed
-from domain.payment import MAX_ATTEMPTS, Payment, PaymentNotice, payment_id
+from domain.payment import MAX_ATTEMPTS, PAYMENT_NAMES, Payment, PaymentNotice, payment_id
 from domain.policies import payment_notice_problem
 from integrations.wechat.errors import WeChatUnavailable
 from integrations.wechat.pay import PayOrder
@@ -90,7 +92,7 @@ async def order(
             break
         await close_order(services, prepared, reason="订单超时未支付，已关闭")
     else:
-        raise ConflictError("the order keeps changing; try again")
+        raise ConflictError("订单正在变化，请重试")
     payment = prepared.payment
     prepay_id = payment.prepay_id
     if prepay_id is None:
@@ -120,13 +122,15 @@ async def _prepare(
         await session.lock(f"payment-order:{application_id}")
         application = await session.get(Application, application_id)
         application.ensure_visible_to(citizen.actor())
-        if application.status != "awaiting_payment":
-            raise InvalidState(f"no fee is due on an application that is {application.status}")
+        if not fee_due(application):
+            raise InvalidState(
+                f"办件当前为“{STATUS_NAMES[application.status]}”，无需缴费", code="no_fee_due"
+            )
         openid = await session.conn.fetchval(
             "SELECT openid FROM citizens WHERE id = $1", application.citizen_id
         )
         if not openid:
-            raise NotFound("application not found")
+            raise NotFound("办件不存在")
         latest = await latest_order(session.conn, application_id)
         if latest is not None and latest["state"] == "created":
             payment = await session.get(Payment, payment_id(latest["out_trade_no"]))
@@ -134,10 +138,10 @@ async def _prepare(
                 return str(latest["out_trade_no"])
             return _Open(payment, openid, created=False)
         if latest is not None and latest["state"] != "closed":
-            raise InvalidState("the fee was paid; the payment is being checked")
+            raise InvalidState("费用已支付，正在确认支付结果", code="payment_being_confirmed")
         attempt = latest["attempt"] + 1 if latest is not None else 1
         if attempt > MAX_ATTEMPTS:
-            raise InvalidState("too many payment orders for this application")
+            raise InvalidState("该办件的支付订单次数已达上限", code="too_many_orders")
         payment = Payment.create(
             application_id=application_id,
             citizen_id=application.citizen_id,
@@ -163,7 +167,9 @@ async def _placed(
 
     async def change(session: Session, payment: Payment) -> Answer:
         if not payment.is_open:
-            raise InvalidState(f"the payment order is {payment.state}")
+            raise InvalidState(
+                f"支付订单当前为“{PAYMENT_NAMES[payment.state]}”", code="order_not_open"
+            )
         payment.place(prepay_id=prepay_id, at=now)
         saved = await save_order(session, payment)
         answer = Answer(
@@ -173,7 +179,7 @@ async def _placed(
                 out_trade_no=payment.out_trade_no,
                 amount=payment.amount,
                 expires_at=payment.expires_at,
-                jsapi_params=payments.gateway.jsapi_params(prepay_id),
+                jsapi_params=msgspec.convert(payments.gateway.jsapi_params(prepay_id), JsapiParams),
                 position=saved.position,
             ),
         )

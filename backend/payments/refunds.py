@@ -49,7 +49,7 @@ async def refund(
     application.ensure_visible_to(staff.actor())
     row = await find_order(services.pool, application_id, ("paid", "refunding", "refunded"))
     if row is None:
-        raise InvalidState("no fee was paid for this application")
+        raise InvalidState("该办件没有已缴的费用", code="nothing_paid")
     now = services.clock()
 
     async def change(session: Session, payment: Payment) -> Saved:
@@ -77,7 +77,7 @@ async def withdraw_and_refund(
     async def change(session: Session, payment: Payment) -> Saved:
         application = await session.get(Application, payment.application_id)
         if application.id != application_id:  # pragma: no cover - the index row says so
-            raise NotFound("application not found")
+            raise NotFound("办件不存在")
         policies.withdraw(application, payment, actor=citizen.actor(), reason=reason, at=now)
         return await save_order(session, payment, application)
 

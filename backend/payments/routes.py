@@ -7,11 +7,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from backend.handling import CommandAccepted
 from backend.http.guards import PrincipalDep, ServicesDep, requires
 from backend.http.idempotency import idempotent_post
+from backend.http.openapi import raw_body
 from backend.http.rate_limit import rate_limit
 from backend.payments import orders as payments
 from backend.payments import refunds, webhooks
@@ -27,6 +29,19 @@ __all__ = [
 ]
 
 _XML = "text/xml; charset=utf-8"
+# WeChat Pay reads these replies, not problem+json: 400 for a notification it must not send
+# again as it is (unreadable, bad signature), 503 to have it sent again later
+_XML_REPLIES = {
+    400: ResponseSpec(
+        str,
+        description="FAIL: unreadable or badly signed",
+        media_type=_XML,
+        generate_examples=False,  # random strings made the document differ per build
+    ),
+    503: ResponseSpec(
+        str, description="FAIL: try again later", media_type=_XML, generate_examples=False
+    ),
+}
 
 
 class PaymentsController(Controller):
@@ -39,6 +54,11 @@ class PaymentsController(Controller):
         operation_id="payFee",
         status_code=201,
         guards=[rate_limit("create")],
+        responses={
+            200: ResponseSpec(
+                PaymentOrder, description="The order was open already", generate_examples=False
+            )
+        },
     )
     async def pay(
         self,
@@ -93,6 +113,9 @@ class WeChatPayWebhooks(Controller):
         operation_id="wechatPayNotification",
         status_code=200,
         request_max_body_size=MAX_XML_BYTES,
+        media_type=_XML,
+        responses=_XML_REPLIES,
+        operation_class=raw_body(_XML, "WeChat Pay v2 payment notification (signed XML)"),
     )
     async def pay(self, request: Request[Any, Any, Any], services: ServicesDep) -> Response[bytes]:
         """A payment notification (XML); the answer is the XML WeChat Pay expects."""
@@ -104,6 +127,11 @@ class WeChatPayWebhooks(Controller):
         operation_id="wechatRefundNotification",
         status_code=200,
         request_max_body_size=MAX_XML_BYTES,
+        media_type=_XML,
+        responses=_XML_REPLIES,
+        operation_class=raw_body(
+            _XML, "WeChat Pay v2 refund notification (XML, req_info encrypted)"
+        ),
     )
     async def refund(
         self, request: Request[Any, Any, Any], services: ServicesDep

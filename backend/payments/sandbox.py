@@ -24,17 +24,17 @@ async def sandbox_pay(services: Services, citizen: Principal, out_trade_no: str)
     app), the reconciler recovers the payment by querying the order."""
     payments = services.payments
     if payments is None or payments.fake is None:
-        raise NotFound("not in sandbox mode")
+        raise NotFound("仅沙箱模式提供")
     owner = await services.pool.fetchval(
         "SELECT citizen_id FROM payment_orders WHERE out_trade_no = $1", out_trade_no
     )
     if owner is None or str(owner) != citizen.id:
-        raise NotFound("payment order not found")
+        raise NotFound("支付订单不存在")
     try:
         # a blocking HTTP round trip to ourselves: in a thread, never on the event loop
         paid, deliveries = await asyncio.to_thread(payments.fake.pay, out_trade_no)
     except FakePayError as exc:
-        raise InvalidState(f"the sandbox cannot pay this order: {exc}") from None
+        raise InvalidState(f"沙箱无法支付该订单：{exc}", code="sandbox_cannot_pay") from None
     async with services.pool.acquire() as conn:
         position = await services.recorder.max_notification_id(conn)
     return SandboxPayment(

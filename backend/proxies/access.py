@@ -52,7 +52,7 @@ async def acting_for(
     found = await authorisations(services, (r["id"] for r in rows))
     covering = [a for a in found.values() if a.lets(agent_id, service_code, at)]
     if not covering:
-        raise NotFound("not found")
+        raise NotFound("未找到")
     covering.sort(key=lambda a: a.use_certificates == with_certificates, reverse=True)
     return covering[0]
 

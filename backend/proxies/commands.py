@@ -107,13 +107,13 @@ async def accept(
     """The agent redeems the code: 404 for a code that is no invitation (or was redeemed)."""
     code = _normal(invite_code)
     if not _CODE.fullmatch(code):
-        raise ValidationFailed("not an invitation code", {"inviteCode": "10 letters and digits"})
+        raise ValidationFailed("邀请码格式有误", {"inviteCode": "应为10位字母和数字"})
     digest = _digest(services, code)
     key = await services.pool.fetchval(
         "SELECT id FROM authorisation_index WHERE invite_digest = $1", digest
     )
     if key is None:
-        raise NotFound("no such invitation")
+        raise NotFound("邀请码不存在")
     now = services.clock()
 
     async def attempt() -> AcceptedInvitation:

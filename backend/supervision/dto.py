@@ -6,12 +6,15 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from backend.http.dto import Body, Dto
+from domain.application.status import Status
+from domain.consultation import ConsultationStatus
 
 __all__ = [
     "Escalate",
     "ForceTransition",
     "Reassign",
     "RectificationItem",
+    "RectificationStatus",
     "RectificationStep",
     "ServiceStats",
     "StuckCase",
@@ -38,6 +41,9 @@ class RectificationStep(Body, frozen=True):
     note: str
 
 
+RectificationStatus = Literal["open", "follow_up", "fix", "feedback", "closed"]
+
+
 class StuckCase(Dto, frozen=True):
     """A stuck application, or (``kind`` "consultation") a consultation whose reply is late:
     then ``applicationId`` is null and ``consultationId`` names it."""
@@ -46,7 +52,7 @@ class StuckCase(Dto, frozen=True):
     number: str
     service_code: str
     service_name: str
-    status: str
+    status: Status | ConsultationStatus  # a consultation's while it waits for its reply
     department: str
     pending_departments: tuple[str, ...]
     reasons: tuple[str, ...]
@@ -83,6 +89,6 @@ class RectificationItem(Dto, frozen=True):
     comment: str
     departments: tuple[str, ...]
     steps: tuple[dict[str, Any], ...]
-    status: str
+    status: RectificationStatus
     opened_at: datetime
     updated_at: datetime

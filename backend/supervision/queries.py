@@ -181,7 +181,7 @@ def check_range(start: date | None, end: date | None) -> None:
     if start is not None and end is not None and end < start and "end" not in errors:
         errors["end"] = "not before start"
     if errors:
-        raise ValidationFailed("the date range is not one statistics can cover", errors)
+        raise ValidationFailed("统计的日期范围有误", errors)
 
 
 def _ratio(part: float, whole: int, digits: int = 4) -> float | None:

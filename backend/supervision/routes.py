@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
 from uuid import UUID
 
 from litestar import Controller, get, post
@@ -19,6 +18,7 @@ from backend.supervision.dto import (
     ForceTransition,
     Reassign,
     RectificationItem,
+    RectificationStatus,
     RectificationStep,
     ServiceStats,
     StuckCase,
@@ -28,7 +28,6 @@ from domain.application.stuck import StuckReason
 __all__ = ["SupervisionActionsController", "SupervisionController"]
 
 _SUPERVISORS = requires("supervisor", "admin")
-RectificationStatus = Literal["open", "follow_up", "fix", "feedback", "closed"]
 
 
 class SupervisionController(Controller):

@@ -49,7 +49,7 @@ async def clear_override(services: Services, day: date) -> None:
     """Remove the override of ``day``."""
     status = await services.pool.execute("DELETE FROM calendar_overrides WHERE day = $1", day)
     if status.endswith(" 0"):
-        raise NotFound(f"no override for {day}")
+        raise NotFound(f"{day}没有调整记录")
     await refresh_calendar(services)
 
 

@@ -10,6 +10,7 @@ from uuid import UUID
 import msgspec
 
 from domain.application.state import CaseState
+from domain.application.status import STATUS_NAMES
 from domain.application.values import ServiceSnapshot
 from domain.errors import Forbidden, InvalidState, NotFound
 
@@ -54,12 +55,12 @@ class CaseAccess(CaseState):
         else:
             visible = actor.department in self.reached_departments
         if not visible:
-            raise NotFound("application not found")
+            raise NotFound("办件不存在")
 
     def _ensure_lead(self, actor: Actor) -> None:
         self.ensure_visible_to(actor)
         if not actor.oversees_all and actor.department != self.lead:
-            raise NotFound("application not found")
+            raise NotFound("办件不存在")
 
     def _ensure_acting_department(self, actor: Actor) -> None:
         """The lead department, or one the current stage waits for."""
@@ -67,16 +68,17 @@ class CaseAccess(CaseState):
         if actor.oversees_all or actor.department == self.lead:
             return
         if actor.department not in self.pending_departments:
-            raise InvalidState("it is not this department's turn")
+            raise InvalidState("当前环节不由本部门办理", code="not_your_turn")
 
     @staticmethod
     def _ensure_supervisor(actor: Actor) -> None:
         if not actor.oversees_all:
-            raise Forbidden("only supervisors and admins may do this")
+            raise Forbidden("仅督办人员和管理员可以执行此操作")
 
-    def _ensure_status(self, allowed: Collection[str], action: str) -> None:
+    def _ensure_status(self, allowed: Collection[str], action: str, code: str) -> None:
+        """``action`` in Chinese (受理, 审查...); ``code`` the problem's code when refused."""
         if self.status not in allowed:
-            raise InvalidState(f"cannot {action} an application that is {self.status}")
+            raise InvalidState(f"办件当前为“{STATUS_NAMES[self.status]}”，不能{action}", code=code)
 
 
 def may_see_personal_data(actor: Actor, case: CaseState) -> bool:

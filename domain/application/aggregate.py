@@ -7,18 +7,19 @@ as arguments.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import Aggregate
 
+from domain.application.citizen import EVALUATION_WINDOW, evaluation_until, may_withdraw
 from domain.application.form import check_form
 from domain.application.fulfilment import Fulfilment
 from domain.application.personal_data import delivery_of, delivery_record, protect_plain_state
 from domain.application.review import Review
-from domain.application.status import DECIDED, FINISHED, IN_REVIEW
+from domain.application.status import FINISHED, IN_REVIEW, STATUS_NAMES
 from domain.application.submission import check_delivery, check_submission
 from domain.application.supervision import Supervision
 from domain.application.values import (
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
     from domain.catalog import ServiceDefinition
 
 __all__ = ["EVALUATION_WINDOW", "Agent", "Application"]
-
-EVALUATION_WINDOW = timedelta(days=30)  # 好差评 is open this long after the case is finished
 
 
 class Agent(msgspec.Struct, frozen=True):
@@ -415,7 +414,7 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
         except ValidationFailed as exc:
             errors |= exc.errors
         if errors:  # every field at fault in one answer
-            raise ValidationFailed("the application is incomplete or invalid", errors)
+            raise ValidationFailed("申请信息不完整或有误，请按提示修改", errors)
         return pinned
 
     @classmethod
@@ -490,9 +489,11 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
         result is issued (the command then refunds the fee in the same transaction)."""
         self.ensure_visible_to(actor)
         if actor.role != "citizen":
-            raise InvalidState("only the applicant can withdraw an application")
-        if self.status in DECIDED and not self.paid_and_not_issued:
-            raise InvalidState(f"cannot withdraw an application that is {self.status}")
+            raise InvalidState("只有申请人本人可以撤回申请", code="not_applicant")
+        if not may_withdraw(self):
+            raise InvalidState(
+                f"办件已“{STATUS_NAMES[self.status]}”，不能撤回", code="withdraw_not_allowed"
+            )
         check_text(reason=reason)
         self.trigger_event(
             self.Withdrawn,
@@ -505,15 +506,16 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
         """好差评: once, by the applicant, within the window after the case is finished."""
         self.ensure_visible_to(actor)
         if actor.role != "citizen":
-            raise Forbidden("only the applicant evaluates")
+            raise Forbidden("只有申请人本人可以评价")
         if self.status not in FINISHED or self.finished_at is None:
-            raise InvalidState("the case can be evaluated once it is finished")
+            raise InvalidState("办件办结后才能评价", code="evaluation_too_early")
         if self.rating is not None:
-            raise InvalidState("this application has already been evaluated")
-        if at - self.finished_at > EVALUATION_WINDOW:
-            raise InvalidState("the evaluation period has ended")
+            raise InvalidState("您已评价过该办件", code="already_evaluated")
+        until = evaluation_until(self)
+        if until is not None and at > until:
+            raise InvalidState("已过评价期限（办结后30日内可以评价）", code="evaluation_closed")
         if rating not in range(1, 6):
-            raise ValidationFailed("rating is 1..5", {"rating": "1..5"})
+            raise ValidationFailed("评价等级应为1至5", {"rating": "应为1至5的整数"})
         check_text(comment=comment)
         self.trigger_event(
             self.Evaluated,

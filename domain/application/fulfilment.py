@@ -14,6 +14,8 @@ from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor
 from domain.application.access import CaseAccess
+from domain.application.citizen import fee_due
+from domain.application.status import STATUS_NAMES
 from domain.application.values import check_text
 from domain.errors import Forbidden, InvalidState, ValidationFailed
 from domain.personal import SealedText, seal
@@ -132,14 +134,14 @@ class Fulfilment(CaseAccess):
         self, *, payment_id: str, amount: int, transaction_id: str, at: datetime
     ) -> None:
         """The fee arrived; a second notice of the same payment changes nothing."""
-        if self.status != "awaiting_payment":
+        if not fee_due(self):
             if self.paid_amount:
                 return  # already paid: replays and late duplicates are no-ops
-            raise InvalidState(f"no fee is due on an application that is {self.status}")
-        if amount != self.fee:
-            raise ValidationFailed(
-                "the amount paid is not the fee", {"amount": f"expected {self.fee} fen"}
+            raise InvalidState(
+                f"办件当前为“{STATUS_NAMES[self.status]}”，无需缴费", code="no_fee_due"
             )
+        if amount != self.fee:
+            raise ValidationFailed("支付金额与应缴费用不符", {"amount": f"应为{self.fee}分"})
         self.trigger_event(
             Paid,
             timestamp=at,
@@ -157,7 +159,7 @@ class Fulfilment(CaseAccess):
         """Money went back to the citizen (never more than was paid)."""
         check_text(reason=reason)
         if amount <= 0 or self.refunded_amount + amount > self.paid_amount:
-            raise ValidationFailed("refund more than was paid", {"amount": "too much"})
+            raise ValidationFailed("退款金额超过已缴金额", {"amount": "超过已缴金额"})
         self.trigger_event(
             Refunded,
             timestamp=at,
@@ -171,11 +173,13 @@ class Fulfilment(CaseAccess):
     ) -> None:
         """The courier company has the result; re-dispatch after a final failure."""
         if self.delivery.method != "courier":
-            raise InvalidState("this application's result is collected at the window")
+            raise InvalidState(
+                "该办件的结果在窗口领取，无需寄送", code="result_collected_at_window"
+            )
         redispatch = self.status == "delivering" and self.delivery_failed
         if self.status != "result_issued" and not redispatch:
             raise InvalidState(
-                f"cannot dispatch the result of an application that is {self.status}"
+                f"办件当前为“{STATUS_NAMES[self.status]}”，不能寄送结果", code="cannot_dispatch_now"
             )
         check_text(company=company, waybillNo=waybill_no)
         self.trigger_event(
@@ -189,7 +193,9 @@ class Fulfilment(CaseAccess):
     def record_delivery_step(self, *, step: str, location: str, note: str, at: datetime) -> None:
         """A scan on the way (picked up, in transit, out for delivery)."""
         if step not in DELIVERY_STEPS:
-            raise ValidationFailed("unknown delivery step", {"type": f"one of {DELIVERY_STEPS}"})
+            raise ValidationFailed(
+                "未知的投递环节", {"type": f"应为{'、'.join(DELIVERY_STEPS)}之一"}
+            )
         self._ensure_delivering()
         check_text(location=location, note=note)
         self.trigger_event(
@@ -223,14 +229,18 @@ class Fulfilment(CaseAccess):
     def switch_to_pickup(self, *, actor: Actor, reason: str, at: datetime) -> None:
         """After failed deliveries, the citizen collects the result at the window instead."""
         if not actor.oversees_all:
-            raise Forbidden("only supervisors and admins may change the delivery")
+            raise Forbidden("仅督办人员和管理员可以更改领取方式")
         if self.status not in ("result_issued", "delivering"):
-            raise InvalidState(f"the result of an application that is {self.status} is not out")
+            raise InvalidState(
+                f"办件当前为“{STATUS_NAMES[self.status]}”，结果尚未寄出", code="result_not_out"
+            )
         check_text(reason=reason)
         if not reason.strip():
-            raise ValidationFailed("say why", {"reason": "required"})
+            raise ValidationFailed("请写明原因", {"reason": "必填"})
         self.trigger_event(SwitchedToPickup, timestamp=at, actor=actor.as_record(), reason=reason)
 
     def _ensure_delivering(self) -> None:
         if self.status != "delivering":
-            raise InvalidState(f"the result of an application that is {self.status} is not out")
+            raise InvalidState(
+                f"办件当前为“{STATUS_NAMES[self.status]}”，结果尚未寄出", code="result_not_out"
+            )

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import msgspec
 
 from domain.application.access import CaseAccess
-from domain.application.status import ACTIVE, DECIDED, IN_REVIEW
+from domain.application.citizen import awaits_materials
+from domain.application.status import ACTIVE, DECIDED, IN_REVIEW, STATUS_NAMES
 from domain.application.submission import check_material_refs
 from domain.application.values import check_text
 from domain.errors import InvalidState, ValidationFailed
@@ -68,16 +69,16 @@ class Review(CaseAccess):
     ) -> None:
         """受理: the clock starts. Missing deferrable materials are deferred (容缺受理)."""
         self._ensure_lead(actor)
-        self._ensure_status({"submitted"}, "accept")
+        self._ensure_status({"submitted"}, "受理", "cannot_accept_now")
         given = {m["materialId"] for m in self.materials}
         missing = [m for m in self.service.materials if m.required and m.id not in given]
         if any(not m.deferrable for m in missing):
             names = "、".join(m.name for m in missing if not m.deferrable)
-            raise InvalidState(f"materials missing ({names}); request a supplement instead")
+            raise InvalidState(f"缺少材料（{names}），请改为要求补正", code="materials_missing")
         today = at.date()
         due = deferred_due or calendar.add_working_days(today, DEFER_WORKING_DAYS)
         if missing and due <= today:
-            raise ValidationFailed("the due date must be in the future", {"deferredDue": "past"})
+            raise ValidationFailed("容缺补交日期须晚于今天", {"deferredDue": "须晚于今天"})
         deadline, legal = self._deadlines(calendar, today)
         self.trigger_event(
             self.Accepted,
@@ -93,13 +94,14 @@ class Review(CaseAccess):
     ) -> None:
         """一次性告知: list every missing material at once; the citizen answers them all."""
         self._ensure_acting_department(actor)
-        self._ensure_status({"submitted", *IN_REVIEW}, "request a supplement for")
+        self._ensure_status({"submitted", *IN_REVIEW}, "要求补正", "cannot_request_supplement_now")
         if not missing:
-            raise ValidationFailed("list the missing materials", {"missing": "at least one"})
+            raise ValidationFailed("请列出需要补正的材料", {"missing": "至少一项"})
         unknown = [m for m in missing if self.service.material(m) is None]
         if unknown:
             raise ValidationFailed(
-                "unknown materials", {"missing": f"not materials of this situation: {unknown}"}
+                "所列材料不属于本办件的情形",
+                {"missing": f"不属于本情形的材料：{'、'.join(unknown)}"},
             )
         check_text(note=note)
         self.trigger_event(
@@ -122,18 +124,20 @@ class Review(CaseAccess):
         """The citizen answers a supplement request, or hands in deferred materials."""
         self.ensure_visible_to(actor)
         if actor.role != "citizen":
-            raise InvalidState("only the applicant hands in materials")
+            raise InvalidState("只有申请人本人可以提交材料", code="not_applicant")
         if not materials:
-            raise ValidationFailed("no materials given", {"materials": "at least one"})
+            raise ValidationFailed("未提交任何材料", {"materials": "至少一项"})
         known = {m.id: m for m in self.service.materials}
         errors = check_material_refs(known, materials)
         if errors:
-            raise ValidationFailed("invalid materials", errors)
+            raise ValidationFailed("材料有误，请按提示修改", errors)
         ids = {m.material_id for m in materials}
         records = [msgspec.to_builtins(m) for m in materials]
+        if not awaits_materials(self):
+            raise InvalidState("当前没有需要您补交的材料", code="no_materials_requested")
         if self.status == "supplement_requested":
             self._provide_supplement(actor, ids, records, calendar, at)
-        elif ids <= set(self.deferred) and self.status not in DECIDED:
+        elif ids <= set(self.deferred):
             self.trigger_event(
                 self.DeferredMaterialsProvided,
                 timestamp=at,
@@ -141,7 +145,7 @@ class Review(CaseAccess):
                 materials=records,
             )
         else:
-            raise InvalidState("no materials are requested from you now")
+            raise InvalidState("当前没有需要您补交的材料", code="no_materials_requested")
 
     def _provide_supplement(
         self,
@@ -154,7 +158,7 @@ class Review(CaseAccess):
         stray = ids - set(self.missing) - set(self.deferred)
         if stray:
             raise ValidationFailed(
-                "these materials were not requested", {"materials": ", ".join(sorted(stray))}
+                "这些材料不在补正清单内", {"materials": "、".join(sorted(stray))}
             )
         self.trigger_event(
             self.SupplementProvided, timestamp=at, actor=actor.as_record(), materials=records
@@ -176,9 +180,12 @@ class Review(CaseAccess):
             self.status == "supplement_requested" and self.resume_status == "submitted"
         )
         if not before_acceptance:
-            raise InvalidState(f"cannot reject an application that is {self.status}")
+            raise InvalidState(
+                f"办件当前为“{STATUS_NAMES[self.status]}”，不能作出不予受理决定",
+                code="cannot_reject_now",
+            )
         if not reason.strip():
-            raise ValidationFailed("a rejection needs a written reason", {"reason": "required"})
+            raise ValidationFailed("不予受理须写明理由", {"reason": "必填"})
         check_text(reason=reason)
         self.trigger_event(self.Rejected, timestamp=at, actor=actor.as_record(), reason=reason)
 
@@ -193,21 +200,19 @@ class Review(CaseAccess):
     ) -> None:
         """One department decides on the current stage; a stage completes when all approve."""
         self.ensure_visible_to(actor)
-        self._ensure_status(IN_REVIEW, "review")
+        self._ensure_status(IN_REVIEW, "审查", "cannot_review_now")
         if actor.oversees_all:
             if not department:
-                raise ValidationFailed(
-                    "say which department you decide for", {"department": "required"}
-                )
+                raise ValidationFailed("请选择代为审查的部门", {"department": "必填"})
         else:
             department = actor.department
         stage = self.stages[self.stage]
         if department not in stage:
-            raise InvalidState("it is not this department's turn to review")
+            raise InvalidState("当前审查环节不由本部门审查", code="not_your_turn")
         if department in self.decisions:
-            raise InvalidState("this department has already decided on this stage")
+            raise InvalidState("本部门已对该环节作出决定", code="already_reviewed")
         if decision == "deny" and not opinion.strip():
-            raise ValidationFailed("a denial needs a written reason", {"opinion": "required"})
+            raise ValidationFailed("审查不通过须写明理由", {"opinion": "必填"})
         check_text(opinion=opinion)
         self.trigger_event(
             self.Reviewed,
@@ -229,9 +234,9 @@ class Review(CaseAccess):
     ) -> None:
         """Pause the clock (expert review, hearing, on-site inspection)."""
         self._ensure_acting_department(actor)
-        self._ensure_status(ACTIVE, "suspend")
+        self._ensure_status(ACTIVE, "暂停办理", "cannot_suspend_now")
         if not reason.strip():
-            raise ValidationFailed("a suspension needs a reason", {"reason": "required"})
+            raise ValidationFailed("暂停办理须写明原因", {"reason": "必填"})
         check_text(reason=reason)
         today = at.date()
         deadline, legal = _day(self.deadline), _day(self.legal_deadline)
@@ -248,8 +253,8 @@ class Review(CaseAccess):
         """The clock runs again with the working days that were left when it stopped."""
         self.ensure_visible_to(actor)
         if not actor.oversees_all and actor.department not in (self.lead, self.suspended_by):
-            raise InvalidState("only the department that suspended the case resumes it")
-        self._ensure_status({"suspended"}, "resume")
+            raise InvalidState("只有暂停办理的部门可以恢复办理", code="not_suspending_department")
+        self._ensure_status({"suspended"}, "恢复办理", "cannot_resume_now")
         today = at.date()
         days, legal_days = self.remaining
         self.trigger_event(
@@ -290,9 +295,9 @@ class Review(CaseAccess):
     def issue_result(self, *, actor: Actor, document_no: str, at: datetime) -> None:
         """出证: the lead department issues the result document."""
         self._ensure_lead(actor)
-        self._ensure_status({"approved"}, "issue the result of")
+        self._ensure_status({"approved"}, "出具结果", "cannot_issue_now")
         if not document_no.strip():
-            raise ValidationFailed("document number required", {"documentNo": "required"})
+            raise ValidationFailed("请填写结果文书文号", {"documentNo": "必填"})
         check_text(documentNo=document_no)
         self.trigger_event(
             self.ResultIssued,
@@ -305,5 +310,5 @@ class Review(CaseAccess):
     def hand_over(self, *, actor: Actor, at: datetime) -> None:
         """The citizen collected the result at the window: the case is completed."""
         self._ensure_lead(actor)
-        self._ensure_status({"ready_for_pickup"}, "hand over the result of")
+        self._ensure_status({"ready_for_pickup"}, "交付结果", "cannot_hand_over_now")
         self.trigger_event(self.ResultCollected, timestamp=at, actor=actor.as_record())

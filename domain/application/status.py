@@ -14,6 +14,7 @@ __all__ = [
     "FORCEABLE",
     "IN_REVIEW",
     "OPEN",
+    "STATUS_NAMES",
     "WAITS_FOR_STAFF",
     "Status",
 ]
@@ -66,3 +67,21 @@ OPEN: frozenset[str] = ALL - CLOSED
 WAITS_FOR_STAFF: frozenset[str] = frozenset({"submitted", "accepted", "under_review", "approved"})
 # Deferred (容缺) materials can still be handed in, so they can be overdue.
 AWAITING_MATERIALS: frozenset[str] = ALL - DECIDED
+
+# What each status is called in Chinese (shown to citizens, and in the problems they read).
+STATUS_NAMES: dict[str, str] = {
+    "submitted": "已提交，待受理",
+    "supplement_requested": "待补正材料",
+    "rejected": "不予受理",
+    "accepted": "已受理",
+    "under_review": "审查中",
+    "suspended": "暂停办理",
+    "approved": "审批通过",
+    "denied": "审批未通过",
+    "awaiting_payment": "待缴费",
+    "result_issued": "已出证，待寄送",
+    "delivering": "邮寄中",
+    "ready_for_pickup": "待领取",
+    "completed": "已办结",
+    "withdrawn": "已撤回",
+}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from domain.application.values import PHONE, Delivery, MaterialRef, PinnedMaterial
+from domain.application.values import MAX_PAGES, PHONE, Delivery, MaterialRef, PinnedMaterial
 from domain.catalog import ServiceDefinition
 from domain.errors import ValidationFailed
 
@@ -21,13 +21,19 @@ def check_material_refs(
         key = f"{field}[{index}]"
         material = known.get(ref.material_id)
         if material is None:
-            errors[key] = f"unknown material {ref.material_id!r} for this situation"
+            errors[key] = f"该情形没有材料“{ref.material_id}”"
         elif ref.material_id in given:
-            errors[key] = f"material {ref.material_id!r} given twice"
-        elif (ref.file_id is None) == (ref.certificate_id is None):
-            errors[key] = "give exactly one of fileId or certificateId"
+            errors[key] = "同一材料提交了两次"
+        elif ref.file_id is not None and ref.file_ids:
+            errors[key] = "fileId 与 fileIds 只能填写一个"
+        elif (not ref.files) == (ref.certificate_id is None):
+            errors[key] = "请上传文件（fileId 或 fileIds）或选择电子证照（certificateId），二者选一"
+        elif len(ref.files) > MAX_PAGES:
+            errors[key] = f"一份材料最多{MAX_PAGES}个文件"
+        elif len(set(ref.files)) != len(ref.files):
+            errors[key] = "同一文件重复上传"
         elif ref.certificate_id is not None and not material.certificate_types:
-            errors[key] = f"{material.name} cannot be satisfied by an e-certificate"
+            errors[key] = f"{material.name}不能用电子证照代替"
         given.add(ref.material_id)
     return errors
 
@@ -38,7 +44,7 @@ def check_submission(
     """Check the materials against the situation; return the situation's pinned list."""
     situation = service.situation(situation_id)
     if situation is None:
-        raise ValidationFailed("unknown situation", {"situationId": "not a situation of this item"})
+        raise ValidationFailed("所选情形不属于该事项", {"situationId": "不是该事项的情形"})
     pinned = tuple(
         PinnedMaterial(
             id=m.id,
@@ -57,7 +63,7 @@ def check_submission(
         if material.required and not material.deferrable and material.id not in given:
             errors[f"materials.{material.id}"] = f"缺少必要材料：{material.name}"
     if errors:
-        raise ValidationFailed("materials are incomplete or invalid", errors)
+        raise ValidationFailed("材料不齐全或有误，请按提示修改", errors)
     return pinned
 
 
@@ -65,15 +71,15 @@ def check_delivery(service: ServiceDefinition, delivery: Delivery) -> None:
     """The delivery method is offered, and a courier address is complete."""
     if delivery.method not in service.delivery_options:
         raise ValidationFailed(
-            "delivery method not offered", {"delivery.method": "not offered for this item"}
+            "该事项不提供所选的领取方式", {"delivery.method": "该事项不提供此方式"}
         )
     if delivery.method == "courier":
         address = delivery.address
         if address is None:
-            raise ValidationFailed("courier needs an address", {"delivery.address": "required"})
+            raise ValidationFailed("快递寄送需要填写收件地址", {"delivery.address": "必填"})
         blank = [f for f in address.__struct_fields__ if not str(getattr(address, f)).strip()]
-        errors = {f"delivery.address.{f}": "required" for f in blank}
+        errors = {f"delivery.address.{f}": "必填" for f in blank}
         if not PHONE.fullmatch(address.phone):
-            errors["delivery.address.phone"] = "expected an 11-digit mobile number"
+            errors["delivery.address.phone"] = "应为11位手机号码"
         if errors:
-            raise ValidationFailed("courier address is incomplete", errors)
+            raise ValidationFailed("收件地址不完整", errors)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.application.access import CaseAccess
 from domain.application.review import iso
-from domain.application.status import ACTIVE, DECIDED, FORCEABLE
+from domain.application.status import ACTIVE, DECIDED, FORCEABLE, STATUS_NAMES
 from domain.application.values import check_text
 from domain.errors import Forbidden, InvalidState, ValidationFailed
 from domain.personal import seal
@@ -41,20 +41,20 @@ class Supervision(CaseAccess):
         """Move the waiting step from one department to another."""
         self._ensure_supervisor(actor)
         if self.status in DECIDED:
-            raise InvalidState(f"cannot reassign an application that is {self.status}")
+            raise InvalidState(
+                f"办件当前为“{STATUS_NAMES[self.status]}”，不能转办", code="cannot_reassign_now"
+            )
         pending = self.pending_departments
         source = from_department or (pending[0] if len(pending) == 1 else None)
         if source is None or source not in pending:
             raise ValidationFailed(
-                "say which waiting department to replace",
-                {"fromDepartment": f"one of {list(pending)}"},
+                "请选择要替换的待办部门",
+                {"fromDepartment": f"应为{'、'.join(pending)}之一"},
             )
         if not to_department.strip() or to_department in self.departments:
-            raise ValidationFailed(
-                "reassign to another department", {"department": "must be a new department"}
-            )
+            raise ValidationFailed("请转给另一个部门", {"department": "须为另一个部门"})
         if not reason.strip():
-            raise ValidationFailed("a reassignment needs a reason", {"reason": "required"})
+            raise ValidationFailed("转办须写明原因", {"reason": "必填"})
         check_text(department=to_department, reason=reason)
         self.trigger_event(
             self.Reassigned,
@@ -70,9 +70,11 @@ class Supervision(CaseAccess):
         it owns the case while the citizen, the payment or the courier is late)."""
         self._ensure_supervisor(actor)
         if self.closed:
-            raise InvalidState(f"cannot escalate an application that is {self.status}")
+            raise InvalidState(
+                f"办件已“{STATUS_NAMES[self.status]}”，不能督办", code="cannot_escalate_now"
+            )
         if not note.strip():
-            raise ValidationFailed("an escalation needs a note", {"note": "required"})
+            raise ValidationFailed("督办须填写督办意见", {"note": "必填"})
         check_text(note=note)
         self.trigger_event(
             self.Escalated,
@@ -87,7 +89,7 @@ class Supervision(CaseAccess):
         self._ensure_supervisor(actor)
         check_text(reason=reason)
         if failed <= 0:
-            raise InvalidState("no notification of this application has failed")
+            raise InvalidState("该办件没有发送失败的通知", code="nothing_to_resend")
         self.trigger_event(
             self.NotificationsResent,
             timestamp=at,
@@ -100,9 +102,9 @@ class Supervision(CaseAccess):
         """An internal note on the case, kept in the history."""
         self.ensure_visible_to(actor)
         if actor.role == "citizen":
-            raise Forbidden("notes are for staff")
+            raise Forbidden("备注仅限工作人员填写")
         if not text.strip():
-            raise ValidationFailed("empty note", {"text": "required"})
+            raise ValidationFailed("备注内容不能为空", {"text": "必填"})
         check_text(text=text)
         self.trigger_event(
             self.NoteAdded, timestamp=at, actor=actor.as_record(), text=seal(self.citizen_id, text)
@@ -124,12 +126,14 @@ class Supervision(CaseAccess):
         self._ensure_supervisor(actor)
         if to_status not in FORCEABLE or to_status == self.status:
             raise ValidationFailed(
-                "cannot force to that status", {"status": f"one of {sorted(FORCEABLE)}"}
+                "不能调整到该状态", {"status": f"应为{'、'.join(sorted(FORCEABLE))}之一"}
             )
         if self.status in ("withdrawn", "completed"):
-            raise InvalidState(f"the application is {self.status}")
+            raise InvalidState(
+                f"办件已“{STATUS_NAMES[self.status]}”，不能调整状态", code="cannot_force_now"
+            )
         if len(reason.strip()) < 5:
-            raise ValidationFailed("write down why", {"reason": "at least 5 characters"})
+            raise ValidationFailed("请写明调整原因", {"reason": "至少5个字"})
         check_text(reason=reason)
         deadline: date | None = None
         legal: date | None = None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -12,12 +13,14 @@ from domain.catalog import CertificateIssue, accepted_types
 from domain.errors import ValidationFailed
 
 __all__ = [
+    "MAX_PAGES",
     "Address",
     "Delivery",
     "MaterialRef",
     "PinnedMaterial",
     "ServiceSnapshot",
     "check_text",
+    "material_files",
 ]
 
 PHONE = re.compile(r"1\d{10}")
@@ -26,9 +29,16 @@ PHONE = re.compile(r"1\d{10}")
 def check_text(**fields: str) -> None:
     """Refuse free text with U+0000: PostgreSQL text and jsonb cannot hold it, so every read
     model that shows the text would stop at the event (field name -> text)."""
-    errors = {name: "must not contain NUL characters" for name, v in fields.items() if "\x00" in v}
+    errors = {name: "不能含有空字符（NUL）" for name, v in fields.items() if "\x00" in v}
     if errors:
-        raise ValidationFailed("text contains a NUL character", errors)
+        raise ValidationFailed("文字中含有空字符（NUL）", errors)
+
+
+def material_files(record: Mapping[str, Any]) -> list[str]:
+    """The file ids of a material as events keep it (``fileId``, and ``fileIds`` since
+    several pages are allowed), in page order."""
+    first = record.get("fileId")
+    return ([str(first)] if first else []) + [str(f) for f in record.get("fileIds") or ()]
 
 
 class _Camel(msgspec.Struct, rename="camel", forbid_unknown_fields=True, frozen=True):
@@ -53,12 +63,22 @@ class Delivery(_Camel, frozen=True):
     address: Address | None = None
 
 
+MAX_PAGES = 20  # files of one material (a multi-page document scanned page by page)
+
+
 class MaterialRef(_Camel, frozen=True):
-    """A material handed in: an uploaded file or an e-certificate the citizen holds."""
+    """A material handed in: uploaded files (``fileId``, or ``fileIds`` for a document of
+    several pages, in page order) or an e-certificate the citizen holds."""
 
     material_id: str
     file_id: UUID | None = None
     certificate_id: str | None = None
+    file_ids: tuple[UUID, ...] = ()
+
+    @property
+    def files(self) -> tuple[UUID, ...]:
+        """Every uploaded file of this material, in page order."""
+        return ((self.file_id,) if self.file_id is not None else ()) + self.file_ids
 
 
 class PinnedMaterial(_Camel, frozen=True):

@@ -65,11 +65,11 @@ def problem_on(
     """Why a certificate cannot stand for a material on ``day`` (None: it can)."""
     status = status_on(recorded, valid_until, day)
     if status == "revoked":
-        return "this e-certificate was revoked" + (f": {reason}" if reason else "")
+        return "该电子证照已注销" + (f"：{reason}" if reason else "")
     if status == "expired":
-        return f"this e-certificate expired (valid until {valid_until})"
+        return f"该电子证照已过期（有效期至{valid_until}）"
     if date.fromisoformat(valid_from) > day:
-        return f"this e-certificate is valid only from {valid_from}"
+        return f"该电子证照自{valid_from}起才生效"
     return None
 
 
@@ -193,15 +193,15 @@ class Certificate(Aggregate):
         """A new certificate of ``holder_id`` (``id``: see ``certificate_id``)."""
         errors: dict[str, str] = {}
         if not number.strip():
-            errors["number"] = "required"
+            errors["number"] = "必填"
         if not type_code.strip():
-            errors["typeCode"] = "required"
+            errors["typeCode"] = "必填"
         if valid_until is not None and valid_until < valid_from:
             errors["validUntil"] = "not before validFrom"
         if source not in SOURCES:
             errors["source"] = f"one of {', '.join(SOURCES)}"
         if errors:
-            raise ValidationFailed("invalid e-certificate", errors)
+            raise ValidationFailed("电子证照信息有误", errors)
         return cls._create(
             cls.Issued,
             id=id,
@@ -249,9 +249,9 @@ class Certificate(Aggregate):
     def revoke(self, *, actor: Actor, reason: str, at: datetime) -> None:
         """Revoke (by the issuing department, an admin, or as the platform reports it)."""
         if self.status == "revoked":
-            raise InvalidState("this e-certificate is already revoked")
+            raise InvalidState("该电子证照已注销")
         if not reason.strip() or "\x00" in reason or len(reason) > 500:
-            raise ValidationFailed("a reason is required", {"reason": "1..500 characters"})
+            raise ValidationFailed("请写明原因", {"reason": "1至500个字符"})
         self.trigger_event(self.Revoked, timestamp=at, actor=actor.as_record(), reason=reason)
 
     def expire(self, *, today: date, at: datetime) -> bool:

@@ -36,13 +36,13 @@ ANSWERERS = frozenset({"clerk", "reviewer"})
 def _check_message(field: str, text: str, file_ids: Collection[str] = ()) -> None:
     errors: dict[str, str] = {}
     if not text.strip():
-        errors[field] = "required"
+        errors[field] = "必填"
     elif len(text) > MAX_TEXT:
         errors[field] = f"at most {MAX_TEXT} characters"
     if len(file_ids) > MAX_FILES:
         errors["fileIds"] = f"at most {MAX_FILES} files"
     if errors:
-        raise ValidationFailed("the message is empty or too long", errors)
+        raise ValidationFailed("留言为空或过长", errors)
     check_text(**{field: text})
 
 
@@ -208,16 +208,16 @@ class Consultation(Aggregate):
         else:
             visible = actor.department == self.department
         if not visible:
-            raise NotFound("consultation not found")
+            raise NotFound("咨询不存在")
 
     def _ensure_asker(self, actor: Actor) -> None:
         self.ensure_visible_to(actor)
         if actor.role != "citizen":
-            raise Forbidden("only the citizen who asked may do this")
+            raise Forbidden("只有提问人本人可以执行此操作")
 
     def _ensure_not_closed(self) -> None:
         if self.status == "closed":
-            raise InvalidState("this consultation is closed")
+            raise InvalidState("该咨询已结束")
 
     def reply(
         self, *, actor: Actor, text: str, legal_basis: LegalBasis | None, at: datetime
@@ -225,13 +225,13 @@ class Consultation(Aggregate):
         """The holding department answers, optionally citing the document it rests on."""
         self.ensure_visible_to(actor)
         if actor.role not in ANSWERERS or actor.department != self.department:
-            raise Forbidden("the department holding the question answers it")
+            raise Forbidden("应由当前承办部门答复")
         self._ensure_not_closed()
         _check_message("text", text)
         basis = None
         if legal_basis is not None:
             if not legal_basis.name.strip():
-                raise ValidationFailed("name the document", {"legalBasis.name": "required"})
+                raise ValidationFailed("请填写依据文件名称", {"legalBasis.name": "必填"})
             check_text(legalBasis=legal_basis.name + legal_basis.number)
             basis = {"name": legal_basis.name.strip(), "number": legal_basis.number.strip()}
         due = self.reply_due
@@ -261,15 +261,15 @@ class Consultation(Aggregate):
         if not actor.oversees_all and (
             actor.role not in ANSWERERS or actor.department != self.department
         ):
-            raise Forbidden("the department holding the question forwards it")
+            raise Forbidden("应由当前承办部门转办")
         if self.status != "open":
-            raise InvalidState(f"cannot forward a consultation that is {self.status}")
+            raise InvalidState("该咨询已答复或已结束，不能转办")
         if department == self.department:
-            raise ValidationFailed("it is already there", {"department": "another department"})
+            raise ValidationFailed("咨询已在该部门", {"department": "须为另一个部门"})
         if department not in departments:
-            raise ValidationFailed("unknown department", {"department": "not a department"})
+            raise ValidationFailed("部门不存在", {"department": "不是部门"})
         if not reason.strip():
-            raise ValidationFailed("say why it is forwarded", {"reason": "required"})
+            raise ValidationFailed("请写明转办原因", {"reason": "必填"})
         check_text(reason=reason)
         start = date.fromisoformat(self.period_start)
         self.trigger_event(
@@ -314,7 +314,7 @@ class Consultation(Aggregate):
         self._ensure_asker(actor)
         self._ensure_not_closed()
         if rating is not None and rating not in range(1, 6):
-            raise ValidationFailed("rating is 1..5", {"rating": "1..5"})
+            raise ValidationFailed("评价等级应为1至5", {"rating": "应为1至5的整数"})
         self.trigger_event(self.Closed, timestamp=at, actor=actor.as_record())
         if rating is not None:
             self.trigger_event(self.Rated, timestamp=at, actor=actor.as_record(), rating=rating)

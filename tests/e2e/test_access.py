@@ -195,7 +195,7 @@ async def test_a_token_signed_with_the_app_secret_works_until_it_expires(
     assert (await client.get("/api/v1/applications", headers=bearer(fresh))).status_code == 200
     response = await client.get("/api/v1/applications", headers=bearer(expired))
     assert_problem(response, 401, "unauthenticated")
-    assert "expired" in response.json()["detail"]
+    assert "登录已过期" in response.json()["detail"]
 
 
 # --- 403: the wrong role ----------------------------------------------------------------------

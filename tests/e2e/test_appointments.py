@@ -148,7 +148,7 @@ async def test_a_citizen_books_cancels_rebooks_and_is_checked_in_with_a_queue_nu
     # a second booking the same day, even in another slot, is refused
     afternoon = {"slotId": slots[3]["slotId"], "serviceCode": ID_CARD}
     twice = await client.post("/api/v1/appointments", json=afternoon, headers=citizen)
-    assert (twice.status_code, twice.json()["code"]) == (409, "already_booked")
+    assert (twice.status_code, twice.json()["code"]) == (409, "appointment_exists_that_day")
 
     # nobody else can cancel it, or even see it
     cancel_url = f"/api/v1/appointments/{first['id']}/cancel"
@@ -160,7 +160,7 @@ async def test_a_citizen_books_cancels_rebooks_and_is_checked_in_with_a_queue_nu
     assert cancelled.json()["status"] == "cancelled"
     assert await slot_remaining(client, day, slot_id, cancelled.json()["position"]) == 10
     again = await client.post(cancel_url, headers=citizen)
-    assert (again.status_code, again.json()["code"]) == (409, "invalid_state")
+    assert (again.status_code, again.json()["code"]) == (409, "already_cancelled")
 
     rebooked = await client.post("/api/v1/appointments", json=body, headers=citizen)
     assert rebooked.status_code == 201, rebooked.text
@@ -187,7 +187,7 @@ async def test_a_citizen_books_cancels_rebooks_and_is_checked_in_with_a_queue_nu
 
     check_in = f"/api/v1/admin/appointments/{second['id']}/check-in"
     early = await client.post(check_in, headers=clerk)
-    assert (early.status_code, early.json()["code"]) == (409, "invalid_state")  # not the day yet
+    assert (early.status_code, early.json()["code"]) == (409, "not_today")  # not the day yet
     assert (await client.post(check_in, headers=outsider)).status_code == 404
 
     clock.move_to(datetime.combine(day, datetime.min.time(), CST) + timedelta(hours=8.9))
@@ -318,7 +318,11 @@ async def test_a_booking_for_an_application_shows_in_its_progress(
     )
     assert progress["appointment"]["status"] == "booked"
     assert progress["appointment"]["hallName"] == "市政务服务中心"
-    assert progress["timeline"][-1]["text"].startswith("已预约市政务服务中心")
+    start = datetime.fromisoformat(slot["start"])
+    # the day as people write it (no zero padding), the time, then the place
+    assert progress["timeline"][-1]["text"] == (
+        f"已预约{start.month}月{start.day}日 {start:%H:%M}在市政务服务中心办理"
+    )
 
     clock.move_to(datetime.fromisoformat(slot["start"]) - timedelta(minutes=10))
     checked = await client.post(
@@ -337,3 +341,40 @@ async def test_a_booking_for_an_application_shows_in_its_progress(
         await asyncio.sleep(0.05)
         progress = await get_json(client, f"/api/v1/applications/{application['id']}", citizen)
     assert progress["appointment"]["queueNumber"] == checked.json()["queueNumber"]
+
+
+async def test_slots_say_whether_this_citizen_may_book_them_and_why_not(
+    app_client: AsyncTestClient[Any],
+) -> None:
+    client: httpx.AsyncClient = app_client
+    citizen = await citizen_headers(client, "bookable-slots")
+    calendar = services_of(app_client).calendar
+    today = system_clock().astimezone(CST).date()
+    day = calendar.add_working_days(today, 2)
+
+    def url(on: date) -> str:
+        return f"/api/v1/halls/{HALL}/slots?date={on}"
+
+    anyone = await get_json(client, url(day), {})
+    assert all(s["bookable"] and s["reason"] is None for s in anyone)
+    assert all(s["id"] == s["slotId"] for s in anyone)
+    too_far = await get_json(client, url(calendar.add_working_days(today, 6)), {})
+    assert {(s["bookable"], s["reason"]) for s in too_far} == {(False, "outside_booking_window")}
+    assert too_far[0]["reasonText"] == "请预约1至5个工作日后的时段"
+
+    body = {"slotId": anyone[0]["slotId"], "serviceCode": ID_CARD}
+    booked = await client.post("/api/v1/appointments", json=body, headers=citizen)
+    assert booked.status_code == 201, booked.text
+    after = booked.json()["position"]
+    mine = await get_json(client, f"{url(day)}&after={after}", citizen)
+    assert {(s["bookable"], s["reason"]) for s in mine} == {
+        (False, "appointment_exists_that_day")
+    }  # one a day: every slot of that day, the booked one too
+    assert all(s["bookable"] for s in await get_json(client, f"{url(day)}&after={after}", {}))
+    refused = await client.post(
+        "/api/v1/appointments", json={**body, "slotId": mine[1]["slotId"]}, headers=citizen
+    )
+    assert refused.json()["code"] == mine[1]["reason"]  # the same rule, said before and after
+
+    bad_token = await client.get(url(day), headers={"Authorization": "Bearer nope"})
+    assert bad_token.status_code == 401

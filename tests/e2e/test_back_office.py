@@ -371,6 +371,10 @@ async def test_a_supplement_round_trip_restarts_the_clock_and_waiting_long_is_st
     assert progress["statusText"] == "待补正材料"
     assert progress["supplement"] == {
         "missing": ["floor-plan", "id-card"],
+        "missingMaterials": [
+            {"materialId": "floor-plan", "name": "经营场所平面布局图"},
+            {"materialId": "id-card", "name": "法定代表人（负责人）居民身份证"},
+        ],
         "note": "平面图无比例尺，身份证复印件模糊",
     }
     assert progress["timeline"][-1]["text"] == (
@@ -398,7 +402,7 @@ async def test_a_supplement_round_trip_restarts_the_clock_and_waiting_long_is_st
     assert progress.get("supplement") is None
     assert progress["deadline"] == "2026-03-19"  # five working days from 03-12
     assert progress["timeline"][-1]["text"] == (
-        "补正材料已齐全，办理时限重新计算，承诺于2026-03-19前办结"
+        "补正材料已齐全，办理时限重新计算，承诺于2026年3月19日前办结"
     )
     assert await office.stuck(app) is None
 
@@ -419,7 +423,7 @@ async def test_a_deferred_material_past_its_due_date_makes_the_case_stuck(
         {"materialId": "health-certificates", "name": "从业人员健康证明", "due": "2026-03-05"},
     ]
     assert progress["timeline"][-1]["text"].endswith(
-        "容缺受理，请于2026-03-05前补交：食品安全管理制度文本、从业人员健康证明"
+        "容缺受理，请于2026年3月5日前补交：食品安全管理制度文本、从业人员健康证明"
     )
 
     # the other one hands its deferred materials in with a supplement
@@ -577,12 +581,15 @@ async def test_a_bad_rating_opens_a_rectification_worked_to_its_close(office: Of
     await office.act("amr-clerk", app, "accept")
     await office.approve_all(app, REVIEWERS)
     await office.act("amr-clerk", app, "issue-result", {"documentNo": "JY13301000000099"})
+    url = f"/api/v1/applications/{app}/evaluation"
+    too_early = await office.client.post(url, json={"rating": 5}, headers=citizen)
+    assert (too_early.status_code, too_early.json()["code"]) == (409, "evaluation_too_early")
+    assert too_early.json()["detail"] == "办件办结后才能评价"
     office.clock.set("2026-03-03", 15)
     handed = await office.act("amr-clerk", app, "hand-over")
     assert handed["status"] == "completed"
 
     office.clock.set("2026-03-04", 10)
-    url = f"/api/v1/applications/{app}/evaluation"
     rated = await office.client.post(
         url, json={"rating": 1, "comment": "窗口人员态度差"}, headers=citizen
     )
@@ -595,7 +602,8 @@ async def test_a_bad_rating_opens_a_rectification_worked_to_its_close(office: Of
     assert fresh.status_code == 200, fresh.text
     assert app in [r["applicationId"] for r in fresh.json()]
     again = await office.client.post(url, json={"rating": 5}, headers=citizen)
-    assert again.status_code == 409
+    assert (again.status_code, again.json()["code"]) == (409, "already_evaluated")
+    assert again.json()["detail"] == "您已评价过该办件"
     assert (await office.progress(citizen, app))["evaluation"] == {"rating": 1}
 
     supervisor = await office.staff("supervisor")
@@ -686,7 +694,7 @@ async def test_forced_transitions_keep_the_clock_the_queues_and_the_notice_right
     assert progress["status"] == "accepted"
     assert progress["deadline"] == "2026-07-22"
     assert progress["timeline"][-1]["text"] == (
-        "办件状态调整为“已受理”：专家评审已结束，承诺办结日期为2026-07-22"
+        "办件状态调整为“已受理”：专家评审已结束，承诺于2026年7月22日前办结"
     )
 
     await office.act(

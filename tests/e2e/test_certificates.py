@@ -195,7 +195,7 @@ async def test_a_revoked_certificate_is_refused_and_only_its_issuer_or_an_admin_
     body = birth_body(certificate["id"], {"fileId": await upload(client, citizen)})
     response = await client.post("/api/v1/applications", json=body, headers=citizen)
     assert response.status_code == 400
-    assert "revoked" in response.json()["errors"]["materials[1].certificateId"]
+    assert "已注销" in response.json()["errors"]["materials[1].certificateId"]
 
 
 async def wait_for(check: Any, tries: int = 60) -> Any:

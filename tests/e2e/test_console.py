@@ -406,7 +406,7 @@ async def test_a_refused_action_shows_the_problem_in_the_page(
     assert again.status_code == 409
     assert again.headers["hx-retarget"] == "#problem"
     assert "当前状态不允许此操作" in again.text
-    assert "cannot accept an application that is accepted" in again.text
+    assert "办件当前为“已受理”，不能受理" in again.text
     assert "Traceback" not in again.text
     review = await console.post(
         f"/console/cases/{app_id}/act/review", headers=htmx, data={"decision": "approve"}

@@ -12,6 +12,7 @@ import json
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -262,10 +263,13 @@ async def test_an_issued_courier_result_is_booked_scanned_delivered_and_complete
     assert task["waybillNo"] == waybill
     assert task["status"] == "booked"
     assert task["address"] == ADDRESS  # the courier of the delivery sees where to go
+    assert task["updatedAt"].endswith("+08:00")  # one zone in every answer, lists too
 
     courier = await site.staff("courier-sf")
     for step in ("picked_up", "in_transit", "out_for_delivery"):
-        response = await site.report(task["id"], step, location="杭州西湖营业部")
+        # a courier's app may send UTC; the citizen reads China time all the same
+        utc = system_clock().astimezone(UTC).isoformat().replace("+00:00", "Z")
+        response = await site.report(task["id"], step, location="杭州西湖营业部", at=utc)
         assert response.status_code == 200, response.text
         assert response.json()["status"] == step
     photo = await site.upload(courier)
@@ -284,6 +288,8 @@ async def test_an_issued_courier_result_is_booked_scanned_delivered_and_complete
         "delivered",
     ]
     assert progress["timeline"][-1]["text"] == "已签收（签收人：张三），办件已办结"
+    assert all(e["at"].endswith("+08:00") for e in progress["delivery"]["events"])
+    assert all(e["at"].endswith("+08:00") for e in progress["timeline"])
     assert app_id not in [d["applicationId"] for d in await site.deliveries()]
 
 
@@ -401,7 +407,7 @@ async def test_an_impossible_scan_is_409_and_changes_nothing(site: Site) -> None
 
     early = await site.report(task["id"], "delivered", signedBy="张三")  # not picked up yet
     assert early.status_code == 409, early.text
-    assert early.json()["code"] == "invalid_state"
+    assert early.json()["code"] == "delivery_step_not_allowed"
     assert (await site.report(task["id"], "failed", reason="无人")).status_code == 409
     unsigned = await site.report(task["id"], "delivered")
     assert unsigned.status_code == 409  # still not picked up: the state is checked first
@@ -409,7 +415,7 @@ async def test_an_impossible_scan_is_409_and_changes_nothing(site: Site) -> None
     assert (await site.report(task["id"], "picked_up")).status_code == 409
     nameless = await site.report(task["id"], "delivered", signedBy=" ")
     assert nameless.status_code == 400
-    assert nameless.json()["errors"] == {"signedBy": "required"}
+    assert nameless.json()["errors"] == {"signedBy": "必填"}
 
     assert (await site.delivery_of(app_id))["status"] == "picked_up"
     assert (await site.progress(citizen, app_id))["status"] == "delivering"
@@ -422,7 +428,7 @@ async def test_a_courier_cannot_date_a_scan_before_the_dispatch(site: Site) -> N
 
     backdated = await site.report(task["id"], "picked_up", at="1970-01-01T08:00:00+08:00")
     assert backdated.status_code == 400, backdated.text
-    assert backdated.json()["code"] == "validation_failed"
+    assert backdated.json()["code"] == "event_before_last_step"
     assert "at" in backdated.json()["errors"]
     assert (await site.delivery_of(app_id))["status"] == "booked"
     assert (await site.report(task["id"], "picked_up")).status_code == 200
@@ -566,17 +572,24 @@ async def test_malformed_reports_and_pushes_are_400_and_record_nothing(site: Sit
     url = f"/api/v1/courier/deliveries/{task['id']}/events"
     courier = await site.staff("courier-sf")
     someone_elses_photo = await site.upload(citizen)
-    for body in (
-        {"type": "picked_up", "at": "2026-04-15T10:00:00"},  # no offset
-        {"type": "picked_up", "at": "2999-01-01T10:00:00+08:00"},  # the future
-        {"type": "teleported", "at": _now_iso()},
-        {"type": "picked_up", "at": _now_iso(), "colour": "red"},
-        {"type": "picked_up", "at": _now_iso(), "location": "x" * 201},
-        {"type": "picked_up", "at": _now_iso(), "fileId": someone_elses_photo},
+    dispatched = datetime.fromisoformat(task["updatedAt"])
+    before_dispatch = (dispatched - timedelta(hours=1)).isoformat()
+    for body, code in (
+        ({"type": "picked_up", "at": "2026-04-15T10:00:00"}, "time_without_offset"),
+        ({"type": "picked_up", "at": "2999-01-01T10:00:00+08:00"}, "event_in_future"),
+        ({"type": "picked_up", "at": before_dispatch}, "event_before_last_step"),
+        ({"type": "teleported", "at": _now_iso()}, "validation_failed"),
+        ({"type": "picked_up", "at": _now_iso(), "colour": "red"}, "validation_failed"),
+        ({"type": "picked_up", "at": _now_iso(), "location": "x" * 201}, "validation_failed"),
+        (
+            {"type": "picked_up", "at": _now_iso(), "fileId": someone_elses_photo},
+            "validation_failed",
+        ),
     ):
         response = await site.client.post(url, json=body, headers=courier)
         assert response.status_code == 400, (body, response.text)
-        assert response.json()["code"] == "validation_failed"
+        assert response.json()["code"] == code, (body, response.text)
+        assert "at" in response.json()["errors"] or code == "validation_failed"
 
     webhook = f"{site.base}/webhooks/courier/sf?token={TOKEN}"
     for raw in (b"not json", b"[" * 20000, b'{"Body": {"WaybillRoute": [{"id": "1"}]}}'):

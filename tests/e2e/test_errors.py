@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import struct
 import uuid
 import zlib
@@ -167,6 +168,82 @@ async def test_a_submission_of_the_wrong_shape_is_400_validation_failed(
 ) -> None:
     body = SHAPE_ERRORS[case](food_body)
     problem(await submit(client, citizen, body), 400, "validation_failed")
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+ADDRESS = {
+    "name": "张三",
+    "phone": "13800138000",
+    "province": "浙江省",
+    "city": "杭州市",
+    "district": "西湖区",
+    "detail": "文三路100号",
+}
+
+
+async def test_a_missing_body_says_so_in_words(client: httpx.AsyncClient, citizen: Headers) -> None:
+    for headers in (citizen, {**citizen, "Content-Type": "application/json"}):
+        response = await client.post("/api/v1/applications", content=b"", headers=headers)
+        body = problem(response, 400, "validation_failed")
+        assert body["detail"] == "缺少请求体：请以 JSON 对象发送"
+        assert body["errors"] == {"body": "缺少请求体"}
+
+
+async def test_every_field_error_of_a_body_comes_in_one_answer_in_chinese(
+    client: httpx.AsyncClient, citizen: Headers, food_body: dict[str, Any]
+) -> None:
+    body = {
+        **_without(food_body, "situationId"),
+        "serviceCode": 101,
+        "form": "老王面馆",
+        "delivery": {"method": "drone"},
+        "materials": [{"materialId": 1}, {"materialId": "id-card", "fileId": "abc"}],
+        "priority": "vip",
+    }
+    refused = problem(await submit(client, citizen, body), 400, "validation_failed")
+    assert refused["errors"] == {
+        "serviceCode": "应为文字，实际为整数",
+        "situationId": "必填",
+        "form": "应为对象，实际为文字",
+        "delivery.method": "取值“drone”无效",
+        "materials[0].materialId": "应为文字，实际为整数",
+        "materials[1].fileId": "应为 UUID",
+        "priority": "不认识的字段",
+    }
+    assert refused["detail"] == "请求有7处需要修改，请按提示修改"
+
+
+async def test_the_rules_of_a_submission_are_reported_together_in_chinese(
+    client: httpx.AsyncClient, citizen: Headers, food_body: dict[str, Any]
+) -> None:
+    body = {
+        **food_body,
+        "materials": food_body["materials"][1:],
+        "delivery": {"method": "courier", "address": {**ADDRESS, "phone": "12"}},
+    }
+    refused = problem(await submit(client, citizen, body), 400, "validation_failed")
+    missing = food_body["materials"][0]["materialId"]
+    assert {f"materials.{missing}", "delivery.address.phone"} <= set(refused["errors"]), refused
+    assert all(CJK.search(text) for text in [refused["detail"], *refused["errors"].values()])
+
+
+async def test_refusals_a_citizen_meets_are_in_chinese(
+    client: httpx.AsyncClient, citizen: Headers
+) -> None:
+    answers = [
+        await client.get("/api/v1/applications"),  # no token
+        await client.get("/api/v1/applications", headers={"Authorization": "Bearer nope"}),
+        await client.get(f"/api/v1/applications/{uuid.uuid4()}", headers=citizen),
+        await client.get("/api/v1/nope"),
+        await client.delete("/api/v1/services"),
+        await client.get("/api/v1/admin/worklist", headers=citizen),
+        await client.get("/api/v1/halls/city-center/slots?date=tomorrow", headers=citizen),
+    ]
+    for response in answers:
+        assert response.status_code >= 400, response.text
+        assert CJK.search(response.json()["detail"]), response.text
+        for text in response.json().get("errors", {}).values():
+            assert CJK.search(text), response.text
 
 
 async def test_submission_rules_are_400_with_the_field_that_broke_them(
@@ -408,7 +485,7 @@ async def test_a_file_that_only_starts_like_a_png_jpeg_or_pdf_is_415(
         refused = problem(
             await post_file(client, citizen, data, name), 415, "unsupported_media_type"
         )
-        assert "well-formed" in refused["detail"], refused
+        assert "已损坏" in refused["detail"], refused
 
 
 async def test_jpeg_png_and_pdf_are_accepted_by_content(
@@ -547,7 +624,7 @@ async def test_json_nested_deep_is_400_without_a_traceback(
             problem(response, 413, "too_large")
             continue
         refused = problem(response, 400, "validation_failed")
-        assert "nested" in refused["detail"] or depth < 1000, refused
+        assert "嵌套" in refused["detail"] or depth < 1000, refused
     no_traceback_logged(caplog)
 
 

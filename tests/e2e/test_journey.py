@@ -139,7 +139,7 @@ async def test_submitting_twice_with_one_idempotency_key_creates_one_application
     other = {**body, "form": {"shopName": "另一家"}}
     clash = await client.post("/api/v1/applications", json=other, headers=headers)
     assert clash.status_code == 409
-    assert clash.json()["code"] == "conflict"
+    assert clash.json()["code"] == "idempotency_key_reused"
 
 
 async def test_a_citizen_can_withdraw_before_a_decision_but_not_after(
@@ -158,7 +158,7 @@ async def test_a_citizen_can_withdraw_before_a_decision_but_not_after(
         f"/api/v1/applications/{first['id']}/withdraw", json={"reason": "再撤"}, headers=citizen
     )
     assert again.status_code == 409
-    assert again.json()["code"] == "invalid_state"
+    assert again.json()["code"] == "withdraw_not_allowed"
 
 
 async def test_the_promised_deadline_is_shown_once_accepted(client: httpx.AsyncClient) -> None:

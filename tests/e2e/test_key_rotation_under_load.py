@@ -255,6 +255,6 @@ async def test_rotating_the_secret_key_under_load_fails_no_request_and_loses_no_
             assert history.json()[0]["data"]["form"] == case.form
         refused = await last.get("/api/v1/admin/stuck-cases", headers=old_supervisor)
         assert refused.status_code == 401
-        assert "retired key" in refused.json()["detail"]
+        assert "密钥已停用" in refused.json()["detail"]
     finally:
         await servers.stop(last)

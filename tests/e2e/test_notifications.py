@@ -234,6 +234,28 @@ def real_wechat() -> Any:
         yield fake
 
 
+async def test_the_app_learns_which_templates_to_ask_for_at_each_step_at_most_three(
+    client: httpx.AsyncClient,
+) -> None:
+    listed = (await client.get("/api/v1/notification-templates")).json()
+    accepted = next(t for t in listed if t["event"] == "Accepted")
+    assert accepted["steps"] == ["submit"]
+
+    for step in ("submit", "pay", "issue", "booking", "withdraw"):
+        asked = await client.get("/api/v1/notification-templates", params={"step": step})
+        assert asked.status_code == 200, asked.text
+        ids = [t["templateId"] for t in asked.json()]
+        # what wx.requestSubscribeMessage({tmplIds}) takes: distinct ids, three at most
+        assert 0 < len(ids) <= 3, (step, ids)
+        assert len(set(ids)) == len(ids), (step, ids)
+        assert all(step in t["steps"] for t in asked.json())
+    paid = (await client.get("/api/v1/notification-templates?step=pay")).json()
+    assert {t["event"] for t in paid} >= {"Paid", "ResultIssued", "DeliveryDispatched"}
+
+    unknown = await client.get("/api/v1/notification-templates", params={"step": "dance"})
+    assert unknown.status_code == 400
+
+
 async def test_the_sandbox_inbox_does_not_exist_outside_sandbox_mode(
     db_url: str, tmp_path: Path, real_wechat: FakeWeChat
 ) -> None:

@@ -257,10 +257,11 @@ async def test_a_paid_service_goes_from_approval_to_payment_to_the_result_over_h
     assert paid.json()["notified"] is True
     progress = await shop.progress(citizen, app_id)
     assert progress["status"] == "approved"
+    assert progress["statusText"] == "已缴费，待出具结果"  # not "审批通过" again
     assert progress["payment"] == {"amount": 2000, "status": "paid"}
     receipt = progress["timeline"][-1]
     assert receipt["type"] == "Paid"
-    assert receipt["text"] == f"已缴费20.00元（微信支付交易单号{paid.json()['transactionId']}）"
+    assert receipt["text"] == f"已缴费20.00元，交易单号：{paid.json()['transactionId']}"
 
     issued = await shop.act("police-clerk", app_id, "issue-result", {"documentNo": "SFZ-2026-1"})
     assert issued["status"] == "ready_for_pickup"
@@ -582,7 +583,7 @@ async def test_no_order_before_the_fee_is_due_and_a_key_binds_one_application(
         f"/api/v1/applications/{submitted.json()['id']}/payment", headers=citizen
     )
     assert early.status_code == 409
-    assert early.json()["code"] == "invalid_state"
+    assert early.json()["code"] == "no_fee_due"
 
     # an Idempotency-Key used again on another application is another request: 409
     one, two = await shop.approved_id_card(citizen), await shop.approved_id_card(citizen)
@@ -591,4 +592,4 @@ async def test_no_order_before_the_fee_is_due_and_a_key_binds_one_application(
     assert first.status_code == 201
     other = await shop.http.post(f"/api/v1/applications/{two}/payment", headers=key)
     assert other.status_code == 409
-    assert other.json()["code"] == "conflict"
+    assert other.json()["code"] == "idempotency_key_reused"

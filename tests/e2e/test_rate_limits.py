@@ -71,17 +71,34 @@ async def test_a_citizens_creating_posts_are_limited_per_citizen_until_the_next_
     limits = RateLimits(create_per_citizen=Rule(3, WINDOW))
     async with api(db_url, tmp_path, clock, limits) as client:
         wang, li = await citizen_headers(client), await citizen_headers(client)
-        for _ in range(3):
-            assert (await upload(client, wang)).status_code == 201
-        assert_limited(await upload(client, wang))
-        # every creating POST draws on the same allowance, before its body is even checked
+        for _ in range(3):  # counted before the body is even checked (these are 400s)
+            refused = await client.post("/api/v1/applications", json={}, headers=wang)
+            assert refused.status_code == 400, refused.text
         assert_limited(await client.post("/api/v1/applications", json={}, headers=wang))
+        # every creating POST draws on the same allowance
         assert_limited(await client.post("/api/v1/appointments", json={}, headers=wang))
+        # uploads have their own allowance: the pages of a submission do not use this one up
+        assert (await upload(client, wang)).status_code == 201
         # another citizen is not affected
-        assert (await upload(client, li)).status_code == 201
+        assert (await client.post("/api/v1/applications", json={}, headers=li)).status_code == 400
         # reading is not limited
         assert (await client.get("/api/v1/applications", headers=wang)).status_code == 200
 
+        clock.now += timedelta(seconds=WINDOW)
+        assert (await client.post("/api/v1/applications", json={}, headers=wang)).status_code == 400
+
+
+async def test_uploads_are_limited_on_their_own_and_leave_submitting_possible(
+    db_url: str, tmp_path: Path, clock: FrozenClock
+) -> None:
+    limits = RateLimits(create_per_citizen=Rule(2, WINDOW), upload_per_citizen=Rule(3, WINDOW))
+    async with api(db_url, tmp_path, clock, limits) as client:
+        wang = await citizen_headers(client)
+        for _ in range(3):
+            assert (await upload(client, wang)).status_code == 201
+        assert_limited(await upload(client, wang))
+        # the submission after many uploads is still within its own allowance
+        assert (await client.post("/api/v1/applications", json={}, headers=wang)).status_code == 400
         clock.now += timedelta(seconds=WINDOW)
         assert (await upload(client, wang)).status_code == 201
 
@@ -226,7 +243,7 @@ async def test_wrong_passwords_for_one_username_from_many_clients_raise_the_spra
 async def test_two_api_processes_on_one_database_share_the_counts(
     db_url: str, tmp_path: Path, clock: FrozenClock
 ) -> None:
-    limits = RateLimits(create_per_citizen=Rule(4, WINDOW))
+    limits = RateLimits(upload_per_citizen=Rule(4, WINDOW))
     async with (
         api(db_url, tmp_path / "a", clock, limits) as first,
         api(db_url, tmp_path / "b", clock, limits) as second,

@@ -264,7 +264,7 @@ async def test_missed_appointments_are_recorded_and_three_block_booking(
     forgot = await book(services, other, "test-hall:2026-10-12:1000")
 
     clock.now = local(date(2026, 10, 12), 11, 20)  # after 10:00 + 15 min on the third day
-    with pytest.raises(BookingBlocked, match="until 2027-01-10"):
+    with pytest.raises(BookingBlocked, match="2027年1月10日前不能预约"):
         await book(services, who, "test-hall:2026-10-14:0900")
     # the no-shows were recorded although the booking was refused
     for booked in missed:

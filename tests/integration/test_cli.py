@@ -147,7 +147,7 @@ async def test_staff_create_makes_an_account_and_refuses_a_taken_username(
     again = await onewindow(db_url, tmp_path, *args)
     assert again.returncode != 0
     assert "u1" in again.stderr
-    assert "taken" in again.stderr
+    assert "已被使用" in again.stderr
     assert "Traceback" not in again.stderr
     assert await pool.fetchval("SELECT count(*) FROM staff WHERE username = 'u1'") == 1
 
@@ -279,7 +279,7 @@ async def test_calendar_load_refuses_a_file_breaking_a_rule_with_each_place_name
     refused = await onewindow(db_url, tmp_path, "calendar", "load", str(path))
 
     assert refused.returncode == 1
-    assert "nothing was loaded" in refused.stderr
+    assert "未导入任何数据" in refused.stderr
     assert "  workdays[0].day: 2027-01-08 is a Friday" in refused.stderr
     assert "  source: required" in refused.stderr
     assert "Traceback" not in refused.stderr

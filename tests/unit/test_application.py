@@ -12,6 +12,7 @@ import pytest
 
 from domain.actors import Actor, Role
 from domain.application import Address, Application, Delivery, MaterialRef
+from domain.application.values import material_files
 from domain.calendar import WorkingCalendar
 from domain.catalog import ServiceDefinition, parse_definition
 from domain.errors import InvalidState, NotFound, ValidationFailed
@@ -35,6 +36,7 @@ OTHER_CITIZEN = Actor(id=str(uuid.UUID("0b7a4d4e-8a55-4d0b-9d7e-6a1f4f0e0002")),
 SUPERVISOR = Actor(id="s-1", role="supervisor")
 
 
+PAGE = uuid.UUID("0b7a4d4e-8a55-4d0b-9d7e-6a1f4f0e0099")
 CALENDAR = WorkingCalendar()  # weekends only: the dates below have no holidays
 
 
@@ -190,6 +192,33 @@ def test_submit_needs_exactly_one_file_or_an_allowed_certificate(
     materials = (*food_materials()[:3], ref)
     with pytest.raises(ValidationFailed) as info:
         submit(catalogue[FOOD], materials=materials)
+    assert set(info.value.errors) == {"materials[3]"}
+
+
+def test_a_material_of_several_pages_is_handed_in_as_several_files_in_page_order(
+    catalogue: dict[str, ServiceDefinition],
+) -> None:
+    pages = (uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+    materials = (*food_materials()[:3], MaterialRef(material_id="floor-plan", file_ids=pages))
+    app = submit(catalogue[FOOD], materials=materials)
+    floor_plan = next(m for m in app.materials if m["materialId"] == "floor-plan")
+    assert material_files(floor_plan) == [str(p) for p in pages]
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        MaterialRef(material_id="floor-plan", file_id=uuid.uuid4(), file_ids=(uuid.uuid4(),)),
+        MaterialRef(material_id="floor-plan", file_ids=tuple(uuid.uuid4() for _ in range(21))),
+        MaterialRef(material_id="floor-plan", file_ids=(PAGE, PAGE)),
+    ],
+    ids=["fileId-and-fileIds", "too-many-pages", "same-page-twice"],
+)
+def test_the_pages_of_a_material_are_one_list_of_at_most_20_distinct_files(
+    catalogue: dict[str, ServiceDefinition], ref: MaterialRef
+) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        submit(catalogue[FOOD], materials=(*food_materials()[:3], ref))
     assert set(info.value.errors) == {"materials[3]"}
 
 

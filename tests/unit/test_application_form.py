@@ -52,13 +52,13 @@ def test_a_four_megabyte_value_is_refused_even_on_a_free_form() -> None:
 def test_a_free_form_is_bounded_in_fields_and_in_total() -> None:
     assert "form" in errors_of(FREE, {f"f{i}": "x" for i in range(61)})
     many = {f"f{i}": "x" * 1500 for i in range(MAX_FORM_CHARS // 1500 + 1)}
-    assert errors_of(FREE, many) == {"form": f"at most {MAX_FORM_CHARS} characters in all"}
+    assert errors_of(FREE, many) == {"form": f"全部内容最多{MAX_FORM_CHARS}个字"}
 
 
 def test_values_are_flat_text_numbers_or_yes_no() -> None:
     assert errors_of(FREE, {"nested": {"a": "b"}, "list": [1, 2]}) == {
-        "form.nested": "a text, a number or yes/no",
-        "form.list": "a text, a number or yes/no",
+        "form.nested": "应为文字、数字或是/否",
+        "form.list": "应为文字、数字或是/否",
     }
 
 
@@ -76,19 +76,17 @@ def test_a_declared_form_names_every_field_at_fault_at_once() -> None:
     )
     assert errors == {
         "form.shopName": "请填写店铺名称",
-        "form.phone": "an 11-digit mobile number",
-        "form.idNumber": "an 18-character ID number",
-        "form.opening": "a date (YYYY-MM-DD)",
-        "form.seats": "a number",
-        "form.kind": "one of 堂食, 外卖",
-        "form.extra": "not a field of this form",
+        "form.phone": "应为11位手机号码",
+        "form.idNumber": "应为18位居民身份证号码",
+        "form.opening": "应为日期（YYYY-MM-DD）",
+        "form.seats": "应为数字",
+        "form.kind": "应为堂食、外卖之一",
+        "form.extra": "申请表没有此项",
     }
 
 
 def test_a_declared_field_keeps_its_own_length() -> None:
-    assert errors_of(DECLARED, {"shopName": "店" * 51}) == {
-        "form.shopName": "at most 50 characters"
-    }
+    assert errors_of(DECLARED, {"shopName": "店" * 51}) == {"form.shopName": "最多50个字"}
 
 
 def test_a_well_filled_declared_form_passes() -> None:

@@ -683,7 +683,7 @@ def test_free_text_with_a_nul_character_is_refused_at_the_door(food: ServiceDefi
         app.request_supplement(
             actor=CLERK, missing=["id-card"], note="模糊\x00", at=on("2026-03-03")
         )
-    assert info.value.errors == {"note": "must not contain NUL characters"}
+    assert info.value.errors == {"note": "不能含有空字符（NUL）"}
     with pytest.raises(ValidationFailed):
         app.suspend(actor=CLERK, reason="\x00", calendar=CALENDAR, at=on("2026-03-03"))
     with pytest.raises(ValidationFailed):

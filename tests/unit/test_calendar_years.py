@@ -30,7 +30,7 @@ def problems(raw: dict[str, Any] | bytes) -> dict[str, str]:
     data = raw if isinstance(raw, bytes) else json.dumps(raw).encode()
     with pytest.raises(ValidationFailed) as refused:
         decode_year_schedule(data)
-    assert "nothing was loaded" in refused.value.detail
+    assert "未导入任何数据" in refused.value.detail
     return refused.value.errors
 
 

@@ -151,9 +151,9 @@ def test_a_certificate_of_another_type_does_not_stand_for_the_material() -> None
 def test_an_expired_or_not_yet_valid_certificate_is_refused() -> None:
     holder = uuid.uuid4()
     expired = certificate(holder, valid_from=date(2020, 1, 1), valid_until=date(2025, 12, 31))
-    assert "expired" in errors_for(expired, holder)["materials[0].certificateId"]
+    assert "已过期" in errors_for(expired, holder)["materials[0].certificateId"]
     future = certificate(holder, valid_from=date(2026, 4, 1))
-    assert "valid only from" in errors_for(future, holder)["materials[0].certificateId"]
+    assert "起才生效" in errors_for(future, holder)["materials[0].certificateId"]
 
 
 def test_an_agent_without_the_permission_cannot_use_the_principals_certificate() -> None:

@@ -9,12 +9,15 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import msgspec
 import pytest
 
 from integrations.wechat.subscribe_fields import kind_of, violation
 from projections.notification_messages import MESSAGES, Subject, detail_page, variables
 from projections.notification_templates import (
     DEFAULT_TEMPLATES,
+    MAX_PER_REQUEST,
+    STEPS,
     TemplateConfigError,
     Templates,
     load_templates,
@@ -204,3 +207,69 @@ def test_a_template_cannot_be_long_term_for_one_event_and_not_another() -> None:
 
     with pytest.raises(TemplateConfigError, match="long-term"):
         Templates([spec, other])
+
+
+def test_the_waybill_number_is_shown_whole_in_a_character_string_field() -> None:
+    waybill = "SF7444444444444444"
+    data, _ = render("DeliveryDispatched", waybill_no=waybill, company="sf")
+
+    assert data["character_string4"] == waybill
+    assert data["phrase3"] == "已寄出"
+    assert not any(value.endswith("…") for value in data.values())
+
+
+def test_later_delivery_messages_show_the_waybill_the_dispatch_left_with_the_subject() -> None:
+    event = SimpleNamespace(timestamp=AT, originator_id=APP, signed_by="")
+    spec = Templates(DEFAULT_TEMPLATES).for_event("Delivered")
+    assert spec is not None
+    subject = msgspec.structs.replace(SUBJECT, waybill="SF1234567890")
+    notice = MESSAGES["Delivered"](event, subject)
+    assert notice is not None
+
+    assert spec.render(variables(event, subject, notice))["character_string4"] == "SF1234567890"
+
+
+def test_a_refund_says_how_much_went_back() -> None:
+    data, _ = render("Refunded", amount=2000, reason="")
+
+    assert data["amount3"] == "20.00元"
+    assert data["thing5"] == "已退还20.00元"
+
+
+def test_suspension_and_resumption_tell_the_citizen_with_the_new_deadline() -> None:
+    suspended, _ = render("Suspended", reason="组织专家评审")
+    resumed, _ = render("Resumed", deadline="2026-03-16")
+
+    assert (suspended["phrase3"], suspended["thing5"]) == ("暂停办理", "原因：组织专家评审")
+    assert (resumed["phrase3"], resumed["thing5"]) == ("恢复办理", "承诺2026年3月16日前办结")
+
+
+def test_the_reminder_says_the_appointment_at_the_hall_is_about_to_start() -> None:
+    data, _ = render("AppointmentReminder", hall_name="市政务服务中心", start=AT.isoformat())
+
+    assert data["thing3"] == "您在市政务服务中心的预约即将开始"
+
+
+def test_every_step_asks_for_at_most_three_templates_each_once() -> None:
+    templates = Templates(DEFAULT_TEMPLATES)
+    asked = {step: [t.template_id for t in templates.for_step(step)] for step in STEPS}
+
+    assert all(0 < len(ids) <= MAX_PER_REQUEST for ids in asked.values())
+    assert all(len(set(ids)) == len(ids) for ids in asked.values())
+    assert asked["submit"] == [
+        "sandbox-tmpl-progress",
+        "sandbox-tmpl-supplement",
+        "sandbox-tmpl-decision",
+    ]
+    # every notifying event's template is asked for at some step
+    assert {s.template_id for s in DEFAULT_TEMPLATES} == {i for ids in asked.values() for i in ids}
+
+
+def test_a_configuration_asking_for_four_templates_at_one_step_is_refused() -> None:
+    specs = [
+        type(DEFAULT_TEMPLATES[0])(event, f"t{i}", "通知", {"thing1": "note"})
+        for i, event in enumerate(("Accepted", "Rejected", "Approved", "Denied"))
+    ]
+
+    with pytest.raises(TemplateConfigError, match="at most 3"):
+        Templates(specs)

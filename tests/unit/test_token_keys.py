@@ -38,7 +38,7 @@ def test_tokens_of_either_key_verify_while_both_are_configured_in_either_order()
 
 def test_a_token_signed_with_a_retired_key_is_refused() -> None:
     old_token, _ = TokenService(SecretKeys(OLD), 3600).issue(CITIZEN, _now())
-    with pytest.raises(Unauthenticated, match="retired key"):
+    with pytest.raises(Unauthenticated, match="密钥已停用"):
         TokenService(SecretKeys(NEW), 3600).verify(old_token)
 
 
@@ -46,7 +46,7 @@ def test_a_token_from_before_key_ids_verifies_with_any_configured_key() -> None:
     claims = {"sub": "c-1", "role": "citizen", "exp": int(_now().timestamp()) + 60}
     legacy = jwt.encode(claims, OLD, algorithm="HS256")  # no kid header
     assert TokenService(SecretKeys(NEW, [OLD]), 3600).verify(legacy).id == "c-1"
-    with pytest.raises(Unauthenticated, match="invalid token"):
+    with pytest.raises(Unauthenticated, match="登录凭证无效"):
         TokenService(SecretKeys(NEW), 3600).verify(legacy)
 
 
@@ -55,7 +55,7 @@ def test_a_kid_naming_a_known_key_does_not_let_another_key_sign() -> None:
     forged = jwt.encode(
         claims, "an-attackers-key-of-at-least-32-bytes", headers={"kid": key_id(OLD)}
     )
-    with pytest.raises(Unauthenticated, match="invalid token"):
+    with pytest.raises(Unauthenticated, match="登录凭证无效"):
         TokenService(SecretKeys(NEW, [OLD]), 3600).verify(forged)
 
 
