@@ -67,7 +67,7 @@ def requires(*roles: str) -> Requires:
 
 
 async def optional_caller(
-    connection: ASGIConnection[Any, Any, Any, Any], services: Services
+    connection: ASGIConnection[Any, Any, Any, Any], services: ServicesDep
 ) -> Principal | None:
     """On a public route: the caller when a valid bearer token is sent (checked as
     ``requires`` checks it), None without one. A bad, expired or revoked token is ignored,
@@ -109,7 +109,7 @@ async def provide_principal(
 
 
 async def caller_if_any(
-    request: ASGIConnection[Any, Any, Any, Any], services: Services
+    request: ASGIConnection[Any, Any, Any, Any], services: ServicesDep
 ) -> Principal | None:
     """The caller of a public route when a bearer token is sent (a bad one is a 401), else
     None: public answers that say more to a logged-in citizen (which slots they may book)."""
