@@ -39,13 +39,12 @@ from backend.deliveries.routes import (
 from backend.demo_cases import load_demo_cases
 from backend.demo_data import load_demo
 from backend.files.routes import FilesController
+from backend.http.envelope import request_envelope
 from backend.http.errors import EXCEPTION_HANDLERS
 from backend.http.guards import provide_principal, provide_services
 from backend.http.headers import security_headers
 from backend.http.hygiene import refuse_bad_input
 from backend.http.openapi import ContractPlugin, openapi_config
-from backend.http.read_source import read_source_middleware
-from backend.metrics import metrics_middleware
 from backend.notifications.routes import (
     NotificationTemplatesController,
     SandboxMessagesController,
@@ -147,7 +146,7 @@ def create_app(
             console_router(settings),
         ],
         template_config=template_config(),
-        middleware=[metrics_middleware, read_source_middleware],
+        middleware=[request_envelope],
         before_send=[security_headers],
         before_request=refuse_bad_input,
         # no JSON body of ours comes near this; routes that take more say so (files, webhooks)

@@ -3,14 +3,9 @@ the working-day calendar lacks."""
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-__all__ = ["Metrics", "metrics_middleware"]
+__all__ = ["Metrics"]
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -135,35 +130,3 @@ class Metrics:
         """Called by the repository after each committed command."""
         self.save.observe(seconds)
         self.events_per_save.observe(events)
-
-
-def metrics_middleware(app: ASGIApp) -> ASGIApp:
-    """Time every HTTP request by its route template (not its raw path: ids would explode)."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        def observe() -> None:
-            services: Any = getattr(scope["app"].state, "services", None)
-            if services is not None:
-                route = scope.get("path_template") or "unmatched"
-                method = str(scope.get("method", "?"))
-                services.metrics.http.labels(method, route, str(status)).observe(
-                    time.perf_counter() - started
-                )
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                observe()  # before the last byte leaves, so the next request sees it
-            await send(message)
-
-        await app(scope, receive, send_wrapper)
-
-    return middleware

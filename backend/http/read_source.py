@@ -8,14 +8,11 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from litestar.datastructures import MutableScopeHeaders
-from litestar.enums import ScopeType
 from litestar.params import QueryParameter
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
     "AFTER_HEADER",
@@ -23,9 +20,10 @@ __all__ = [
     "After",
     "ReadModelBehind",
     "ReadRecord",
+    "begin",
+    "end",
     "note_after",
     "note_source",
-    "read_source_middleware",
 ]
 
 SOURCE_HEADER = "onewindow-read-source"
@@ -82,28 +80,12 @@ def note_after(outcome: str) -> None:
         record.after = outcome
 
 
-def read_source_middleware(app: ASGIApp) -> ASGIApp:
-    """Give each HTTP request a record and put it into the response's headers."""
+def begin() -> tuple[ReadRecord, Token[ReadRecord | None]]:
+    """A new record for this request (``backend.http.envelope`` calls it as a request starts)."""
+    record = ReadRecord()
+    return record, _current.set(record)
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        record = ReadRecord()
-        token = _current.set(record)
 
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start" and (record.sources or record.after):
-                headers = MutableScopeHeaders.from_message(message)
-                if record.sources:
-                    headers[SOURCE_HEADER] = ", ".join(record.sources)
-                if record.after:
-                    headers[AFTER_HEADER] = record.after
-            await send(message)
-
-        try:
-            await app(scope, receive, send_wrapper)
-        finally:
-            _current.reset(token)
-
-    return middleware
+def end(token: Token[ReadRecord | None]) -> None:
+    """The request is done: its record is no longer the current one."""
+    _current.reset(token)
