@@ -15,6 +15,9 @@ otherwise. With ``after`` it first waits until the read model has that position:
 4. when even the primary has not got there within ``ONEWINDOW_PROJECTION_WAIT_SECONDS``, the
    read is refused (503 ``read_model_behind``, ``Retry-After``), never answered without the write.
 
+A position the event store has not reached (no write has it: a client's mistake, not a write on its
+way) is refused at once with 400 ``after_beyond_head`` instead of waiting for what never comes.
+
 Who answered is in the response headers (``backend.http.read_source``) and in ``/metrics``.
 """
 
@@ -26,6 +29,7 @@ from typing import TYPE_CHECKING
 from backend.db.reader import Reader
 from backend.db.replicas import LOST
 from backend.http.read_source import ReadModelBehind, note_after, note_source
+from domain.errors import ValidationFailed
 
 if TYPE_CHECKING:
     from backend.db.replicas import Replica
@@ -66,6 +70,7 @@ async def read_model(services: Services, projection: str, after: int | None = No
     for replica in candidates:
         if replica.positions.get(projection, 0) >= after:
             return _waited(services, replica, "replica", loop.time() - started)
+    await _check_written(services, after)
     within = services.settings.projection_wait_seconds
     services.runner.wake()  # a worker in this process looks at once
     if not await services.positions.wait(projection, after, within):
@@ -82,6 +87,19 @@ async def read_model(services: Services, projection: str, after: int | None = No
             return _waited(services, replica, "replica", loop.time() - started)
         reason = "replica_behind"
     return _waited(services, None, reason, loop.time() - started)
+
+
+async def _check_written(services: Services, after: int) -> None:
+    """Refuse a position beyond the event store's head: no write has it, waiting cannot help."""
+    if after <= max(services.positions.known(), default=0):
+        return  # some read model has applied it: it was written
+    head = await services.recorder.max_notification_id(services.reads.primary)
+    if after > head:
+        raise ValidationFailed(
+            "after 参数超出了已记录的办理进度，请使用提交时返回的 position",
+            {"after": f"最大为 {head}"},
+            code="after_beyond_head",
+        )
 
 
 async def _replayed(

@@ -80,6 +80,10 @@ class Positions:
         moved, self._moved = self._moved, asyncio.Event()
         moved.set()
 
+    def known(self) -> list[int]:
+        """The positions last heard, of every projection (empty before listening)."""
+        return list(self._known.values())
+
     async def wait(self, name: str, position: int, within: float) -> bool:
         """Until ``name`` has applied ``position``; False when ``within`` seconds passed first."""
         if not await self._listen():

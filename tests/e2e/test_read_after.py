@@ -117,12 +117,28 @@ async def test_every_read_of_a_read_model_waits_for_after_and_says_when_it_did_n
     assert plain.headers["onewindow-read-source"] == "primary"
     assert "onewindow-read-after" not in plain.headers
 
-    ahead = 10**9  # a position no command has answered yet
+    # a position written (a submission) that no read model has applied: no worker runs
+    ahead = (await _submit(idle, await citizen_headers(idle)))["position"]
     joiner = "&" if "?" in path else "?"
     behind = await idle.get(f"{path}{joiner}after={ahead}", headers=headers)
     assert behind.status_code == 503, behind.text
     assert behind.json()["code"] == "read_model_behind"
     assert behind.headers["onewindow-read-after"] == "timeout"
+
+
+async def test_a_position_no_write_has_reached_is_refused_at_once_not_waited_for(
+    idle: AsyncTestClient[Any],
+) -> None:
+    citizen = await citizen_headers(idle)
+    app = await _submit(idle, citizen)
+    beyond = app["position"] + 1000
+    response = await idle.get(f"/api/v1/applications?after={beyond}", headers=citizen)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "after_beyond_head"
+    assert response.json()["errors"] == {"after": f"最大为 {app['position']}"}
+    metrics = (await idle.get("/metrics")).text
+    assert "onewindow_read_after_timeouts_total{" not in metrics  # nothing was waited for
 
 
 @pytest.fixture
