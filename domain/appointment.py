@@ -31,6 +31,7 @@ __all__ = [
     "check_bookable",
     "local_date",
     "queue_number",
+    "window_days",
     "window_refusal",
 ]
 
@@ -120,6 +121,19 @@ def window_refusal(
             f"请预约{policy.min_days_ahead}至{policy.max_days_ahead}个工作日后的时段",
         )
     return None
+
+
+def window_days(*, policy: BookingPolicy, calendar: WorkingCalendar, at: datetime) -> list[date]:
+    """The days a booking made at ``at`` may fall on, in order: those ``window_refusal``
+    admits, up to the last working day of the window."""
+    today = local_date(at)
+    last = calendar.add_working_days(today, policy.max_days_ahead)
+    days = (today + timedelta(days=n) for n in range((last - today).days + 1))
+    return [
+        day
+        for day in days
+        if window_refusal(policy=policy, calendar=calendar, day=day, at=at) is None
+    ]
 
 
 def queue_number(prefix: str, sequence: int) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from backend.http.dto import Body, Dto
@@ -16,6 +16,7 @@ __all__ = [
     "CheckedIn",
     "HallAppointment",
     "HallView",
+    "OpenDate",
     "SlotView",
 ]
 
@@ -37,6 +38,17 @@ class HallView(Dto, frozen=True):
     periods: tuple[SlotPeriod, ...]
     queue_prefix: str
     description: str = ""
+
+
+class OpenDate(Dto, frozen=True):
+    """A day of the booking window at a hall: how many of its slots still have places, and
+    how many places in all (``bookable`` when any), so the app need not probe day by day."""
+
+    date: date
+    slots: int
+    open_slots: int
+    remaining: int
+    bookable: bool
 
 
 class SlotView(Dto, frozen=True):

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
 
 from backend.appointments.commands import booking_policy
-from backend.appointments.dto import AppointmentView, HallAppointment, HallView, SlotView
+from backend.appointments.dto import (
+    AppointmentView,
+    HallAppointment,
+    HallView,
+    OpenDate,
+    SlotView,
+)
 from backend.read_side import APPOINTMENTS, read_model
-from domain.appointment import window_refusal
+from domain.appointment import window_days, window_refusal
 from domain.attendance import CitizenBookings, citizen_bookings_id
 from domain.errors import NotFound
 from domain.halls import HallDefinition, open_slots
 
 if TYPE_CHECKING:
-    from datetime import date
-
     from backend.auth.tokens import Principal
     from backend.services import Services
 
-__all__ = ["hall_day", "list_halls", "list_mine", "slots"]
+__all__ = ["hall_day", "list_halls", "list_mine", "open_dates", "slots"]
 
 _APPOINTMENT_COLUMNS = (
     "id, slot_id, hall_id, hall_name, hall_address, starts_at, ends_at, service_code,"
@@ -88,6 +93,47 @@ async def slots(
                 bookable=why is None,
                 reason=why[0] if why else None,
                 reason_text=why[1] if why else None,
+            )
+        )
+    return result
+
+
+async def open_dates(services: Services, hall_id: str, after: int | None = None) -> list[OpenDate]:
+    """Every day of the booking window with the hall's slots and places left on it (one
+    query for the whole window); a day without places says so rather than being left out."""
+    days = window_days(
+        policy=booking_policy(services.settings), calendar=services.calendar, at=services.clock()
+    )
+    db = await read_model(services, APPOINTMENTS, after)
+    hall_row = await db.fetchrow("SELECT definition FROM hall_view WHERE id = $1", hall_id)
+    if hall_row is None:
+        raise NotFound(f"大厅{hall_id}不存在")
+    hall = msgspec.convert(hall_row["definition"], HallDefinition)
+    taken: dict[tuple[date, str], tuple[int, int]] = {}
+    if days:
+        rows = await db.fetch(
+            "SELECT day, slot_id, capacity, booked FROM appointment_slot_view"
+            " WHERE hall_id = $1 AND day BETWEEN $2 AND $3",
+            hall_id,
+            days[0],
+            days[-1],
+        )
+        taken = {(r["day"], r["slot_id"]): (r["capacity"], r["booked"]) for r in rows}
+    result = []
+    for day in days:
+        left = [
+            max(capacity - booked, 0)
+            for slot in open_slots(hall, day, services.calendar)
+            for capacity, booked in [taken.get((day, slot.id), (slot.capacity, 0))]
+        ]
+        free = sum(1 for n in left if n)
+        result.append(
+            OpenDate(
+                date=day,
+                slots=len(left),
+                open_slots=free,
+                remaining=sum(left),
+                bookable=free > 0,
             )
         )
     return result

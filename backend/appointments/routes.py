@@ -17,6 +17,7 @@ from backend.appointments.dto import (
     BookAppointment,
     BookedAppointment,
     HallView,
+    OpenDate,
     SlotView,
 )
 from backend.auth.tokens import Principal
@@ -41,6 +42,14 @@ class HallsController(Controller):
     ) -> list[HallView]:
         """Service halls; with ``serviceCode`` only those whose departments handle it."""
         return await queries.list_halls(services, service_code, after)
+
+    @get("/{hall_id:str}/open-dates", operation_id="listOpenDates")
+    async def open_dates(
+        self, services: ServicesDep, hall_id: FromPath[str], after: After = None
+    ) -> list[OpenDate]:
+        """The days a booking may fall on now (the booking window, working days only), each
+        with its slots and places left: a date picker's data in one request."""
+        return await queries.open_dates(services, hall_id, after)
 
     @get(
         "/{hall_id:str}/slots",

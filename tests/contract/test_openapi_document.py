@@ -61,6 +61,7 @@ def test_protected_operations_need_the_bearer_scheme(document: dict[str, Any]) -
         ("get", "/api/v1/answers"),
         ("get", "/api/v1/halls"),
         ("get", "/api/v1/halls/{hall_id}/slots"),
+        ("get", "/api/v1/halls/{hall_id}/open-dates"),
         ("get", "/api/v1/notification-templates"),
         ("post", "/webhooks/wechat/pay"),
         ("post", "/webhooks/wechat/refund"),

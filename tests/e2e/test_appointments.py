@@ -378,3 +378,40 @@ async def test_slots_say_whether_this_citizen_may_book_them_and_why_not(
 
     bad_token = await client.get(url(day), headers={"Authorization": "Bearer nope"})
     assert bad_token.status_code == 401
+
+
+async def test_open_dates_list_the_booking_window_with_the_places_the_slots_show(
+    app_client: AsyncTestClient[Any],
+) -> None:
+    """A hall's open dates are the working days a booking may fall on now, each with the
+    slots and places the day's slot list shows; a booking takes one place off its day."""
+    client: httpx.AsyncClient = app_client
+    citizen = await citizen_headers(client, "open-dates")
+    calendar = services_of(app_client).calendar
+    today = system_clock().astimezone(CST).date()
+
+    dates = await get_json(client, f"/api/v1/halls/{HALL}/open-dates", {})
+    expected = [calendar.add_working_days(today, n).isoformat() for n in range(1, 6)]
+    assert [d["date"] for d in dates] == expected  # the window: 1 to 5 working days ahead
+    for d in dates:
+        slots = await get_json(client, f"/api/v1/halls/{HALL}/slots?date={d['date']}", {})
+        assert d["slots"] == len(slots) > 0
+        assert d["remaining"] == sum(s["remaining"] for s in slots)
+        assert d["openSlots"] == sum(1 for s in slots if s["remaining"]) and d["bookable"]
+
+    first = dates[0]
+    slot = (await get_json(client, f"/api/v1/halls/{HALL}/slots?date={first['date']}", {}))[0]
+    booked = await client.post(
+        "/api/v1/appointments",
+        json={"slotId": slot["slotId"], "serviceCode": ID_CARD},
+        headers=citizen,
+    )
+    assert booked.status_code == 201, booked.text
+    after = booked.json()["position"]
+    again = await get_json(client, f"/api/v1/halls/{HALL}/open-dates?after={after}", {})
+    assert again[0]["remaining"] == first["remaining"] - 1
+    assert [d["remaining"] for d in again[1:]] == [d["remaining"] for d in dates[1:]]
+
+    missing = await client.get("/api/v1/halls/no-such-hall/open-dates")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")

@@ -20,6 +20,8 @@ from domain.appointment import (
     BookingPolicy,
     check_bookable,
     queue_number,
+    window_days,
+    window_refusal,
 )
 from domain.attendance import CitizenBookings, blocked_until
 from domain.calendar import CST, WorkingCalendar
@@ -389,3 +391,18 @@ def test_a_reminder_goes_out_once_on_the_day_before_and_never_for_a_cancelled_bo
     cancelled = book(id_card, day)
     cancelled.cancel(actor=CITIZEN, at=local(day - timedelta(days=2), 9), policy=POLICY)
     assert not cancelled.remind(at=local(day - timedelta(days=1), 18))
+
+
+def test_the_booking_window_skips_national_day_and_counts_the_make_up_saturday() -> None:
+    """The open dates are the days ``window_refusal`` admits: 1 to 5 working days ahead, so
+    from 30 September the holiday week is skipped and Saturday 10 October is in."""
+    at = datetime(2026, 9, 30, 10, 0, tzinfo=CST)
+    days = window_days(policy=POLICY, calendar=CALENDAR, at=at)
+    assert days == [date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 10),
+                    date(2026, 10, 12), date(2026, 10, 13)]  # fmt: skip
+    last = date(2026, 10, 14)
+    every = [date(2026, 9, 30) + timedelta(days=n) for n in range((last - date(2026, 9, 30)).days)]
+    admitted = [
+        d for d in every if window_refusal(policy=POLICY, calendar=CALENDAR, day=d, at=at) is None
+    ]
+    assert days == admitted
