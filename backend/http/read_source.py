@@ -36,7 +36,8 @@ After = Annotated[
         ge=0,
         description="The `position` a command answered: the read waits until its read model"
         " has it (your own write is in the answer), or answers 503 `read_model_behind` with"
-        " `Retry-After` when it has not within the wait; never an answer without the write.",
+        " `Retry-After` when it has not within the wait; never an answer without the write."
+        " A position beyond every write is 400 `after_beyond_head`.",
     ),
 ]
 
