@@ -197,7 +197,9 @@ class Recorder:
         )
         return [Notification(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
 
-    async def max_notification_id(self, conn: asyncpg.Connection | PoolConnectionProxy) -> int:
+    async def max_notification_id(
+        self, conn: asyncpg.Connection | PoolConnectionProxy | asyncpg.Pool
+    ) -> int:
         """The head of the log (0 when empty)."""
         value = await conn.fetchval(f"SELECT max(notification_id) FROM {self.table}")
         return int(value or 0)
