@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
 
 from backend.applications.dto import ApplicationProgress, ApplicationSummary, Resubscribe
+from backend.http import pages
+from backend.http.pages import Page
 from backend.proxies.access import authorisations, lets
 from backend.read_side import PROGRESS, read_model
 from domain.application.citizen import open_now
@@ -22,7 +25,7 @@ if TYPE_CHECKING:
     from backend.db.reader import Queries
     from backend.services import Services
 
-__all__ = ["PROGRESS", "get_progress", "list_mine", "visible_clause"]
+__all__ = ["PROGRESS", "MineFilter", "get_progress", "list_mine", "visible_clause"]
 
 _progress = msgspec.json.Decoder(ApplicationProgress).decode
 
@@ -120,30 +123,56 @@ def _summary(r: Any) -> ApplicationSummary:
     )
 
 
+class MineFilter(msgspec.Struct, frozen=True):
+    """Which of my applications, and which page of them (newest first)."""
+
+    status: str | None = None
+    service_code: str | None = None
+    limit: int = pages.DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+# keyset pagination on (submitted_at, id), newest first; $1 the citizen (or agent)
+_MINE = (
+    " FROM application_view WHERE {who} = $1"
+    " AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR service_code = $3)"
+    " AND ($4::timestamptz IS NULL OR (submitted_at, id) < ($4, $5::uuid))"
+    " ORDER BY submitted_at DESC, id DESC LIMIT $6"
+)
+
+
 async def list_mine(
-    services: Services, citizen: Principal, after: int | None = None, *, as_agent: bool = False
-) -> list[ApplicationSummary]:
+    services: Services,
+    citizen: Principal,
+    after: int | None = None,
+    *,
+    as_agent: bool = False,
+    which: MineFilter | None = None,
+) -> Page[ApplicationSummary]:
     """My applications, newest first; ``as_agent``: those I submitted for others, while my
-    authorisation covers them."""
+    authorisation covers them (a page may then hold fewer than ``limit``: follow the cursor)."""
+    which = which or MineFilter()
+    start = pages.decode(which.cursor, tuple[datetime, UUID])
     db = await read_model(services, PROGRESS, after)
-    if as_agent:
-        return await _submitted_as_agent(services, db, UUID(citizen.id))
+    who = "agent_id" if as_agent else "citizen_id"
+    extra = ", authorisation_id" if as_agent else ""
     rows = await db.fetch(
-        f"{_SUMMARY} FROM application_view"
-        " WHERE citizen_id = $1 ORDER BY submitted_at DESC LIMIT 200",
+        f"{_SUMMARY}, submitted_at, service_code{extra}" + _MINE.format(who=who),
         UUID(citizen.id),
+        which.status,
+        which.service_code,
+        *(start or (None, None)),
+        which.limit + 1,
     )
-    return [_summary(r) for r in rows]
+    shown, next_key = pages.page_of(rows, which.limit, lambda r: (r["submitted_at"], r["id"]))
+    if not as_agent:
+        return Page([_summary(r) for r in shown], next_key)
+    return Page(await _still_authorised(services, UUID(citizen.id), shown), next_key)
 
 
-async def _submitted_as_agent(
-    services: Services, db: Queries, agent_id: UUID
+async def _still_authorised(
+    services: Services, agent_id: UUID, rows: list[Any]
 ) -> list[ApplicationSummary]:
-    rows = await db.fetch(
-        f"{_SUMMARY}, authorisation_id, service_code FROM application_view"
-        " WHERE agent_id = $1 ORDER BY submitted_at DESC LIMIT 200",
-        agent_id,
-    )
     found = await authorisations(services, (r["authorisation_id"] for r in rows))
     now = services.clock()
     return [

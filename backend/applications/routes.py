@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from backend.applications import commands, queries
 from backend.applications.dto import (
@@ -21,8 +21,10 @@ from backend.applications.dto import (
 from backend.handling import CommandAccepted
 from backend.http.guards import PrincipalDep, ServicesDep, requires
 from backend.http.idempotency import idempotent_post
+from backend.http.pages import DEFAULT_LIMIT, NEXT_HEADERS, Cursor, Limit, paged
 from backend.http.rate_limit import rate_limit
 from backend.http.read_source import After
+from domain.application.status import Status
 
 __all__ = ["ApplicationsController"]
 
@@ -53,17 +55,26 @@ class ApplicationsController(Controller):
             lambda remember: commands.submit(services, principal, data, remember),
         )
 
-    @get("/", operation_id="listMyApplications")
+    @get("/", operation_id="listMyApplications", response_headers=NEXT_HEADERS)
     async def list_mine(
         self,
+        *,
+        request: Request[Any, Any, Any],
         services: ServicesDep,
         principal: PrincipalDep,
         after: After = None,
         as_agent: Annotated[bool, QueryParameter(name="asAgent")] = False,
-    ) -> list[ApplicationSummary]:
+        status: FromQuery[Status | None] = None,
+        service_code: Annotated[str | None, QueryParameter(name="serviceCode")] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Response[list[ApplicationSummary]]:
         """My applications, newest first; ``after`` waits for a position like the detail view.
-        ``asAgent=true``: the applications I submitted for others (代办), while I may."""
-        return await queries.list_mine(services, principal, after, as_agent=as_agent)
+        ``asAgent=true``: the applications I submitted for others (代办), while I may.
+        ``status`` and ``serviceCode`` filter; ``limit`` and ``cursor`` page."""
+        which = queries.MineFilter(status, service_code, limit, cursor)
+        page = await queries.list_mine(services, principal, after, as_agent=as_agent, which=which)
+        return paged(request, page)
 
     @get("/{application_id:uuid}", operation_id="getApplication")
     async def progress(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -16,6 +16,8 @@ from backend.appointments.dto import (
     OpenDate,
     SlotView,
 )
+from backend.http import pages
+from backend.http.pages import Page
 from backend.read_side import APPOINTMENTS, read_model
 from domain.appointment import window_days, window_refusal
 from domain.attendance import CitizenBookings, citizen_bookings_id
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from backend.auth.tokens import Principal
     from backend.services import Services
 
-__all__ = ["hall_day", "list_halls", "list_mine", "open_dates", "slots"]
+__all__ = ["MineFilter", "hall_day", "list_halls", "list_mine", "open_dates", "slots"]
 
 _APPOINTMENT_COLUMNS = (
     "id, slot_id, hall_id, hall_name, hall_address, starts_at, ends_at, service_code,"
@@ -163,22 +165,40 @@ def _appointment(row: Any) -> dict[str, Any]:
     }
 
 
+class MineFilter(msgspec.Struct, frozen=True):
+    """Which of my appointments, and which page of them (latest start first)."""
+
+    application_id: UUID | None = None
+    status: str | None = None
+    limit: int = pages.DEFAULT_LIMIT
+    cursor: str | None = None
+
+
 async def list_mine(
     services: Services,
     citizen: Principal,
-    application_id: UUID | None = None,
+    which: MineFilter | None = None,
     after: int | None = None,
-) -> list[AppointmentView]:
-    """My appointments, latest start first; only those of one application if given."""
+) -> Page[AppointmentView]:
+    """My appointments, latest start first; only those of one application, or in one status,
+    if given; keyset pages on (starts_at, id)."""
+    which = which or MineFilter()
+    start = pages.decode(which.cursor, tuple[datetime, UUID])
     db = await read_model(services, APPOINTMENTS, after)
     rows = await db.fetch(
         f"SELECT {_APPOINTMENT_COLUMNS} FROM appointment_view"  # noqa: S608
         " WHERE citizen_id = $1 AND ($2::uuid IS NULL OR application_id = $2)"
-        " ORDER BY starts_at DESC LIMIT 200",
+        " AND ($3::text IS NULL OR status = $3)"
+        " AND ($4::timestamptz IS NULL OR (starts_at, id) < ($4, $5::uuid))"
+        " ORDER BY starts_at DESC, id DESC LIMIT $6",
         UUID(citizen.id),
-        application_id,
+        which.application_id,
+        which.status,
+        *(start or (None, None)),
+        which.limit + 1,
     )
-    return [AppointmentView(**_appointment(r)) for r in rows]
+    shown, next_key = pages.page_of(rows, which.limit, lambda r: (r["starts_at"], r["id"]))
+    return Page([AppointmentView(**_appointment(r)) for r in shown], next_key)
 
 
 async def hall_day(

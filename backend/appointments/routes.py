@@ -23,8 +23,10 @@ from backend.appointments.dto import (
 from backend.auth.tokens import Principal
 from backend.http.guards import PrincipalDep, ServicesDep, caller_if_any, requires
 from backend.http.idempotency import idempotent_post
+from backend.http.pages import DEFAULT_LIMIT, NEXT_HEADERS, Cursor, Limit, paged
 from backend.http.rate_limit import rate_limit
 from backend.http.read_source import After
+from domain.appointment import AppointmentStatus
 
 __all__ = ["AppointmentsController", "HallsController"]
 
@@ -93,16 +95,23 @@ class AppointmentsController(Controller):
             lambda remember: appointments.book(services, principal, data, remember),
         )
 
-    @get("/", operation_id="listMyAppointments")
+    @get("/", operation_id="listMyAppointments", response_headers=NEXT_HEADERS)
     async def list_mine(
         self,
+        *,
+        request: Request[Any, Any, Any],
         services: ServicesDep,
         principal: PrincipalDep,
         application_id: Annotated[UUID | None, QueryParameter(name="applicationId")] = None,
+        status: Annotated[AppointmentStatus | None, QueryParameter()] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
         after: After = None,
-    ) -> list[AppointmentView]:
-        """My appointments, latest first; ``applicationId`` keeps those of one application."""
-        return await queries.list_mine(services, principal, application_id, after)
+    ) -> Response[list[AppointmentView]]:
+        """My appointments, latest first; ``applicationId`` keeps those of one application,
+        ``status`` those in one status; ``limit`` and ``cursor`` page."""
+        which = queries.MineFilter(application_id, status, limit, cursor)
+        return paged(request, await queries.list_mine(services, principal, which, after))
 
     @post("/{appointment_id:uuid}/cancel", operation_id="cancelAppointment", status_code=200)
     async def cancel(

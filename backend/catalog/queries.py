@@ -11,6 +11,8 @@ import msgspec
 
 from backend.catalog.dto import ServiceGuide, ServiceSummary
 from backend.certificates.holdings import holdings_of
+from backend.http import pages
+from backend.http.pages import Page
 from backend.proxies.access import acting_for
 from domain.catalog import ServiceDefinition, service_item_id
 from domain.certificates.rules import satisfying
@@ -21,9 +23,11 @@ if TYPE_CHECKING:
     from backend.services import Services
 
 __all__ = [
+    "ServiceFilter",
     "ServiceVersion",
     "definition_of",
     "departments",
+    "find_services",
     "get_service",
     "guide_for",
     "list_services",
@@ -43,6 +47,39 @@ async def list_services(
         department or None,
     )
     return [msgspec.convert(r[0], ServiceSummary) for r in rows]
+
+
+class ServiceFilter(msgspec.Struct, frozen=True):
+    """Which items of the catalogue, and which page of them (by code)."""
+
+    q: str | None = None
+    department: str | None = None
+    kind: str | None = None
+    online: bool | None = None
+    limit: int = pages.DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+async def find_services(db: Queries, which: ServiceFilter) -> Page[ServiceSummary]:
+    """A page of the items matching a name/code search, a department, a kind (许可, 给付 ...)
+    and whether they can be done wholly online, by code (keyset on the code)."""
+    start = pages.decode(which.cursor, tuple[str])
+    rows = await db.fetch(
+        "SELECT code, definition FROM catalog_view"
+        " WHERE ($1::text IS NULL OR name ILIKE '%' || $1 || '%' OR code ILIKE $1 || '%')"
+        " AND ($2::text IS NULL OR department = $2)"
+        " AND ($3::text IS NULL OR definition->>'kind' = $3)"
+        " AND ($4::boolean IS NULL OR (definition->>'online')::boolean = $4)"
+        " AND ($5::text IS NULL OR code > $5) ORDER BY code LIMIT $6",
+        which.q or None,
+        which.department or None,
+        which.kind or None,
+        which.online,
+        start[0] if start else None,
+        which.limit + 1,
+    )
+    shown, next_key = pages.page_of(rows, which.limit, lambda r: (r["code"],))
+    return Page([msgspec.convert(r["definition"], ServiceSummary) for r in shown], next_key)
 
 
 async def definition_of(db: Queries, code: str) -> ServiceDefinition:

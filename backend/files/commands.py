@@ -80,6 +80,7 @@ async def upload(services: Services, owner_id: uuid.UUID, data: bytes) -> FileIn
         )
     return FileInfo(
         file_id=str(file_id),
+        id=str(file_id),
         sha256=stored.sha256,
         size=stored.size,
         content_type=stored.content_type,

@@ -12,3 +12,4 @@ class FileInfo(Dto, frozen=True):
     sha256: str
     size: int
     content_type: str
+    id: str  # the same as ``fileId``: every resource's own id is ``id``

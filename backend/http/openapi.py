@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 import msgspec
-from litestar.enums import RequestEncodingType
+from litestar.enums import ParamType, RequestEncodingType
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
@@ -33,6 +33,7 @@ from litestar.openapi.spec import (
     OpenAPIHeader,
     OpenAPIMediaType,
     Operation,
+    Parameter,
     RequestBody,
     Schema,
     SecurityScheme,
@@ -126,7 +127,13 @@ class ProblemOperation(Operation):
     def __post_init__(self) -> None:
         if self.responses:
             self.responses = dict(sorted(self.responses.items()))
+        for parameter in self.parameters or []:
+            if isinstance(parameter, Parameter) and parameter.param_in == ParamType.PATH:
+                parameter.name = camel(parameter.name)
         for status, response in (self.responses or {}).items():
+            for header in (getattr(response, "headers", None) or {}).values():
+                if isinstance(header, OpenAPIHeader) and header.schema is header.content is None:
+                    header.schema = Schema(type=OpenAPIType.STRING)  # a route's own text header
             if status in {"429", "503"} and hasattr(response, "headers"):
                 response.headers = {**(response.headers or {}), "Retry-After": _RETRY_AFTER}
 
@@ -198,6 +205,16 @@ def _multipart(kwarg: Any) -> bool:
     return getattr(kwarg, "media_type", None) == RequestEncodingType.MULTI_PART
 
 
+def camel(name: str) -> str:
+    """``application_id`` -> ``applicationId``: a path parameter's name as clients see it (the
+    URL is the same; Litestar names a path parameter after its handler's argument)."""
+    head, *rest = name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
 def _summary(operation_id: str) -> str:
     """``listMyApplications`` -> ``List my applications``."""
     words = re.sub(r"(?<!^)(?=[A-Z])", " ", operation_id).lower()
@@ -212,6 +229,8 @@ class ContractPlugin(ReceiveRoutePlugin):
     def receive_route(self, route: BaseRoute) -> None:
         if not isinstance(route, HTTPRoute):
             return
+        # the document's key and the requests' path template: {applicationId}
+        route.path_format = _PLACEHOLDER.sub(lambda m: "{" + camel(m[1]) + "}", route.path_format)
         for handler in route.route_handlers:
             if not handler.resolve_include_in_schema():
                 continue

@@ -33,6 +33,7 @@ class PaymentOrder(Dto, frozen=True):
     expires_at: datetime
     jsapi_params: JsapiParams
     position: int
+    id: str  # the same as ``paymentId``: every resource's own id is ``id``
 
 
 class RefundRequest(Body, frozen=True):

@@ -181,6 +181,7 @@ async def _placed(
                 expires_at=payment.expires_at,
                 jsapi_params=msgspec.convert(payments.gateway.jsapi_params(prepay_id), JsapiParams),
                 position=saved.position,
+                id=str(payment.id),
             ),
         )
         if remember is not None:

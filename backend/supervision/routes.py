@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.handling import CommandAccepted
 from backend.http.dto import Reason
@@ -43,7 +44,10 @@ class SupervisionController(Controller):
         principal: PrincipalDep,
         reason: FromQuery[StuckReason | None] = None,
         department: FromQuery[str | None] = None,
-        service_code: FromQuery[str | None] = None,
+        service_code: Annotated[str | None, QueryParameter(name="serviceCode")] = None,
+        snake_service_code: Annotated[
+            str | None, QueryParameter(name="service_code", include_in_schema=False)
+        ] = None,  # the name before the API took camelCase query parameters, still understood
         after: After = None,
     ) -> list[StuckCase]:
         """Cases that are late, about to be, or waiting too long, with the reasons in words."""
@@ -52,7 +56,7 @@ class SupervisionController(Controller):
             principal,
             reason=reason,
             department=department,
-            service_code=service_code,
+            service_code=service_code or snake_service_code,
             extra=services.stuck_reasons,
             after=after,
         )

@@ -60,8 +60,8 @@ def test_protected_operations_need_the_bearer_scheme(document: dict[str, Any]) -
         ("get", "/api/v1/services/{code}"),
         ("get", "/api/v1/answers"),
         ("get", "/api/v1/halls"),
-        ("get", "/api/v1/halls/{hall_id}/slots"),
-        ("get", "/api/v1/halls/{hall_id}/open-dates"),
+        ("get", "/api/v1/halls/{hallId}/slots"),
+        ("get", "/api/v1/halls/{hallId}/open-dates"),
         ("get", "/api/v1/notification-templates"),
         ("post", "/webhooks/wechat/pay"),
         ("post", "/webhooks/wechat/refund"),
@@ -88,7 +88,7 @@ def test_role_limited_operations_answer_403_and_rate_limited_ones_429(
 def test_pay_fee_answers_201_for_a_new_order_and_200_for_an_open_one(
     document: dict[str, Any],
 ) -> None:
-    pay = document["paths"]["/api/v1/applications/{application_id}/payment"]["post"]
+    pay = document["paths"]["/api/v1/applications/{applicationId}/payment"]["post"]
     for status in ("200", "201"):
         schema = pay["responses"][status]["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/PaymentOrder"}

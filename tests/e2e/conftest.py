@@ -91,6 +91,7 @@ async def upload(client: httpx.AsyncClient, headers: dict[str, str], data: bytes
     )
     assert response.status_code == 201, response.text
     file_id: str = response.json()["fileId"]
+    assert response.json()["id"] == file_id  # a resource's own id is also ``id``
     return file_id
 
 

@@ -416,3 +416,29 @@ async def test_open_dates_list_the_booking_window_with_the_places_the_slots_show
     missing = await client.get("/api/v1/halls/no-such-hall/open-dates")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_my_appointments_page_latest_first_and_filter_by_status(
+    app_client: AsyncTestClient[Any],
+) -> None:
+    client: httpx.AsyncClient = app_client
+    citizen = await citizen_headers(client, "paged")
+    day = next_working_day(app_client)
+    morning = {"slotId": f"{HALL}:{day}:0900", "serviceCode": ID_CARD}
+    first = (await client.post("/api/v1/appointments", json=morning, headers=citizen)).json()
+    cancelled = await client.post(f"/api/v1/appointments/{first['id']}/cancel", headers=citizen)
+    assert cancelled.status_code == 200, cancelled.text
+    afternoon = {"slotId": f"{HALL}:{day}:1430", "serviceCode": ID_CARD}
+    booked = await client.post("/api/v1/appointments", json=afternoon, headers=citizen)
+    assert booked.status_code == 201, booked.text
+    after = booked.json()["position"]
+
+    page = await client.get(f"/api/v1/appointments?limit=1&after={after}", headers=citizen)
+    assert [a["id"] for a in page.json()] == [booked.json()["id"]]  # the later start first
+    cursor = page.headers["onewindow-next-cursor"]
+    rest = await client.get(f"/api/v1/appointments?limit=1&cursor={cursor}", headers=citizen)
+    assert [a["id"] for a in rest.json()] == [first["id"]]
+    assert "onewindow-next-cursor" not in rest.headers
+
+    only = await get_json(client, "/api/v1/appointments?status=cancelled", citizen)
+    assert [(a["id"], a["status"]) for a in only] == [(first["id"], "cancelled")]

@@ -336,7 +336,8 @@ async def test_a_case_nobody_touches_for_three_working_days_is_department_idle(
     assert await office.stuck(app, username="amr-clerk") is not None
     assert await office.stuck(app, username="police-clerk") is None
     assert await office.stuck(app, "?department=" + AMR) is not None
-    assert await office.stuck(app, "?service_code=" + ID_CARD) is None
+    assert await office.stuck(app, "?serviceCode=" + ID_CARD) is None
+    assert await office.stuck(app, "?service_code=" + ID_CARD) is None  # the old name still works
 
     # 督办 presses the department but does not make it any less idle
     await office.act("supervisor", app, "escalate", {"note": "请今日内受理"})

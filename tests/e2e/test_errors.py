@@ -553,7 +553,7 @@ async def test_the_openapi_document_lists_the_contracts_operations(
         "issueResult",
         "applicationHistory",
     } <= operation_ids
-    assert "/api/v1/applications/{application_id}/withdraw" in document["paths"]
+    assert "/api/v1/applications/{applicationId}/withdraw" in document["paths"]
 
 
 async def test_a_multipart_form_without_a_file_part_is_400(

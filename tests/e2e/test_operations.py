@@ -32,6 +32,6 @@ async def test_metrics_expose_lag_request_latency_and_command_saves(
     assert 'onewindow_projection_lag_events{projection="progress"}' in text
     assert "onewindow_http_request_duration_seconds_bucket" in text
     # requests are labelled by route template, never by raw ids
-    assert 'route="/api/v1/applications/{application_id}/withdraw"' in text
+    assert 'route="/api/v1/applications/{applicationId}/withdraw"' in text
     assert "00000000-0000" not in text
     assert "onewindow_command_save_duration_seconds_count" in text

@@ -234,6 +234,7 @@ async def test_a_paid_service_goes_from_approval_to_payment_to_the_result_over_h
     first = await shop.order(citizen, app_id)
     assert first["amount"] == 2000
     assert first["outTradeNo"].endswith("-P01")
+    assert first["id"] == first["paymentId"]  # a resource's own id is also ``id``
     params = first["jsapiParams"]
     assert set(params) == {"appId", "timeStamp", "nonceStr", "package", "signType", "paySign"}
     assert params["package"].startswith("prepay_id=wx")
