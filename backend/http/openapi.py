@@ -132,7 +132,11 @@ class ProblemOperation(Operation):
                 parameter.name = camel(parameter.name)
         for status, response in (self.responses or {}).items():
             for header in (getattr(response, "headers", None) or {}).values():
-                if isinstance(header, OpenAPIHeader) and header.schema is header.content is None:
+                if (
+                    isinstance(header, OpenAPIHeader)
+                    and header.schema is None
+                    and not header.content
+                ):
                     header.schema = Schema(type=OpenAPIType.STRING)  # a route's own text header
             if status in {"429", "503"} and hasattr(response, "headers"):
                 response.headers = {**(response.headers or {}), "Retry-After": _RETRY_AFTER}
