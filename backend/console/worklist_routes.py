@@ -13,6 +13,7 @@ from litestar.response import Template
 from backend.back_office.search import CaseFilter, box_counts, boxes_for, search_cases
 from backend.catalog.queries import list_services
 from backend.console.access import STAFF_DESK, AccountDep, staff_page
+from backend.console.consultation_routes import open_consultations
 from backend.console.forms import form_of, query_struct
 from backend.console.labels import DEADLINE_TEXT
 from backend.console.render import is_htmx, page
@@ -46,6 +47,7 @@ async def worklist(request: Request[Any, Any, Any], services: ServicesDep) -> Te
         services_list=await list_services(await read_model(services, CATALOG)),
         statuses=sorted(ALL),
         deadline_states=DEADLINE_TEXT,
+        consultations=await open_consultations(services, request),
     )
 
 

@@ -123,3 +123,30 @@ async def test_each_page_renders_for_its_role_and_other_roles_are_refused(
     await login.click("button[type=submit]")
     await expect(login.locator("#login-error")).to_have_text("用户名或密码错误")
     await shot(login, "login")
+
+
+async def test_a_clerk_answers_a_consultation_with_a_template_in_the_browser(
+    site: Site, pages: Pages
+) -> None:
+    citizen = await site.citizen()
+    asked = await site.client.post(
+        "/api/v1/consultations",
+        json={"serviceCode": FOOD, "question": "开面馆要办食品经营许可证吗？大概多久能办好？"},
+        headers=citizen,
+    )
+    assert asked.status_code == 201, asked.text
+    await site.settle()
+    clerk = await pages.login("amr-clerk")
+    await clerk.goto("/console/consultations")
+    await expect(clerk.locator("table.consultations")).to_contain_text("开面馆要办食品经营许可证吗")
+    await shot(clerk, "consultations")
+    await clerk.locator(f'a[href="/console/consultations/{asked.json()["id"]}"]').first.click()
+    await clerk.locator("a[data-template]").first.click()  # an FAQ of the item as the draft
+    await expect(clerk.locator("textarea[name=text]")).not_to_have_value("")
+    await clerk.fill("input[name=basis_name]", "食品经营许可和备案管理办法")
+    await clerk.get_by_role("button", name="发送答复").click()
+    await expect(clerk.locator(".flash")).to_contain_text("答复已发送给群众")
+    await expect(clerk.locator(".message.staff")).to_contain_text(
+        "依据：食品经营许可和备案管理办法"
+    )
+    await shot(clerk, "consultation")

@@ -512,3 +512,76 @@ async def test_the_case_page_shows_each_certificate_verified_again_at_its_source
     assert shown is not None
     assert "已吊销/注销" in shown.group(1)
     assert "证件已挂失" in shown.group(1)
+
+
+async def test_a_clerk_answers_a_consultation_from_a_template_and_forwards_another_in_the_console(
+    console: AsyncTestClient[Any],
+) -> None:
+    citizen = await citizen_headers(console)
+    asked = await console.post(
+        "/api/v1/consultations",
+        json={"serviceCode": FOOD, "question": "开面馆要办食品经营许可证吗？多久能办好？"},
+        headers=citizen,
+    )
+    assert asked.status_code == 201, asked.text
+    cid, after = asked.json()["id"], asked.json()["position"]
+    token = await sign_in(console, "amr-clerk")
+
+    worklist = await console.get(f"/console/worklist?after={after}")
+    assert 'data-box="consultations">咨询' in worklist.text
+    queue = await console.get(f"/console/consultations?after={after}")
+    assert queue.status_code == 200, queue.text
+    assert f'href="/console/consultations/{cid}"' in queue.text
+    assert "开面馆要办食品经营许可证吗" in queue.text
+
+    thread = await console.get(f"/console/consultations/{cid}?after={after}")
+    assert thread.status_code == 200, thread.text
+    offered = re.findall(r'data-template="([^"]+)"', thread.text)
+    assert offered, "the item's FAQs are offered as reply templates"
+    drafted = await console.get(f"/console/consultations/{cid}?template={offered[0]}")
+    assert re.search(r'<textarea name="text"[^>]*>[^<]+</textarea>', drafted.text)
+
+    htmx = {"HX-Request": "true", "X-CSRFToken": token}
+    replied = await console.post(
+        f"/console/consultations/{cid}/reply",
+        headers=htmx,
+        data={
+            "text": "需要办理食品经营许可证，承诺20个工作日办结。",
+            "basis_name": "食品经营许可和备案管理办法",
+        },
+    )
+    assert replied.status_code == 200, replied.text
+    assert "答复已发送给群众" in replied.text
+    assert 'id="thread"' in replied.text
+    assert "<html" not in replied.text  # only the part htmx swaps
+    position = await console.get(f"/api/v1/consultations/{cid}", headers=citizen)
+    staff_says = [m for m in position.json()["messages"] if m["from"] == "staff"]
+    assert [m["text"] for m in staff_says] == ["需要办理食品经营许可证，承诺20个工作日办结。"]
+    assert staff_says[0]["legalBasis"]["name"] == "食品经营许可和备案管理办法"
+
+    other = await console.post(
+        "/api/v1/consultations",
+        json={"serviceCode": FOOD, "question": "营业执照的地址写错了怎么改？"},
+        headers=citizen,
+    )
+    oid = other.json()["id"]
+    forwarded = await console.post(
+        f"/console/consultations/{oid}/forward",
+        headers={"X-CSRFToken": token},
+        data={"department": "市公安局", "reason": "测试转办"},
+    )
+    assert forwarded.status_code == 303  # without htmx: back to the queue, after the write
+    assert forwarded.headers["location"].startswith("/console/consultations?after=")
+    mine = await console.get(forwarded.headers["location"])
+    assert f"/console/consultations/{oid}" not in mine.text  # it left the department
+    refused = await console.post(
+        f"/console/consultations/{oid}/reply", headers=htmx, data={"text": "我们来答"}
+    )
+    assert refused.status_code == 404
+    assert refused.headers["hx-retarget"] == "#problem"
+    await sign_in(console, "police-clerk")
+    theirs = await console.get(f"/console/consultations/{oid}")
+    assert theirs.status_code == 200, theirs.text
+    assert "转办记录" in theirs.text
+    assert "测试转办" in theirs.text
+    assert "发送答复" in theirs.text  # now theirs to answer
