@@ -16,9 +16,14 @@ from backend.http.read_source import AFTER_HEADER, SOURCE_HEADER, ReadRecord, be
 
 __all__ = ["request_envelope"]
 
+_MAX_CHILDREN = 2000
+
 
 def request_envelope(app: ASGIApp) -> ASGIApp:
     """Time each HTTP request and put its read record into its response headers."""
+    # the histogram's child per (method, route template, status): labels() looks it up under a
+    # lock and checks the label values on every call; routes and statuses are a bounded set
+    children: dict[tuple[str, str, int], Any] = {}
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -29,13 +34,16 @@ def request_envelope(app: ASGIApp) -> ASGIApp:
         record, token = begin()
 
         def observe() -> None:
-            services: Any = getattr(scope["app"].state, "services", None)
-            if services is not None:
-                route = scope.get("path_template") or "unmatched"
-                method = str(scope.get("method", "?"))
-                services.metrics.http.labels(method, route, str(status)).observe(
-                    time.perf_counter() - started
-                )
+            key = (scope.get("method", "?"), scope.get("path_template") or "unmatched", status)
+            child = children.get(key)
+            if child is None:
+                services: Any = getattr(scope["app"].state, "services", None)
+                if services is None:
+                    return
+                child = services.metrics.http.labels(*map(str, key))
+                if len(children) < _MAX_CHILDREN:
+                    children[key] = child
+            child.observe(time.perf_counter() - started)
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status

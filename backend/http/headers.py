@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 __all__ = ["security_headers"]
 
 # API answers carry tokens and personal data: never kept by a browser or a proxy
 _PRIVATE_PREFIXES = ("/api/", "/console/")
+_ALWAYS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+_NO_STORE = (b"cache-control", b"no-store")
 
 
 async def security_headers(message: Message, scope: Scope) -> None:
@@ -17,8 +18,12 @@ async def security_headers(message: Message, scope: Scope) -> None:
     response; ``Cache-Control: no-store`` on the API's and the console's unless they set one."""
     if message["type"] != "http.response.start":
         return
-    headers = MutableScopeHeaders.from_message(message)
-    headers["x-content-type-options"] = "nosniff"
-    headers["referrer-policy"] = "no-referrer"
-    if scope["path"].startswith(_PRIVATE_PREFIXES) and "cache-control" not in headers:
-        headers["cache-control"] = "no-store"
+    # appended as raw pairs (no handler sets these two; the lookups of a parsed copy cost every
+    # request, /health included)
+    raw: list[tuple[bytes, bytes]] = list(message.get("headers") or ())
+    raw += _ALWAYS
+    if scope["path"].startswith(_PRIVATE_PREFIXES) and all(
+        name.lower() != b"cache-control" for name, _ in raw
+    ):
+        raw.append(_NO_STORE)
+    message["headers"] = raw

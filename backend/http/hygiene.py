@@ -51,6 +51,9 @@ def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def refuse_bad_input(request: Request[Any, Any, Any]) -> None:
     """A ``before_request`` hook: 400 for a NUL in the path, the query or a JSON body, and for a
     JSON body that is not UTF-8 or nests too deep."""
@@ -59,8 +62,10 @@ async def refuse_bad_input(request: Request[Any, Any, Any]) -> None:
     query: bytes = request.scope.get("query_string", b"")
     if b"%00" in query or b"\x00" in query:
         raise ValidationFailed("查询参数含有空字符（NUL）", {"query": "含有空字符"})
-    if not request.headers.get("content-type", "").startswith("application/json"):
-        return
+    if request.scope["method"] in _NO_BODY or not request.headers.get(
+        "content-type", ""
+    ).startswith("application/json"):
+        return  # (a GET's body is never read: no header to parse for it)
     body = await request.body()
     if _JSON_NUL in body or b"\x00" in body:
         raise ValidationFailed("请求体含有空字符（NUL）", {"body": "含有空字符"})
