@@ -70,7 +70,9 @@ def _check_draft(checklist: list[dict[str, Any]], materials: tuple[MaterialRef, 
 
 
 def _refs(materials: tuple[MaterialRef, ...]) -> list[dict[str, Any]]:
-    return [msgspec.to_builtins(m) for m in materials]
+    """The refs as JSON gives them back (lists, not tuples): comparable with stored ones."""
+    records: list[dict[str, Any]] = msgspec.json.decode(msgspec.json.encode(materials))
+    return records
 
 
 def _by_material(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
