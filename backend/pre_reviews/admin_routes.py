@@ -12,7 +12,12 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from backend.handling import CommandAccepted
 from backend.http.guards import STAFF, PrincipalDep, ServicesDep, requires
 from backend.pre_reviews import commands, queries
-from backend.pre_reviews.dto import AnswerPreReview, PreReviewStats, QueueItem, StaffPreReview
+from backend.pre_reviews.dto import (
+    AnswerPreReview,
+    PreReviewQueueItem,
+    PreReviewStats,
+    StaffPreReview,
+)
 from backend.pre_reviews.queries import PreReviewQueue
 from backend.supervision.queries import check_range
 
@@ -34,7 +39,7 @@ class PreReviewsAdminController(Controller):
         principal: PrincipalDep,
         queue: FromQuery[PreReviewQueue] = "pending",
         department: Annotated[str | None, QueryParameter(max_length=100)] = None,
-    ) -> list[QueueItem]:
+    ) -> list[PreReviewQueueItem]:
         """Pending pre-reviews of the items my department leads, earliest answer due first
         (``due_soon``: at most one working day left; ``overdue``: late)."""
         return await queries.queue(services, principal, queue, department)

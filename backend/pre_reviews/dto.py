@@ -14,16 +14,19 @@ from domain.deadlines import DeadlineState
 from domain.prereview import MAX_NOTE, PreReviewStatus
 
 __all__ = [
+    "STATUS_TEXT",
     "AnswerPreReview",
+    "ChecklistItem",
     "DraftApplication",
+    "DraftMaterial",
     "Findings",
-    "MaterialName",
     "PreReviewCreated",
     "PreReviewDetail",
+    "PreReviewMaterial",
+    "PreReviewQueueItem",
     "PreReviewRound",
     "PreReviewStats",
     "PreReviewSummary",
-    "QueueItem",
     "StaffPreReview",
 ]
 
@@ -56,7 +59,7 @@ class PreReviewCreated(Dto, frozen=True):
     position: int
 
 
-class MaterialName(Dto, frozen=True):
+class PreReviewMaterial(Dto, frozen=True):
     material_id: str
     name: str
 
@@ -67,7 +70,7 @@ class Findings(Dto, frozen=True):
 
     missing: tuple[str, ...]
     note: str
-    missing_materials: tuple[MaterialName, ...] = ()
+    missing_materials: tuple[PreReviewMaterial, ...] = ()
 
 
 class PreReviewRound(Dto, frozen=True, omit_defaults=True):
@@ -159,7 +162,7 @@ class AnswerPreReview(Body, frozen=True):
     note: Annotated[str, msgspec.Meta(max_length=MAX_NOTE * 2)] = ""
 
 
-class QueueItem(Dto, frozen=True):
+class PreReviewQueueItem(Dto, frozen=True):
     id: str
     number: str
     service_code: str

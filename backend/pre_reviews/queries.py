@@ -14,12 +14,12 @@ from backend.pre_reviews.dto import (
     ChecklistItem,
     DraftMaterial,
     Findings,
-    MaterialName,
     PreReviewDetail,
+    PreReviewMaterial,
+    PreReviewQueueItem,
     PreReviewRound,
     PreReviewStats,
     PreReviewSummary,
-    QueueItem,
     StaffPreReview,
 )
 from backend.read_side import wait_for_position
@@ -104,7 +104,7 @@ def _detail_fields(r: Any) -> dict[str, Any]:
             missing=missing,
             note=r["findings"]["note"],
             missing_materials=tuple(
-                MaterialName(material_id=m, name=names.get(m, m)) for m in missing
+                PreReviewMaterial(material_id=m, name=names.get(m, m)) for m in missing
             ),
         )
     materials = tuple(
@@ -194,7 +194,7 @@ async def queue(
     staff: Principal,
     which: PreReviewQueue = "pending",
     department: str | None = None,
-) -> list[QueueItem]:
+) -> list[PreReviewQueueItem]:
     """Pending pre-reviews of the items my department leads (every department for supervisors
     and admins, or the one they ask for), the earliest answer due first; ``due_soon``: at most
     one working day left; ``overdue``: late."""
@@ -213,7 +213,7 @@ async def queue(
         if which not in ("pending", state):
             continue
         items.append(
-            QueueItem(
+            PreReviewQueueItem(
                 id=str(r["id"]),
                 number=r["number"],
                 service_code=r["service_code"],
