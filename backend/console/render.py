@@ -31,6 +31,7 @@ CSP = (
 # the pages each role finds in the menu: (path, text, roles)
 NAV = (
     ("/console/worklist", "办件箱", ("clerk", "reviewer", "supervisor", "admin")),
+    ("/console/pre-reviews", "预审", ("clerk", "reviewer", "supervisor", "admin")),
     ("/console/stuck", "督办台", ("clerk", "reviewer", "supervisor", "admin")),
     ("/console/dashboard", "统计", ("clerk", "reviewer", "supervisor", "admin")),
     ("/console/desk", "预约叫号", ("clerk", "supervisor", "admin")),
