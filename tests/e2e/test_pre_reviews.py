@@ -195,6 +195,8 @@ async def test_a_draft_is_corrected_once_found_ready_submitted_marked_and_accept
     assert (await desk.read(citizen, pid))["applicationId"] == app_id
     history = await desk.history(app_id)
     assert history[0]["type"] == "Submitted"
+    # the clerk's history shows the mark: round two, the ready draft unchanged (one click)
+    assert history[0]["data"]["pre_review"] == progress["preReview"]
     accepted = await desk.act("amr-clerk", app_id, "accept")
     assert accepted["status"] == "accepted"
 
