@@ -57,6 +57,8 @@ from backend.payments.routes import (
     SandboxPayController,
     WeChatPayWebhooks,
 )
+from backend.pre_reviews.admin_routes import PreReviewsAdminController
+from backend.pre_reviews.routes import PreReviewsController
 from backend.proxies.routes import AuthorisationsController, InvitationsController
 from backend.settings import Settings, get_settings
 from backend.supervision.routes import SupervisionActionsController, SupervisionController
@@ -118,6 +120,8 @@ def create_app(
             ConsultationsController,
             ConsultationsAdminController,
             ReplyTemplatesController,
+            PreReviewsController,
+            PreReviewsAdminController,
             CalendarController,
             CitizensAdminController,
             StaffAdminController,

@@ -51,6 +51,7 @@ from projections.consultations import ConsultationProjection
 from projections.deliveries import DeliveryProjection
 from projections.notification_templates import Templates, load_templates
 from projections.notifications import NotificationProjection
+from projections.pre_reviews import PreReviewProjection
 from projections.progress import ProgressProjection
 from projections.rectifications import RectificationProjection
 from projections.runner import ProjectionRunner
@@ -74,6 +75,7 @@ def projections(
         ConsultationProjection(),
         AnswersProjection(),
         CertificateProjection(),
+        PreReviewProjection(),
     ]
 
 

@@ -137,6 +137,9 @@ def _submitted_text(event: Application.Submitted) -> str:
     # the agent's name stays in the event (their personal data), the fact shows here
     if event.submitted_by is not None:
         return "代办人已代您提交申请，等待窗口受理"
+    mark = getattr(event, "pre_review", None)  # 预审: events before pre-reviews have none
+    if mark is not None:
+        return f"申请已提交（来自预审，第{mark['round']}轮已通过），等待窗口受理"
     return "申请已提交，等待窗口受理"
 
 
@@ -159,6 +162,9 @@ def started(
     }
     if service.get("pickupPlace"):
         detail["pickupPlace"] = service["pickupPlace"]
+    mark = getattr(event, "pre_review", None)
+    if mark is not None:
+        detail["preReview"] = {k: mark[k] for k in ("id", "number", "round", "unchanged")}
     info = {
         "citizenId": str(event.citizen_id),
         "promisedDays": service["promisedDays"],

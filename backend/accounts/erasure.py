@@ -43,6 +43,8 @@ _CONSULTATION_READ_MODELS = (
     ("consultation_view", "id", ("question", "messages", "forwards")),
     ("notification_outbox", "originator_id", ("data",)),
 )
+# the same, for rows of the citizen's pre-reviews (预审): the clerks' notes on their drafts
+_PRE_REVIEW_READ_MODELS = (("pre_review_view", "id", ("findings", "rounds")),)
 
 
 async def forget_citizen(services: Services, citizen_id: UUID, *, by: str) -> PersonalDataErased:
@@ -59,12 +61,19 @@ async def forget_citizen(services: Services, citizen_id: UUID, *, by: str) -> Pe
             "SELECT id FROM consultation_view WHERE citizen_id = $1", citizen_id
         )
     ]
-    words = await _their_words(services, citizen_id, [*applications, *consultations])
+    pre_reviews = [
+        r["id"]
+        for r in await services.pool.fetch(
+            "SELECT id FROM pre_review_view WHERE citizen_id = $1", citizen_id
+        )
+    ]
+    words = await _their_words(services, citizen_id, [*applications, *consultations, *pre_reviews])
     erased = await services.repository.keys.forget(services.pool, citizen_id, by=by)
     # the keyed digest binding their ID number to this account goes too (it may be declared anew)
     await services.pool.execute("DELETE FROM citizen_identities WHERE citizen_id = $1", citizen_id)
     await _scrub(services, applications, words)
     await _scrub(services, consultations, words, _CONSULTATION_READ_MODELS)
+    await _scrub(services, pre_reviews, words, _PRE_REVIEW_READ_MODELS)
     if erased:  # a record outside the database: a restored backup may predate the erasure
         _log.info("erased the personal data of citizen %s (by %s)", citizen_id, by)
     return PersonalDataErased(citizen_id=citizen_id, erased=erased)

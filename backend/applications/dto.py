@@ -32,6 +32,7 @@ __all__ = [
     "EvaluationView",
     "MaterialName",
     "PaymentView",
+    "PreReviewMark",
     "Resubscribe",
     "SubmitApplication",
     "SubmittedApplication",
@@ -53,6 +54,8 @@ class SubmitApplication(Body, frozen=True):
     form: dict[str, Any] = msgspec.field(default_factory=dict)
     # 代办: the principal's citizen id; the caller is their agent under an active authorisation
     on_behalf_of: UUID | None = None
+    # 预审: the applicant's ready pre-review this submission comes from (it spares no rule)
+    pre_review_id: UUID | None = None
 
 
 class SubmittedApplication(Dto, frozen=True):
@@ -160,6 +163,16 @@ class ApplicationAppointment(Dto, frozen=True):
     queue_number: str | None = None
 
 
+class PreReviewMark(Dto, frozen=True):
+    """预审: the ready pre-review the application was submitted from (``unchanged``: its body
+    was the ready draft as it was)."""
+
+    id: str
+    number: str
+    round: int
+    unchanged: bool
+
+
 class ApplicationProgress(Dto, frozen=True):
     id: str
     number: str
@@ -185,6 +198,7 @@ class ApplicationProgress(Dto, frozen=True):
     actions: tuple[CitizenAction, ...] = ()
     actions_until: dict[str, datetime] = msgspec.field(default_factory=dict)
     resubscribe: Resubscribe | None = None
+    pre_review: PreReviewMark | None = None
 
 
 class Withdraw(Body, frozen=True):

@@ -21,6 +21,7 @@ from backend.applications.dto import (
 from backend.handling import CommandAccepted
 from backend.http.guards import PrincipalDep, ServicesDep, requires
 from backend.http.idempotency import idempotent_post
+from backend.http.openapi import problems
 from backend.http.pages import DEFAULT_LIMIT, NEXT_HEADERS, Cursor, Limit, paged
 from backend.http.rate_limit import rate_limit
 from backend.http.read_source import After
@@ -36,7 +37,17 @@ class ApplicationsController(Controller):
     tags = ["applications"]  # noqa: RUF012
     guards = [requires("citizen")]  # noqa: RUF012
 
-    @post("/", operation_id="submitApplication", status_code=201, guards=[rate_limit("create")])
+    @post(
+        "/",
+        operation_id="submitApplication",
+        status_code=201,
+        guards=[rate_limit("create")],
+        responses=problems(
+            404,
+            s404="No active authorisation for `onBehalfOf` (`not_found`), or `preReviewId` is"
+            " unknown or not the applicant's (`pre_review_not_found`)",
+        ),
+    )
     async def submit(
         self,
         request: Request[Any, Any, Any],

@@ -19,6 +19,7 @@ from backend.eventstore import chain
 from backend.eventstore.retry import retry_on_conflict
 from backend.files.ownership import attach_files, unowned_files
 from backend.http.idempotency import Answer
+from backend.pre_reviews.use import check_pre_review, use_pre_review
 from backend.proxies.access import acting_for
 from domain import policies
 from domain.application import Agent, Application, MaterialRef
@@ -109,9 +110,29 @@ async def submit(
         raise ValidationFailed(exc.detail, {**exc.errors, **errors}) from None
     if errors:
         raise ValidationFailed("材料引用了不存在的文件或电子证照", errors)
+    pre_review_id = command.pre_review_id  # 预审: a ready one marks the application
+    if pre_review_id is not None:
+        await check_pre_review(
+            services, pre_review_id, applicant=applicant, service_code=command.service_code
+        )
     application_id, number = uuid.uuid4(), await next_number(services, command.service_code)
 
     async def attempt() -> Answer:
+        pre_review = None
+        if pre_review_id is not None:
+            pre_review = await use_pre_review(
+                services,
+                pre_review_id,
+                applicant=applicant,
+                service_code=command.service_code,
+                situation_id=command.situation_id,
+                form=command.form,
+                materials=command.materials,
+                delivery=command.delivery,
+                application_id=application_id,
+                application_number=number,
+                at=now,
+            )
         application = Application.submit(
             id=application_id,
             number=number,
@@ -124,6 +145,7 @@ async def submit(
             delivery=command.delivery,
             at=now,
             agent=agent,
+            pre_review=pre_review.mark if pre_review is not None else None,
         )
         # fresh copies: a concurrent use or revocation is seen (or loses the race: retried)
         fresh = await load_certificates(services, command.materials) if certificates else {}
@@ -143,6 +165,7 @@ async def submit(
         saved = await services.repository.save(
             application,
             *used,
+            *((pre_review.aggregate,) if pre_review is not None else ()),
             after_insert=chain(uses(command.materials), remember(answer) if remember else None),
         )
         return answer(saved)

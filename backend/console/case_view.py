@@ -125,6 +125,8 @@ class CaseView:
     # material id -> the e-certificate standing for it, verified again for this page
     certificates: dict[str, CaseCertificate] = field(default_factory=dict)
     forceable: tuple[str, ...] = tuple(sorted(FORCEABLE))
+    # 预审: the ready pre-review it was submitted from ({id, number, round, unchanged})
+    pre_review: dict[str, Any] | None = None
 
 
 def _details(entry: HistoryEntry) -> list[tuple[str, str]]:
@@ -234,6 +236,7 @@ async def case_view(
         certificates={
             c.material_id: c for c in await case_certificates(services, staff, application_id)
         },
+        pre_review=application.pre_review,
     )
 
 

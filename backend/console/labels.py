@@ -51,6 +51,7 @@ REASON_TEXT = {
     "delivery_failed": "快递投递失败",
     "notification_failed": "通知发送失败",
     "consultation_overdue": "咨询逾期未答复",
+    "pre_review_overdue": "预审逾期未答复",
 }
 DELIVERY_STATUS_TEXT = {
     "requested": "待下单",

@@ -32,6 +32,7 @@ CSP = (
 NAV = (
     ("/console/worklist", "办件箱", ("clerk", "reviewer", "supervisor", "admin")),
     ("/console/consultations", "咨询台", ("clerk", "reviewer", "supervisor", "admin")),
+    ("/console/pre-reviews", "预审", ("clerk", "reviewer", "supervisor", "admin")),
     ("/console/stuck", "督办台", ("clerk", "reviewer", "supervisor", "admin")),
     ("/console/dashboard", "统计", ("clerk", "reviewer", "supervisor", "admin")),
     ("/console/desk", "预约叫号", ("clerk", "supervisor", "admin")),

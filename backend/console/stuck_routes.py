@@ -43,7 +43,9 @@ async def stuck_list(
     )
     today = today_in_china(services)
     waited = {
-        c.application_id or c.consultation_id: services.calendar.working_days_between(
+        c.application_id
+        or c.consultation_id
+        or c.pre_review_id: services.calendar.working_days_between(
             c.since.astimezone(CST).date(), today
         )
         for c in cases

@@ -19,6 +19,7 @@ from backend.console.labels import DEADLINE_TEXT
 from backend.console.render import is_htmx, page
 from backend.handling import CommandAccepted
 from backend.http.guards import ServicesDep
+from backend.pre_reviews import queries as pre_reviews
 from backend.read_side import CATALOG, read_model
 from backend.supervision import commands as supervision
 from domain.application.status import ALL
@@ -48,6 +49,7 @@ async def worklist(request: Request[Any, Any, Any], services: ServicesDep) -> Te
         statuses=sorted(ALL),
         deadline_states=DEADLINE_TEXT,
         consultations=await open_consultations(services, request),
+        pre_reviews_pending=len(await pre_reviews.queue(services, staff, "pending")),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from backend.http.dto import Body, Dto
 from domain.application.status import Status
 from domain.consultation import ConsultationStatus
+from domain.prereview import PreReviewStatus
 
 __all__ = [
     "Escalate",
@@ -52,7 +53,7 @@ class StuckCase(Dto, frozen=True):
     number: str
     service_code: str
     service_name: str
-    status: Status | ConsultationStatus  # a consultation's while it waits for its reply
+    status: Status | ConsultationStatus | PreReviewStatus  # a consultation's, a pre-review's
     department: str
     pending_departments: tuple[str, ...]
     reasons: tuple[str, ...]
@@ -61,8 +62,9 @@ class StuckCase(Dto, frozen=True):
     deadline: date | None
     escalations: int
     legal_deadline: date | None = None
-    kind: Literal["application", "consultation"] = "application"
+    kind: Literal["application", "consultation", "pre_review"] = "application"
     consultation_id: str | None = None
+    pre_review_id: str | None = None  # kind "pre_review": a pre-review (预审) answered late
 
 
 class ServiceStats(Dto, frozen=True):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from backend.consultations.stuck import overdue_consultations
+from backend.pre_reviews.stuck import overdue_pre_reviews
 from backend.read_side import PROGRESS, RECTIFICATIONS, read_model
 from backend.supervision.dto import RectificationItem, ServiceStats, StuckCase
 from domain.application.status import OPEN
@@ -132,8 +133,38 @@ async def stuck_cases(
         )
     if reason in (None, "consultation_overdue"):
         cases.extend(await _late_consultations(services, today, department, service_code))
-        cases.sort(key=lambda c: (c.deadline is None, c.deadline or today, c.since))
+    if reason in (None, "pre_review_overdue"):
+        cases.extend(await _late_pre_reviews(services, today, department, service_code))
+    cases.sort(key=lambda c: (c.deadline is None, c.deadline or today, c.since))
     return cases
+
+
+async def _late_pre_reviews(
+    services: Services, today: date, department: str | None, service_code: str | None
+) -> list[StuckCase]:
+    """Pre-reviews (预审) past their answer deadline, as stuck cases of their own kind."""
+    found = await overdue_pre_reviews(
+        services.pool, today, services.calendar, department=department, service_code=service_code
+    )
+    return [
+        StuckCase(
+            application_id=None,
+            kind="pre_review",
+            pre_review_id=p.id,
+            number=p.number,
+            service_code=p.service_code,
+            service_name=p.service_name,
+            status="pending",
+            department=p.department,
+            pending_departments=(p.department,),
+            reasons=("pre_review_overdue",),
+            explanations=(p.explanation,),
+            since=p.sent_at,
+            deadline=p.due,
+            escalations=0,
+        )
+        for p in found
+    ]
 
 
 async def _late_consultations(

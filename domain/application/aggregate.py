@@ -86,6 +86,8 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
         delivery: dict[str, Any]
         submitted_by: dict[str, Any] | None = None
         authorisation_id: str | None = None
+        # 预审: the ready pre-review it was submitted from ({id, number, round, unchanged})
+        pre_review: dict[str, Any] | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -350,6 +352,7 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
     # snapshots taken before agents existed
     submitted_by: dict[str, Any] | None = None
     authorisation_id: str | None = None
+    pre_review: dict[str, Any] | None = None  # 预审: see ``Submitted.pre_review``
 
     def __init__(
         self,
@@ -363,8 +366,10 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
         delivery: dict[str, Any],
         submitted_by: dict[str, Any] | None = None,
         authorisation_id: str | None = None,
+        pre_review: dict[str, Any] | None = None,
     ) -> None:
         self.number = number
+        self.pre_review = pre_review
         self.citizen_id = citizen_id
         self.service_record = service
         self.situation_id = situation_id
@@ -432,10 +437,12 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
         delivery: Delivery,
         at: datetime,
         agent: Agent | None = None,
+        pre_review: dict[str, Any] | None = None,
     ) -> Application:
         """Submit an application; materials and delivery are checked against the item's guide.
         ``agent``: submitted by an agent for ``citizen_id`` (the caller checked that an active
-        authorisation covers it)."""
+        authorisation covers it). ``pre_review``: the ready pre-review (预审) it comes from,
+        as ``PreReview.mark`` gives it; it spares no rule."""
         pinned = cls.check(
             service=service,
             situation_id=situation_id,
@@ -471,6 +478,7 @@ class Application(Review, Supervision, Fulfilment, Aggregate):
             delivery=delivery_record(citizen_id, delivery),
             submitted_by=agent.record() if agent is not None else None,
             authorisation_id=str(agent.authorisation_id) if agent is not None else None,
+            pre_review=pre_review,
         )
 
     @property

@@ -24,6 +24,7 @@ StuckReason = Literal[
     "notification_failed",
     "consultation_overdue",  # a consultation (咨询) whose reply is late: domain/consultation
     "certificate_invalid",  # an e-certificate standing for a material was revoked or expired
+    "pre_review_overdue",  # a pre-review (预审) whose answer is late: domain/prereview
 ]
 REASONS: tuple[str, ...] = get_args(StuckReason)
 
