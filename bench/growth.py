@@ -66,7 +66,8 @@ async def _fill(services: Services, target: int) -> int:
         )
         # the copies answer with their own id (the citizen's view shows it)
         await pool.execute(
-            "UPDATE application_view SET detail = jsonb_set(detail, '{id}', to_jsonb(id::text))"
+            "UPDATE application_view"
+            " SET detail = jsonb_set(detail::jsonb, '{id}', to_jsonb(id::text))::json"
             " WHERE detail->>'id' <> id::text"
         )
     await pool.execute("VACUUM ANALYZE application_view")

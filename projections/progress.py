@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import msgspec
+
 from domain.application import Application
 from projections.progress_view import CANCEL_CUTOFF, ProgressView, apply_event, row_key, started
 from projections.texts import status_text
@@ -67,14 +69,19 @@ _CREATED = (
     "authorisation_id",
 )
 _ALL = (*_CREATED, *_COLUMNS)
+_NARROW = tuple(c for c in _ALL if c != "detail")
 # One statement per batch: the changed rows go as one JSON array, PostgreSQL turns it into
 # rows of the table's own types (text[] from arrays, dates and timestamps from ISO text) and
-# inserts the new ones or updates the others, each row once.
+# inserts the new ones or updates the others, each row once. The citizen's documents go beside
+# it as text, in the same order, into the ``json`` column: never parsed into a jsonb tree.
 _UPSERT = (
-    f"INSERT INTO application_view ({', '.join(_ALL)})"  # noqa: S608 - constant column names
-    f" SELECT {', '.join(_ALL)} FROM jsonb_populate_recordset(NULL::application_view, $1::jsonb)"
+    f"INSERT INTO application_view ({', '.join(_NARROW)}, detail)"  # noqa: S608 - constants
+    f" SELECT {', '.join('r.' + c for c in _NARROW)}, d.detail::json"
+    " FROM jsonb_populate_recordset(NULL::application_view, $1::jsonb) WITH ORDINALITY AS r"
+    " JOIN unnest($2::text[]) WITH ORDINALITY AS d (detail, n) ON d.n = r.ordinality"
     " ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{name} = EXCLUDED.{name}" for name in _COLUMNS)
 )
+_encode = msgspec.json.Encoder().encode
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -122,7 +129,6 @@ def _row(key: UUID, view: ProgressView, submitted: Application.Submitted | None)
         "materials_given": len(case.materials),
         "materials_by_certificate": sum(1 for m in case.materials if m.get("certificateId")),
         "version": view.version,
-        "detail": detail,
         "work": view.work(),
     }
 
@@ -168,9 +174,13 @@ class ProgressProjection:
             view = views.get(key)
             if view is not None and apply_event(view, event):
                 changed.add(key)
-        rows = [_row(key, views[key], created.get(key)) for key in created.keys() | changed]
-        if rows:
-            await conn.execute(_UPSERT, rows)
+        written = [*created.keys() | changed]
+        if written:
+            await conn.execute(
+                _UPSERT,
+                [_row(key, views[key], created.get(key)) for key in written],
+                [_encode(views[key].detail).decode() for key in written],
+            )
 
     async def _load(
         self, conn: asyncpg.Connection | PoolConnectionProxy, keys: set[UUID]

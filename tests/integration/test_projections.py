@@ -229,7 +229,7 @@ async def ledger_counts(pool: asyncpg.Pool) -> Counter[int]:
 
 async def timeline_lengths(pool: asyncpg.Pool) -> dict[uuid.UUID, int]:
     lengths = await pool.fetch(
-        "SELECT id, jsonb_array_length(detail->'timeline') FROM application_view"
+        "SELECT id, json_array_length(detail->'timeline') FROM application_view"
     )
     return {r[0]: r[1] for r in lengths}
 

@@ -234,7 +234,7 @@ async def test_two_apis_and_two_workers_survive_a_killed_worker_without_loss_or_
             await client.aclose()
 
     rows = await conn.fetch(
-        "SELECT id::text, status, version, jsonb_array_length(detail->'timeline') AS steps"
+        "SELECT id::text, status, version, json_array_length(detail->'timeline') AS steps"
         " FROM application_view ORDER BY id"
     )
     assert sorted(r["id"] for r in rows) == sorted(ids)
