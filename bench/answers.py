@@ -16,9 +16,24 @@ does not answer it: the right result is nothing.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-__all__ = ["GUIDE", "QUESTIONS", "Question"]
+import asyncpg
+
+from backend.bootstrap import bootstrap
+from backend.catalog.commands import publish_catalog
+from backend.consultations.answers import SEARCH_SQL, WEIGHTS, search, tsquery
+from backend.demo_data import demo_catalog
+from bench.common import Row, percentile, settings_for
+from projections.answer_terms import MAX_QUERY_TERMS, query_terms, words
+
+if TYPE_CHECKING:
+    from backend.services import Services
+
+__all__ = ["GUIDE", "QUESTIONS", "Question", "render", "rows", "run_answers", "score"]
 
 GUIDE = -1
 
@@ -108,3 +123,289 @@ QUESTIONS: tuple[Question, ...] = (
     Question("养老保险交满多少年能退休", ()),
     Question("个体户怎么报税", ()),
 )
+
+
+# --- the comparison -------------------------------------------------------------------------
+
+LIMIT = 3  # the answers a citizen sees above the fold; top-1 and top-3 are read from these
+TRGM_WEIGHTS = (1.0, 0.4, 0.2, 0.05)  # question, answer, item name, guide text: as WEIGHTS
+TRGM_THRESHOLDS = (0.6, 0.3)  # pg_trgm's default word_similarity_threshold, and a lowered one
+
+# the same rows as answer_index, unsegmented: a the question, b the answer, c the item's name,
+# d the guide's text (a guide row: a is "<name>办事指南", d its text, b and c empty, as there)
+_TRGM_TABLE = (
+    "CREATE TABLE answer_trigrams AS SELECT service_code, position,"
+    " question AS a, CASE WHEN kind = 'faq' THEN answer ELSE '' END AS b,"
+    " CASE WHEN kind = 'faq' THEN service_name ELSE '' END AS c,"
+    " CASE WHEN kind = 'guide' THEN answer ELSE '' END AS d FROM answer_index"
+)
+_TRGM_INDEX = (
+    "CREATE INDEX answer_trigrams_idx ON answer_trigrams"
+    " USING gin (a gin_trgm_ops, b gin_trgm_ops, c gin_trgm_ops, d gin_trgm_ops)"
+)
+_TRGM_SCORE = (
+    "(1.0 * word_similarity($1, a) + 0.4 * word_similarity($1, b)"
+    " + 0.2 * word_similarity($1, c) + 0.05 * word_similarity($1, d)) / 1.65"
+)
+# <% : word_similarity($1, x) >= pg_trgm.word_similarity_threshold, answered by the GIN index
+TRGM_SQL = (
+    f"SELECT service_code, position, {_TRGM_SCORE} AS score FROM answer_trigrams"
+    " WHERE $1 <% a OR $1 <% b OR $1 <% c OR $1 <% d"
+    " ORDER BY score DESC, service_code, position LIMIT $2"
+)
+TRGM_RANK_ONLY_SQL = (
+    f"SELECT service_code, position, {_TRGM_SCORE} AS score FROM answer_trigrams"
+    " ORDER BY score DESC, service_code, position LIMIT $2"
+)
+
+Hit = tuple[str, int, float]  # service code, position, score
+
+
+def plain_terms(question: str) -> list[str]:
+    """:func:`query_terms` without the synonym table: the question's own distinct words."""
+    return list(dict.fromkeys(word.lower() for word in words(question)))[:MAX_QUERY_TERMS]
+
+
+class Method(NamedTuple):
+    name: str
+    threshold: str  # what counts as "found something"
+    search: Callable[[asyncpg.Connection, str], Awaitable[list[Hit]]]
+    server_settings: dict[str, str]
+
+
+def _words_method(terms: Callable[[str], list[str]]) -> Callable[..., Awaitable[list[Hit]]]:
+    async def run(conn: asyncpg.Connection, question: str) -> list[Hit]:
+        found = terms(question)
+        if not found:
+            return []
+        rows = await conn.fetch(SEARCH_SQL, tsquery(found), None, LIMIT, WEIGHTS)
+        return [(r["service_code"], r["position"], float(r["score"])) for r in rows]
+
+    return run
+
+
+def _trgm_method(sql: str) -> Callable[..., Awaitable[list[Hit]]]:
+    async def run(conn: asyncpg.Connection, question: str) -> list[Hit]:
+        rows = await conn.fetch(sql, question, LIMIT)
+        return [(r["service_code"], r["position"], float(r["score"])) for r in rows]
+
+    return run
+
+
+def methods() -> list[Method]:
+    found = _words_method
+    listed = [
+        Method("jieba + synonyms (as built)", "any match", found(query_terms), {}),
+        Method("jieba, no synonyms", "any match", found(plain_terms), {}),
+    ]
+    for limit in TRGM_THRESHOLDS:
+        listed.append(
+            Method(
+                f"pg_trgm word_similarity, threshold {limit}",
+                f"<% at {limit}",
+                _trgm_method(TRGM_SQL),
+                {"pg_trgm.word_similarity_threshold": str(limit)},
+            )
+        )
+    listed.append(
+        Method("pg_trgm ranking alone (no threshold)", "none", _trgm_method(TRGM_RANK_ONLY_SQL), {})
+    )
+    return listed
+
+
+def score(question: Question, hits: list[Hit]) -> dict[str, bool]:
+    """The question's outcome: right first, right among the first three, or (no answer in the
+    catalogue) something shown all the same."""
+    right = set(question.answers)
+    got = [(code, position) for code, position, _ in hits]
+    return {
+        "top1": bool(got) and got[0] in right,
+        "top3": any(g in right for g in got[:LIMIT]),
+        "empty": not got,
+        "false_answer": not right and bool(got),
+    }
+
+
+def summarise(outcomes: list[tuple[Question, dict[str, bool]]]) -> dict[str, Any]:
+    answerable = [o for q, o in outcomes if q.answers]
+    unanswerable = [o for q, o in outcomes if not q.answers]
+    return {
+        "answerable": len(answerable),
+        "top1": sum(o["top1"] for o in answerable),
+        "top3": sum(o["top3"] for o in answerable),
+        "nothing_found": sum(o["empty"] for o in answerable),
+        "unanswerable": len(unanswerable),
+        "false_answers": sum(o["false_answer"] for o in unanswerable),
+    }
+
+
+async def _prepare(services: Services) -> dict[str, int]:
+    await publish_catalog(services, demo_catalog())
+    for projection in services.runner.projections:
+        await services.runner.catch_up(projection)
+    pool = services.pool
+    await pool.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    await pool.execute("DROP TABLE IF EXISTS answer_trigrams")
+    await pool.execute(_TRGM_TABLE)
+    await pool.execute(_TRGM_INDEX)
+    await pool.execute("ANALYZE answer_index")
+    await pool.execute("ANALYZE answer_trigrams")
+    return {
+        "rows": int(await pool.fetchval("SELECT count(*) FROM answer_index")),
+        "faqs": int(await pool.fetchval("SELECT count(*) FROM answer_index WHERE kind = 'faq'")),
+    }
+
+
+async def _as_built_agrees(services: Services, conn: asyncpg.Connection, method: Method) -> None:
+    """The bench's SQL path of our search answers what ``backend...answers.search`` answers."""
+    for question in QUESTIONS:
+        real = await search(
+            services, question.text, service_code=None, citizen_id=None, limit=LIMIT
+        )
+        ours = await method.search(conn, question.text)
+        assert [(a.service_code, round(a.score, 3)) for a in real] == [
+            (code, round(s, 3)) for code, _, s in ours
+        ], question.text
+
+
+COPIES = 100
+COUNT_ROWS = "SELECT count(*) FROM answer_index"
+
+
+async def _latencies(
+    listed: list[Method], conns: list[asyncpg.Connection], repeats: int
+) -> dict[str, list[float]]:
+    """Seconds per search: every method on every question, interleaved, ``repeats`` times."""
+    times: dict[str, list[float]] = {m.name: [] for m in listed}
+    for _ in range(repeats):
+        for question in QUESTIONS:
+            for method, conn in zip(listed, conns, strict=True):
+                started = time.perf_counter()
+                await method.search(conn, question.text)
+                times[method.name].append(time.perf_counter() - started)
+    return times
+
+
+async def _plans(conns: list[asyncpg.Connection]) -> dict[str, list[str]]:
+    """How PostgreSQL runs each query for one question (the index, or a scan of every row)."""
+    question = "食品经营许可证多长时间能办好"
+    ours = await conns[0].fetch(
+        f"EXPLAIN {SEARCH_SQL}", tsquery(query_terms(question)), None, LIMIT, WEIGHTS
+    )
+    trgm = await conns[2].fetch(f"EXPLAIN {TRGM_SQL}", question, LIMIT)
+    return {"ours": [r[0] for r in ours], "pg_trgm": [r[0] for r in trgm]}
+
+
+async def _copy_rows(services: Services, copies: int) -> None:
+    """Every row of both tables ``copies`` times in all, under item codes of their own."""
+    pool = services.pool
+    await pool.execute(
+        "INSERT INTO answer_index SELECT service_code || '-c' || g, position, kind,"
+        " service_name, department, question, answer, legal_basis, terms"
+        " FROM answer_index, generate_series(2, $1::int) g",
+        copies,
+    )
+    await pool.execute(
+        "INSERT INTO answer_trigrams SELECT service_code || '-c' || g, position, a, b, c, d"
+        " FROM answer_trigrams, generate_series(2, $1::int) g",
+        copies,
+    )
+    await pool.execute("VACUUM ANALYZE answer_index")
+    await pool.execute("VACUUM ANALYZE answer_trigrams")
+
+
+async def run_answers(url: str, data_dir: Path, *, repeats: int) -> dict[str, Any]:
+    """Accuracy and latency of every method on :data:`QUESTIONS`."""
+    async with bootstrap(settings_for(url, data_dir), run_workers=False) as services:
+        sizes = await _prepare(services)
+        listed = methods()
+        conns = [await asyncpg.connect(url, server_settings=m.server_settings) for m in listed]
+        try:
+            await _as_built_agrees(services, conns[0], listed[0])
+            results: dict[str, Any] = {"sizes": sizes, "repeats": repeats, "methods": {}}
+            per_question: list[dict[str, Any]] = []
+            outcomes: dict[str, list[tuple[Question, dict[str, bool]]]] = {
+                m.name: [] for m in listed
+            }
+            for question in QUESTIONS:
+                entry: dict[str, Any] = {"q": question.text, "labels": list(question.answers)}
+                for method, conn in zip(listed, conns, strict=True):
+                    hits = await method.search(conn, question.text)
+                    outcomes[method.name].append((question, score(question, hits)))
+                    entry[method.name] = [[c, p, round(s, 4)] for c, p, s in hits]
+                per_question.append(entry)
+            times = await _latencies(listed, conns, repeats)
+            plans = {"demo": await _plans(conns)}
+            # the same rows COPIES times over (other item codes): a city-sized index
+            await _copy_rows(services, COPIES)
+            scaled = await _latencies(listed, conns, max(1, repeats // 15))
+            plans["copies"] = await _plans(conns)
+            # the planner, unaware of what word_similarity costs, scans every row: the index too
+            for conn in conns:
+                await conn.execute("SET enable_seqscan = off")
+            forced = await _latencies(listed, conns, max(1, repeats // 15))
+            plans["copies, index forced"] = await _plans(conns)
+            sizes["rows_copied"] = int(await services.pool.fetchval(COUNT_ROWS))
+            base = percentile(times[listed[0].name], 50)
+            base_scaled = percentile(scaled[listed[0].name], 50)
+            for method in listed:
+                median = percentile(times[method.name], 50)
+                median_scaled = percentile(scaled[method.name], 50)
+                results["methods"][method.name] = {
+                    "threshold": method.threshold,
+                    **summarise(outcomes[method.name]),
+                    "queries": len(times[method.name]),
+                    "p50_ms": round(median * 1000, 3),
+                    "p95_ms": round(percentile(times[method.name], 95) * 1000, 3),
+                    "p50_ratio": round(median / base, 2) if base else None,
+                    "copied_queries": len(scaled[method.name]),
+                    "copied_p50_ms": round(median_scaled * 1000, 3),
+                    "copied_p95_ms": round(percentile(scaled[method.name], 95) * 1000, 3),
+                    "copied_p50_ratio": round(median_scaled / base_scaled, 2)
+                    if base_scaled
+                    else None,
+                    "forced_p50_ms": round(percentile(forced[method.name], 50) * 1000, 3),
+                    "forced_p95_ms": round(percentile(forced[method.name], 95) * 1000, 3),
+                }
+            results["questions"] = per_question
+            results["plans"] = plans
+        finally:
+            for conn in conns:
+                await conn.close()
+    return results
+
+
+def render(results: dict[str, Any]) -> str:
+    """The comparison as a Markdown table."""
+    copies = results["sizes"]["rows_copied"]
+    lines = [
+        '| method | top-1 | top-3 | nothing found | false answers on "none" | p50 ms | p95 ms '
+        f"| p50 vs ours | {copies:,} rows: p50 ms | vs ours | index forced: p50 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, m in results["methods"].items():
+        n, u = m["answerable"], m["unanswerable"]
+        lines.append(
+            f"| {name} | {m['top1']}/{n} ({m['top1'] / n:.0%}) | {m['top3']}/{n} "
+            f"({m['top3'] / n:.0%}) | {m['nothing_found']}/{n} | {m['false_answers']}/{u} "
+            f"| {m['p50_ms']:.2f} | {m['p95_ms']:.2f} | {m['p50_ratio']:.2f}x "
+            f"| {m['copied_p50_ms']:.2f} | {m['copied_p50_ratio']:.1f}x "
+            f"| {m['forced_p50_ms']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def rows(results: dict[str, Any]) -> list[Row]:
+    """The comparison as rows of the bench's results file."""
+    return [
+        Row(
+            section="answers",
+            case=name,
+            clients=1,
+            p50_ms=m["p50_ms"],
+            ratio=m["p50_ratio"],
+            ratio_of="ours (p50)",
+            extra=m,
+        )
+        for name, m in results["methods"].items()
+    ]
