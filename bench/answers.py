@@ -143,9 +143,14 @@ _TRGM_INDEX = (
     "CREATE INDEX answer_trigrams_idx ON answer_trigrams"
     " USING gin (a gin_trgm_ops, b gin_trgm_ops, c gin_trgm_ops, d gin_trgm_ops)"
 )
+# (1.0 ws(q, a) + 0.4 ws(q, b) + 0.2 ws(q, c) + 0.05 ws(q, d)) / 1.65, ws = word_similarity
 _TRGM_SCORE = (
-    "(1.0 * word_similarity($1, a) + 0.4 * word_similarity($1, b)"
-    " + 0.2 * word_similarity($1, c) + 0.05 * word_similarity($1, d)) / 1.65"
+    "("
+    + " + ".join(
+        f"{weight} * word_similarity($1, {column})"
+        for weight, column in zip(TRGM_WEIGHTS, "abcd", strict=True)
+    )
+    + f") / {sum(TRGM_WEIGHTS):g}"
 )
 # <% : word_similarity($1, x) >= pg_trgm.word_similarity_threshold, answered by the GIN index
 TRGM_SQL = (
@@ -208,7 +213,12 @@ def methods() -> list[Method]:
             )
         )
     listed.append(
-        Method("pg_trgm ranking alone (no threshold)", "none", _trgm_method(TRGM_RANK_ONLY_SQL), {})
+        Method(
+            "pg_trgm ranking alone (no threshold)",
+            "every row",
+            _trgm_method(TRGM_RANK_ONLY_SQL),
+            {},
+        )
     )
     return listed
 
