@@ -4,6 +4,10 @@ A full run takes about five minutes on two cores (bounded: it stops itself after
 ``--time-limit`` seconds) and writes ``bench/results/latest.json`` and ``docs/performance.md``.
 ``--quick`` is a smoke run of under a minute with tiny windows; it writes
 ``bench/results/quick.json`` and leaves the documentation alone.
+
+``--only answers`` (not in the default set, and run on its own) compares the self-service
+answers search with ``pg_trgm`` on the demo catalogue (``bench/answers.py``); it writes
+``bench/results/answers.json`` and prints the table that docs/consultations.md quotes.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import msgspec
 
 from backend.db.embedded import start_embedded_postgres
 from backend.db.embedded_replica import pg_basebackup_available
-from bench import commands, growth, projections, queries, report, stock, wrk
+from bench import answers, commands, growth, projections, queries, report, stock, wrk
 from bench.common import CpuMeter, Recorded, Row, create_database, postmaster_pid
 from bench.replica import run_replica
 
@@ -56,6 +60,7 @@ class Plan:
         self.growth_queries = 200 if quick else 2_000
         self.stream_events = 200 if quick else 1_000
         self.stream_loads = 5 if quick else 20
+        self.answer_repeats = 5 if quick else 50  # every question, every method, this often
 
     def parameters(self) -> dict[str, Any]:
         return {
@@ -73,6 +78,7 @@ class Plan:
             "growth_queries": self.growth_queries,
             "stream_events": self.stream_events,
             "stream_loads": self.stream_loads,
+            "answer_repeats": self.answer_repeats,
         }
 
 
@@ -662,6 +668,12 @@ async def _sections(
     if "replica" in only:
         print("progress query on a streaming replica vs the primary ...", file=sys.stderr)
         rows.extend(await _replica(plan, tmp))
+    if "answers" in only:
+        print("answers search: jieba words vs pg_trgm on the demo catalogue ...", file=sys.stderr)
+        url = await create_database(server, "bench_answers")
+        found = await answers.run_answers(url, tmp / "answers", repeats=plan.answer_repeats)
+        details["answers"] = found
+        rows.extend(answers.rows(found))
 
 
 async def _replica(plan: Plan, tmp: Path) -> list[Row]:
@@ -682,6 +694,8 @@ async def _replica(plan: Plan, tmp: Path) -> list[Row]:
 
 
 SECTIONS = ("commands", "queries", "projections", "growth", "replica")
+# measured only when named, each on its own (``--only answers``): not performance.md's figures
+SEPARATE_SECTIONS = ("answers",)
 
 
 def _render_only(source: Path, target: Path) -> int:
@@ -701,7 +715,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a smoke run of under a minute")
     parser.add_argument(
-        "--only", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}"
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated subset of {SECTIONS}, or one of {SEPARATE_SECTIONS} alone",
     )
     parser.add_argument("--out", type=Path, help="results JSON (default bench/results/...)")
     parser.add_argument(
@@ -725,9 +741,12 @@ def main(argv: list[str] | None = None) -> int:
             args.out or RESULTS / ("quick.json" if args.quick else "latest.json"), args.docs or DOCS
         )
     only = {s.strip() for s in args.only.split(",") if s.strip()}
-    unknown = only - set(SECTIONS)
+    unknown = only - set(SECTIONS) - set(SEPARATE_SECTIONS)
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    separate = only & set(SEPARATE_SECTIONS)
+    if separate and len(only) > 1:
+        parser.error(f"{', '.join(sorted(separate))} runs on its own (--only {min(separate)})")
     limit = args.time_limit or (90.0 if args.quick else 480.0)
     load_before = os.getloadavg()
     started = time.perf_counter()
@@ -756,19 +775,24 @@ def main(argv: list[str] | None = None) -> int:
     results["details"] = details
 
     print()
-    print(report.render_table(rows))
-    print()
-    for line in report.verdicts(results["targets"]):
-        print(line)
+    if separate:
+        print(answers.render(details["answers"]))
+    else:
+        print(report.render_table(rows))
+        print()
+        for line in report.verdicts(results["targets"]):
+            print(line)
     load = results["load"]
     print(
         f"\nload average before {load['before'][0]:.2f}, after {load['after'][0]:.2f}"
         f" (1 min); {elapsed:.0f} s"
     )
-    out = args.out or RESULTS / ("quick.json" if args.quick else "latest.json")
+    mode = "quick" if args.quick else "latest"
+    name = f"{min(separate)}{'-quick' if args.quick else ''}.json" if separate else f"{mode}.json"
+    out = args.out or RESULTS / name
     report.write_json(out, results)
     print(f"results: {out}")
-    docs = args.docs or (None if args.quick or args.no_docs else DOCS)
+    docs = args.docs or (None if args.quick or args.no_docs or separate else DOCS)
     if docs is not None and not args.no_docs:
         docs.write_text(report.render_markdown(results, rows), encoding="utf-8")
         print(f"report:  {docs}")

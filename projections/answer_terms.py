@@ -26,6 +26,9 @@ _STOPWORDS = (
     "能 能不能 能否 不能 办 办理 一下 请问 想 想要 有 没有 和 与 及 或 或者 "
     "在 去 到 个 还 也 都 就 又 得 地 着 过 被 把 给 让 对 从 向 以 "
     "为 请 谢谢 一 一个 现在 已经 应该 应当 是否 还是 如果 的话 时候 问 问题 "
+    # jieba keeps 怎么办 whole (it also gives 怎么): without these, "护照怎么办" found every
+    # FAQ asking "...怎么办" (bench/answers.py); 咋 is the citizens' 怎么
+    "怎么办 咋 咋办 "
 )
 # words that say nothing about the matter asked
 STOPWORDS = frozenset(_STOPWORDS.split())

@@ -18,12 +18,33 @@ from projections.answer_terms import query_terms
 if TYPE_CHECKING:
     from backend.services import Services
 
-__all__ = ["ASK_WINDOW", "VISIT_GAP", "search", "self_service_stats"]
+__all__ = [
+    "ASK_WINDOW",
+    "SEARCH_SQL",
+    "VISIT_GAP",
+    "WEIGHTS",
+    "search",
+    "self_service_stats",
+    "tsquery",
+]
 
 ASK_WINDOW = timedelta(hours=24)
 VISIT_GAP = timedelta(minutes=30)
 # ts_rank's weights for D, C, B, A: guide text, item name, answer, question
-_WEIGHTS = [0.05, 0.2, 0.4, 1.0]
+WEIGHTS = [0.05, 0.2, 0.4, 1.0]
+# $1 the tsquery, $2 an item or NULL, $3 how many, $4 WEIGHTS; normalisation 32: rank/(rank+1)
+SEARCH_SQL = (
+    "SELECT a.service_code, a.position, a.service_name, a.kind, a.question, a.answer,"
+    " a.legal_basis, ts_rank($4::float4[], a.terms, q, 32) AS score"
+    " FROM answer_index a, to_tsquery('simple', $1) q"
+    " WHERE a.terms @@ q AND ($2::text IS NULL OR a.service_code = $2)"
+    " ORDER BY score DESC, a.service_code, a.position LIMIT $3"
+)
+
+
+def tsquery(words: list[str]) -> str:
+    """Any of ``words`` (letters and digits only, as :func:`query_terms` gives them)."""
+    return " | ".join(f"'{w}'" for w in words)
 
 
 async def search(
@@ -38,17 +59,7 @@ async def search(
     words = query_terms(q)
     rows = []
     if words:
-        rows = await services.pool.fetch(
-            "SELECT a.service_code, a.service_name, a.kind, a.question, a.answer,"
-            " a.legal_basis, ts_rank($4::float4[], a.terms, q, 32) AS score"
-            " FROM answer_index a, to_tsquery('simple', $1) q"
-            " WHERE a.terms @@ q AND ($2::text IS NULL OR a.service_code = $2)"
-            " ORDER BY score DESC, a.service_code, a.position LIMIT $3",
-            " | ".join(f"'{w}'" for w in words),  # words are letters and digits only
-            service_code,
-            limit,
-            _WEIGHTS,
-        )
+        rows = await services.pool.fetch(SEARCH_SQL, tsquery(words), service_code, limit, WEIGHTS)
     await services.pool.execute(
         "INSERT INTO answer_searches (citizen_id, service_code, results, searched_at)"
         " VALUES ($1, $2, $3, $4)",
