@@ -28,21 +28,18 @@ class LifeEventsController(Controller):
     tags = ["life events"]  # noqa: RUF012
 
     @get("/", operation_id="listLifeEvents")
-    async def list_life_events(
-        self, services: ServicesDep, after: After = None
-    ) -> list[LifeEventSummary]:
-        """Life events (一件事): each with the service items it bundles."""
-        return await queries.list_life_events(await read_model(services, queries.BUNDLES, after))
+    async def list_life_events(self, services: ServicesDep) -> list[LifeEventSummary]:
+        """Life events (一件事): each with the service items it bundles. (No ``after``: they
+        change only when the catalogue is published, never by a citizen's write.)"""
+        return await queries.list_life_events(await read_model(services, queries.BUNDLES))
 
     @get("/{code:str}", operation_id="getLifeEvent")
-    async def get_life_event(
-        self, services: ServicesDep, code: FromPath[str], after: After = None
-    ) -> LifeEventGuide:
+    async def get_life_event(self, services: ServicesDep, code: FromPath[str]) -> LifeEventGuide:
         """One life event: its eligibility questions, its items (``when``: the answers under
         which one applies; ``dependsOn``: the items whose results it waits for), the merged
         form, the materials given once for every item that needs them, and the delivery
         options every item offers."""
-        db = await read_model(services, queries.BUNDLES, after)
+        db = await read_model(services, queries.BUNDLES)
         return await queries.get_life_event(db, await read_model(services, CATALOG), code)
 
 

@@ -11,6 +11,9 @@ from typing import Any
 import httpx
 
 from tests.e2e.conftest import citizen_headers, staff_headers, upload
+from tests.e2e.test_console import console, sign_in
+
+__all__ = ["console"]  # the console app on loopback (its session cookie needs no HTTPS)
 
 BIRTH_CERT, HUKOU, INSURANCE = "GG-01001-000", "GG-01101-000", "GF-01201-000"
 LICENCE, FOOD, FIRE = "QT-01301-000", "XK-00101-000", "XK-00501-000"
@@ -265,3 +268,20 @@ async def test_a_missing_required_merged_field_is_refused_and_nothing_is_submitt
     assert refused.json()["errors"] == {"form.childName": "请填写新生儿姓名"}
     mine = await ok(await client.get("/api/v1/applications", headers=citizen))
     assert mine == []
+
+
+async def test_the_case_page_of_an_item_names_its_bundle_and_the_other_items(
+    console: httpx.AsyncClient,
+) -> None:
+    citizen = await citizen_headers(console)
+    bundle = await birth_bundle(console, citizen)
+    apps = {a["serviceCode"]: a["id"] for a in bundle["applications"]}
+    await view(console, citizen, bundle["id"], bundle["position"])
+    await sign_in(console, "health-clerk")
+    page = await console.get(f"/console/cases/{apps[BIRTH_CERT]}")
+    assert page.status_code == 200
+    assert f"属于一件事：出生一件事（{bundle['number']}）" in page.text
+    assert (
+        "新生儿出生登记（户口登记）（市公安局，等待“出生医学证明首次签发”办结后自动提交）"
+        in page.text
+    )
