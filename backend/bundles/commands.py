@@ -20,11 +20,19 @@ from backend.bundles.catalog import item_definitions
 from backend.bundles.dto import BundleApplication, SubmitBundle, SubmittedBundle
 from backend.certificates.use import named_certificates
 from backend.eventstore import chain
+from backend.eventstore.retry import retry_on_conflict
 from backend.files.ownership import unowned_files
 from domain.application.personal_data import delivery_record
 from domain.certificates.rules import certificate_errors
 from domain.errors import NotFound, ValidationFailed
-from domain.life_events import Bundle, BundleItem, LifeEvent, life_event_id, plan_bundle
+from domain.life_events import (
+    Bundle,
+    BundleItem,
+    LifeEvent,
+    life_event_id,
+    plan_bundle,
+    refusal_text,
+)
 
 if TYPE_CHECKING:
     import asyncpg
@@ -58,6 +66,19 @@ def _members(bundle_id: UUID, items: list[BundleItem]) -> AfterInsert:
         )
 
     return insert
+
+
+async def _record_failures(services: Services, bundle_id: UUID, failed: dict[str, str]) -> int:
+    """Items that could not be submitted after all: the bundle view shows them blocked, why."""
+
+    async def attempt() -> int:
+        bundle = await services.repository.get(Bundle, bundle_id)
+        now = services.clock()
+        for code, reason in failed.items():
+            bundle.release_failed(code, reason, at=now)
+        return (await services.repository.save(bundle)).position
+
+    return await retry_on_conflict(attempt, services.settings.command_retries)
 
 
 async def submit_bundle(
@@ -126,6 +147,7 @@ async def submit_bundle(
         bundle, after_insert=chain(uses(command.materials), _members(bundle.id, items))
     )
     position = saved.position
+    failed: dict[str, str] = {}
     for plan, item in zip(plans, items, strict=True):
         if plan.waits:
             continue
@@ -136,10 +158,18 @@ async def submit_bundle(
             delivery=command.delivery,
             form=plan.form,
         )
-        answer = await submit(
-            services, citizen, body, reserved=(UUID(item.application_id), item.number)
-        )
+        try:
+            answer = await submit(
+                services, citizen, body, reserved=(UUID(item.application_id), item.number)
+            )
+        except ValidationFailed as exc:
+            # checked above: only a change in between (a certificate revoked) gets here; the
+            # others go on, and the bundle view says why this one did not
+            failed[plan.service_code] = refusal_text(exc)
+            continue
         position = max(position, getattr(answer.body, "position", 0))
+    if failed:
+        position = await _record_failures(services, bundle.id, failed)
     return SubmittedBundle(
         id=str(bundle.id),
         number=bundle.number,

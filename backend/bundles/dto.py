@@ -41,7 +41,7 @@ class LifeEventQuestion(Dto, frozen=True):
     options: tuple[str, ...]
 
 
-class LifeEventItem(Dto, frozen=True):
+class LifeEventItem(Dto, frozen=True, omit_defaults=True):
     """``when``: question id -> the answers under which the item applies (absent: always)."""
 
     service_code: str

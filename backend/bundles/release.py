@@ -21,7 +21,7 @@ from domain import policies
 from domain.application import Application
 from domain.application.personal_data import delivery_of
 from domain.errors import ConflictError, NotFound, ValidationFailed
-from domain.life_events import Bundle
+from domain.life_events import Bundle, refusal_text
 
 if TYPE_CHECKING:
     from backend.services import Services
@@ -79,7 +79,7 @@ async def _release(services: Services, bundle_id: UUID, ready: ReadyItem) -> int
         try:
             await submit(services, applicant, body, reserved=(application_id, item.number))
         except ValidationFailed as exc:
-            reason = exc.detail + "".join(f"；{v}" for v in list(exc.errors.values())[:3])
+            reason = refusal_text(exc)
     if reason is None:
         bundle.release(item.service_code, at=now)
     else:

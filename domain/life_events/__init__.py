@@ -1,7 +1,14 @@
 """Life events (一件事一次办) and bundles: see ``definition``, ``plan``, ``aggregate``,
 ``progress``."""
 
-from domain.life_events.aggregate import Bundle, BundleItem, LifeEvent, ReadyItem, life_event_id
+from domain.life_events.aggregate import (
+    Bundle,
+    BundleItem,
+    LifeEvent,
+    ReadyItem,
+    life_event_id,
+    refusal_text,
+)
 from domain.life_events.definition import (
     BundledItem,
     LifeEventDefinition,
@@ -31,4 +38,5 @@ __all__ = [
     "life_event_id",
     "parse_life_event",
     "plan_bundle",
+    "refusal_text",
 ]

@@ -11,12 +11,18 @@ import msgspec
 from eventsourcing.domain import Aggregate
 
 from domain.application.values import MaterialRef
-from domain.errors import InvalidState
+from domain.errors import InvalidState, ValidationFailed
 from domain.life_events.definition import LifeEventDefinition
 from domain.life_events.plan import ItemPlan
 from domain.personal import Personal
 
-__all__ = ["Bundle", "BundleItem", "LifeEvent", "ReadyItem", "life_event_id"]
+__all__ = ["Bundle", "BundleItem", "LifeEvent", "ReadyItem", "life_event_id", "refusal_text"]
+
+
+def refusal_text(refusal: ValidationFailed) -> str:
+    """Why an item could not be submitted, as the citizen reads it (the first few faults)."""
+    return refusal.detail + "".join(f"；{v}" for v in list(refusal.errors.values())[:3])
+
 
 _NAMESPACE = uuid.UUID("6f1f6c1e-3c55-4f43-9a4c-6f6e6577696e")
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
+from backend.bundles.release import release_waiting
+from backend.services import Services
 from tests.e2e.conftest import citizen_headers, staff_headers, upload
 from tests.e2e.test_console import console, sign_in
 
@@ -193,6 +196,9 @@ async def test_one_item_denied_blocks_only_what_depends_on_it_and_the_view_says_
     await ok(await client.post(f"{base}/accept", headers=fire_clerk))
     deny = {"decision": "deny", "opinion": "疏散通道不符合要求"}
     done = await ok(await client.post(f"{base}/review", json=deny, headers=fire_reviewer))
+    food = await ok(await client.get(f"/api/v1/applications/{apps[FOOD]}", headers=citizen))
+    (licence,) = [m for m in food["materials"] if m["materialId"] == "business-licence"]
+    assert licence.get("certificateId")  # the 营业执照 the first item became
     shown = await view(client, citizen, bundle["id"], done["position"])
     items = _items(shown)
     assert (items[FIRE]["status"], items[FIRE]["goesOn"]) == ("denied", False)
@@ -285,3 +291,27 @@ async def test_the_case_page_of_an_item_names_its_bundle_and_the_other_items(
         "新生儿出生登记（户口登记）（市公安局，等待“出生医学证明首次签发”办结后自动提交）"
         in page.text
     )
+
+
+async def test_the_watcher_submits_an_item_a_crash_after_the_result_left_waiting(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies between saving the result and releasing the items waiting for it
+    (the release after ``issue-result`` does not run): the watcher's next pass submits them."""
+    import backend.back_office.commands as back_office
+
+    async def crashed(*_: object) -> int:
+        return 0
+
+    monkeypatch.setattr(back_office, "after_result_issued", crashed)
+    citizen = await citizen_headers(client)
+    bundle = await birth_bundle(client, citizen, insurance="否")
+    apps = {a["serviceCode"]: a["id"] for a in bundle["applications"]}
+    position = await issued(client, apps[BIRTH_CERT], BIRTH_CERT, "出生医学证明Q310000002")
+    stuck = await view(client, citizen, bundle["id"], position)
+    assert _items(stuck)[HUKOU]["status"] == "waiting"
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    portal = client.blocking_portal  # type: ignore[attr-defined]
+    assert portal.call(release_waiting, services) == 1  # on the app's loop, where its pool is
+    hukou = await client.get(f"/api/v1/applications/{apps[HUKOU]}", headers=citizen)
+    assert hukou.status_code == 200, hukou.text

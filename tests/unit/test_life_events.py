@@ -5,6 +5,8 @@ stands when an item is denied."""
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any
 
@@ -14,6 +16,7 @@ from domain.application import Delivery, MaterialRef
 from domain.catalog import ServiceDefinition, parse_definition
 from domain.errors import ValidationFailed
 from domain.life_events import (
+    Bundle,
     BundleItem,
     LifeEventDefinition,
     bundle_state,
@@ -24,6 +27,7 @@ from domain.life_events import (
 BIRTH_CERT, HUKOU, INSURANCE = "GG-01001-000", "GG-01101-000", "GF-01201-000"
 LICENCE, FOOD, FIRE = "QT-01301-000", "XK-00101-000", "XK-00501-000"
 PICKUP = Delivery(method="pickup")
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 YES = {"localHukou": "是", "insurance": "是"}
 BIRTH_FORM = {
     "childName": "王小明",
@@ -384,3 +388,74 @@ def test_a_bundle_is_complete_when_every_item_has_its_result() -> None:
 def test_a_bundle_where_nothing_goes_on_but_some_item_was_denied_is_ended_not_complete() -> None:
     state = bundle_state(_items(), {"a": "denied", "c": "completed"}, {})
     assert (state.status, state.status_text) == ("ended", "已办结，部分事项未能办理")
+
+
+# --- the bundle: an item waits, then takes the earlier result's certificate ---------------------
+
+
+def _bundle(
+    events: dict[str, LifeEventDefinition], services: dict[str, ServiceDefinition]
+) -> Bundle:
+    plans = plan_bundle(
+        events["birth"],
+        services,
+        answers=YES,
+        form=BIRTH_FORM,
+        materials=_files(*BIRTH_MATERIALS),
+        delivery=PICKUP,
+    )
+    items = [
+        BundleItem(
+            service_code=p.service_code,
+            service_name=services[p.service_code].name,
+            department=services[p.service_code].department,
+            application_id=str(uuid.uuid4()),
+            number=f"N{n}",
+            situation_id=p.situation_id,
+            depends_on=p.depends_on,
+            supplied=p.supplied,
+        )
+        for n, p in enumerate(plans)
+    ]
+    return Bundle.submit(
+        id=uuid.uuid4(),
+        number="YJ20261201-000001",
+        citizen_id=uuid.uuid4(),
+        event=events["birth"],
+        answers=YES,
+        plans=plans,
+        items=items,
+        delivery={"method": "pickup", "address": None},
+        at=NOW,
+    )
+
+
+def test_no_item_is_ready_before_the_result_it_waits_for(
+    events: dict[str, LifeEventDefinition], services: dict[str, ServiceDefinition]
+) -> None:
+    assert _bundle(events, services).ready_items() == []
+
+
+def test_the_earlier_results_certificate_stands_for_the_later_items_material(
+    events: dict[str, LifeEventDefinition], services: dict[str, ServiceDefinition]
+) -> None:
+    bundle = _bundle(events, services)
+    bundle.record_result(BIRTH_CERT, "cert-1", at=NOW)
+    (ready,) = bundle.ready_items()
+    assert ready.item.service_code == HUKOU
+    assert MaterialRef(material_id="birth-medical-certificate", certificate_id="cert-1") in (
+        ready.materials
+    )
+    assert [m.material_id for m in ready.materials if m.file_id] == [
+        "parents-id-cards",
+        "household-register",
+    ]
+
+
+def test_a_released_item_is_not_ready_again(
+    events: dict[str, LifeEventDefinition], services: dict[str, ServiceDefinition]
+) -> None:
+    bundle = _bundle(events, services)
+    bundle.record_result(BIRTH_CERT, "cert-1", at=NOW)
+    bundle.release(HUKOU, at=NOW)
+    assert bundle.ready_items() == []
