@@ -231,6 +231,14 @@ def parse_life_event(raw: Any, services: Mapping[str, ServiceDefinition]) -> Lif
     errors |= {
         f"questions.{q.id}": "at least two options" for q in event.questions if len(q.options) < 2
     }
+    if not set(event.separate_materials) <= {
+        m.id
+        for i in event.items
+        if i.service_code in services
+        for s in services[i.service_code].situations
+        for m in s.materials
+    }:
+        errors["separateMaterials"] = "names a material no item has"
     errors |= _item_errors(event, services, questions)
     if errors:
         raise ValidationFailed(f"一件事{event.code}配置有误", errors)
@@ -277,6 +285,8 @@ def _form_errors(
         errors["form"] = "field ids must be unique"
     filled: dict[str, set[str]] = {code: set() for code in event.service_codes}
     for field in event.form:
+        if not event.targets(field, services):
+            errors[f"form.{field.field}"] = "fills no item's form field"
         for code, target in event.targets(field, services).items():
             item_form = {f.id: f for f in services[code].form} if code in services else {}
             if code not in filled:

@@ -63,14 +63,14 @@ def merged_form_errors(
     items: tuple[BundledItem, ...],
     form: Mapping[str, Any],
 ) -> dict[str, str]:
-    """The merged form's own faults: unknown fields, and required ones left blank (a field
-    counts when it fills an item that applies, or fills none: it is the bundle's own)."""
+    """The merged form's own faults: unknown fields, and required ones left blank where they
+    fill an item that applies."""
     codes = {i.service_code for i in items}
     fields = {f.field: f for f in event.form}
     errors = {f"form.{k}": "一件事申请表没有此项" for k in form if k not in fields}
     for field in event.form:
         targets = event.targets(field, services)
-        applies = not targets or any(code in codes for code in targets)
+        applies = any(code in codes for code in targets)
         value = form.get(field.field)
         blank = value is None or (isinstance(value, str) and not value.strip())
         if field.required and applies and blank:

@@ -459,3 +459,13 @@ def test_a_released_item_is_not_ready_again(
     bundle.record_result(BIRTH_CERT, "cert-1", at=NOW)
     bundle.release(HUKOU, at=NOW)
     assert bundle.ready_items() == []
+
+
+def test_a_merged_field_that_fills_no_item_is_refused_at_load(
+    services: dict[str, ServiceDefinition],
+) -> None:
+    raw = next(e for e in _raw()["lifeEvents"] if e["code"] == "birth")
+    stray = {"field": "nickname", "label": "小名"}
+    with pytest.raises(ValidationFailed) as refused:
+        parse_life_event({**raw, "form": [*raw["form"], stray]}, services)
+    assert set(refused.value.errors) == {"form.nickname"}
