@@ -7,12 +7,14 @@ says which items go on. Bad input is a 4xx problem with a stable code."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 
 from backend.bundles.release import release_waiting
 from backend.services import Services
+from domain.application import Application
 from tests.e2e.conftest import citizen_headers, staff_headers, upload
 from tests.e2e.test_console import console, sign_in
 
@@ -130,7 +132,7 @@ async def test_a_birth_bundle_runs_end_to_end_each_result_flowing_into_the_next_
     assert _items(after_first)[HUKOU]["status"] == "submitted", after_first
     # the household registration took the 出生医学证明 the first item became: no upload
     hukou = await ok(await client.get(f"/api/v1/applications/{apps[HUKOU]['id']}", headers=citizen))
-    held = await ok(await client.get("/api/v1/me/certificates", headers=citizen))
+    held = await ok(await client.get(f"/api/v1/me/certificates?after={position}", headers=citizen))
     (certificate,) = [c for c in held if c["typeCode"] == BIRTH_MEDICAL_CERTIFICATE]
     (taken,) = [m for m in hukou["materials"] if m["materialId"] == "birth-medical-certificate"]
     assert taken.get("certificateId") == certificate["id"]
@@ -196,7 +198,11 @@ async def test_one_item_denied_blocks_only_what_depends_on_it_and_the_view_says_
     await ok(await client.post(f"{base}/accept", headers=fire_clerk))
     deny = {"decision": "deny", "opinion": "疏散通道不符合要求"}
     done = await ok(await client.post(f"{base}/review", json=deny, headers=fire_reviewer))
-    food = await ok(await client.get(f"/api/v1/applications/{apps[FOOD]}", headers=citizen))
+    food = await ok(
+        await client.get(
+            f"/api/v1/applications/{apps[FOOD]}?after={done['position']}", headers=citizen
+        )
+    )
     (licence,) = [m for m in food["materials"] if m["materialId"] == "business-licence"]
     assert licence.get("certificateId")  # the 营业执照 the first item became
     shown = await view(client, citizen, bundle["id"], done["position"])
@@ -313,5 +319,6 @@ async def test_the_watcher_submits_an_item_a_crash_after_the_result_left_waiting
     services: Services = client.app.state.services  # type: ignore[attr-defined]
     portal = client.blocking_portal  # type: ignore[attr-defined]
     assert portal.call(release_waiting, services) == 1  # on the app's loop, where its pool is
-    hukou = await client.get(f"/api/v1/applications/{apps[HUKOU]}", headers=citizen)
-    assert hukou.status_code == 200, hukou.text
+    hukou = portal.call(services.repository.get, Application, UUID(apps[HUKOU]))
+    taken = {m["materialId"]: m for m in hukou.materials}["birth-medical-certificate"]
+    assert taken.get("certificateId")  # submitted, with the 出生医学证明 the first item became
