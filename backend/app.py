@@ -18,6 +18,7 @@ from backend.appointments.desk_routes import AppointmentsAdminController
 from backend.appointments.routes import AppointmentsController, HallsController
 from backend.back_office.routes import BackOfficeController
 from backend.bootstrap import bootstrap
+from backend.bundles.routes import BundlesController, LifeEventsController
 from backend.catalog.routes import CatalogController
 from backend.certificates.routes import (
     CaseCertificatesController,
@@ -118,6 +119,8 @@ def create_app(
             SupervisionActionsController,
             AnswersController,
             ConsultationsController,
+            LifeEventsController,
+            BundlesController,
             ConsultationsAdminController,
             ReplyTemplatesController,
             PreReviewsController,

@@ -45,6 +45,7 @@ from integrations.wechat import FakeWeChat, WechatpyLogin
 from projections.answers import AnswersProjection
 from projections.appointments import AppointmentsProjection
 from projections.base import Projection
+from projections.bundles import BundleProjection
 from projections.catalog import CatalogProjection
 from projections.certificates import CertificateProjection
 from projections.consultations import ConsultationProjection
@@ -76,6 +77,7 @@ def projections(
         AnswersProjection(),
         CertificateProjection(),
         PreReviewProjection(),
+        BundleProjection(),
     ]
 
 

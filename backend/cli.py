@@ -156,11 +156,14 @@ def _migrate(_: argparse.Namespace, settings: Settings) -> int:
 
 
 def _catalog_load(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.bundles.catalog import publish_life_events, read_life_events
     from backend.catalog.commands import load_catalog_file
     from backend.services import Services
 
     async def work(services: Services) -> dict[str, int]:
-        return await load_catalog_file(services, Path(args.file))
+        counts = await load_catalog_file(services, Path(args.file))
+        events = await publish_life_events(services, read_life_events(Path(args.file)))
+        return counts | {f"life events {k}": v for k, v in events.items()}
 
     counts = _with_services(settings, work)
     print(", ".join(f"{k}: {v}" for k, v in counts.items()))

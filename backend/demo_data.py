@@ -11,13 +11,14 @@ import msgspec
 
 from backend.accounts.commands import create_staff
 from backend.appointments.halls import publish_halls
+from backend.bundles.catalog import publish_life_events
 from backend.catalog.commands import publish_catalog
 from domain.errors import ConflictError
 
 if TYPE_CHECKING:
     from backend.services import Services
 
-__all__ = ["demo_catalog", "demo_halls", "demo_staff", "load_demo"]
+__all__ = ["demo_catalog", "demo_halls", "demo_life_events", "demo_staff", "load_demo"]
 
 _log = logging.getLogger(__name__)
 
@@ -26,6 +27,13 @@ def demo_catalog() -> list[Any]:
     """The demo catalogue's entries."""
     data = msgspec.json.decode((files("backend") / "demo" / "catalog.json").read_bytes())
     entries: list[Any] = data["services"]
+    return entries
+
+
+def demo_life_events() -> list[Any]:
+    """The demo catalogue's life events (一件事)."""
+    data = msgspec.json.decode((files("backend") / "demo" / "catalog.json").read_bytes())
+    entries: list[Any] = data.get("lifeEvents", [])
     return entries
 
 
@@ -45,6 +53,7 @@ def demo_staff() -> tuple[str, list[dict[str, Any]]]:
 async def load_demo(services: Services) -> None:
     """Publish the demo catalogue and create missing demo staff; safe to run at every start."""
     counts = await publish_catalog(services, demo_catalog())
+    await publish_life_events(services, demo_life_events())
     await publish_halls(services, demo_halls())
     password, accounts = demo_staff()
     existing = {r[0] for r in await services.pool.fetch("SELECT username FROM staff")}

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from backend.appointments.commands import record_no_shows, send_reminders
 from backend.back_office.commands import watch_deadlines
+from backend.bundles.release import release_waiting
 from backend.certificates.commands import expire_certificates
 from backend.certificates.recheck import recheck_platform_certificates
 from backend.consultations.commands import watch_consultations
@@ -55,5 +56,6 @@ async def watch(services: Services) -> int:
     changed += await expire_certificates(services)
     changed += await recheck_platform_certificates(services)
     changed += await expire_authorisations(services)
+    changed += await release_waiting(services)
     await delete_unattached_files(services)
     return changed

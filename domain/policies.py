@@ -21,10 +21,12 @@ if TYPE_CHECKING:
 
     from domain.actors import Actor
     from domain.application import Application, MaterialRef
+    from domain.life_events import Bundle, ReadyItem
     from domain.payment import Payment, PaymentNotice
 
 __all__ = [
     "BAD_RATING",
+    "bundle_result_issued",
     "evaluate",
     "payment_notice_problem",
     "record_certificate_uses",
@@ -158,3 +160,23 @@ def result_certificate(
         application_id=application.id,
         at=at,
     )
+
+
+def bundle_result_issued(
+    bundle: Bundle, application: Application, *, at: datetime
+) -> list[ReadyItem]:
+    """一件事: the result of ``application``, an item of ``bundle``, is issued. The bundle records
+    it with the e-certificate it became (出证即发照: the id ``result_certificate`` gives it),
+    and answers the items that waited for it and now wait for nothing: submitted with that
+    certificate standing for their material of its type, the citizen doing nothing."""
+    item = bundle.item_of(application.id)
+    if item is None or application.document_no is None:
+        return []
+    issue = application.service.issues_certificate
+    found = (
+        str(certificate_id("onewindow", issue.type_code, str(application.id)))
+        if issue is not None
+        else None
+    )
+    bundle.record_result(item.service_code, found, at=at)
+    return bundle.ready_items()

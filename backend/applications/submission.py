@@ -70,11 +70,14 @@ async def submit(
     citizen: Principal,
     command: SubmitApplication,
     remember: Remember | None = None,
+    *,
+    reserved: tuple[UUID, str] | None = None,
 ) -> Answer:
     """Submit an application against the current version of the service item; a refused
     submission uses no application number (the number is drawn once it passed every check).
     With ``onBehalfOf`` the caller is an agent: 404 without an active authorisation that
-    covers the service; the application is the principal's."""
+    covers the service; the application is the principal's. ``reserved``: the id and number
+    drawn for it before (an item of a bundle, 一件事)."""
     caller = UUID(citizen.id)
     applicant, agent, may_use = await _agent(services, caller, command)
     try:
@@ -115,7 +118,9 @@ async def submit(
         await check_pre_review(
             services, pre_review_id, applicant=applicant, service_code=command.service_code
         )
-    application_id, number = uuid.uuid4(), await next_number(services, command.service_code)
+    if reserved is None:
+        reserved = uuid.uuid4(), await next_number(services, command.service_code)
+    application_id, number = reserved
 
     async def attempt() -> Answer:
         pre_review = None

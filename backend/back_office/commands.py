@@ -7,6 +7,9 @@ from datetime import date
 from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
+from msgspec.structs import replace
+
+from backend.bundles.release import after_result_issued
 from backend.certificates.issue import result_certificate
 from backend.deliveries.issue import save_issued
 from backend.eventstore.retry import retry_on_conflict
@@ -131,7 +134,10 @@ async def issue_result(
             )
         return accepted(application.id, application.status, saved)
 
-    return await retry_on_conflict(attempt, services.settings.command_retries)
+    answer = await retry_on_conflict(attempt, services.settings.command_retries)
+    # 一件事: the items of its bundle that waited for this result are submitted now
+    position = await after_result_issued(services, application_id)
+    return answer if position <= answer.position else replace(answer, position=position)
 
 
 async def hand_over(services: Services, staff: Principal, application_id: UUID) -> CommandAccepted:

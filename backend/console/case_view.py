@@ -10,6 +10,8 @@ from uuid import UUID
 
 from backend.back_office.dto import HistoryEntry
 from backend.back_office.queries import history
+from backend.bundles.dto import BundleView
+from backend.bundles.queries import bundle_of_application
 from backend.certificates.dto import CaseCertificate
 from backend.certificates.queries import case_certificates
 from backend.deliveries.queries import DeliveryRecord, delivery_of
@@ -124,6 +126,7 @@ class CaseView:
     evaluation_comment: str = ""
     # material id -> the e-certificate standing for it, verified again for this page
     certificates: dict[str, CaseCertificate] = field(default_factory=dict)
+    bundle: BundleView | None = None  # the 一件事 the case is an item of
     forceable: tuple[str, ...] = tuple(sorted(FORCEABLE))
     # 预审: the ready pre-review it was submitted from ({id, number, round, unchanged})
     pre_review: dict[str, Any] | None = None
@@ -237,6 +240,7 @@ async def case_view(
             c.material_id: c for c in await case_certificates(services, staff, application_id)
         },
         pre_review=application.pre_review,
+        bundle=await bundle_of_application(services, application_id),
     )
 
 

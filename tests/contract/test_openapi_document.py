@@ -59,6 +59,8 @@ def test_protected_operations_need_the_bearer_scheme(document: dict[str, Any]) -
         ("get", "/api/v1/services"),
         ("get", "/api/v1/services/{code}"),
         ("get", "/api/v1/answers"),
+        ("get", "/api/v1/life-events"),
+        ("get", "/api/v1/life-events/{code}"),
         ("get", "/api/v1/halls"),
         ("get", "/api/v1/halls/{hallId}/slots"),
         ("get", "/api/v1/halls/{hallId}/open-dates"),

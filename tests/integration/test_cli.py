@@ -20,6 +20,8 @@ from backend.db.url import with_database
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "backend" / "demo" / "catalog.json"
 DEMO_ITEMS = len(msgspec.json.decode(CATALOG.read_bytes())["services"])
+DEMO_LIFE_EVENTS = len(msgspec.json.decode(CATALOG.read_bytes())["lifeEvents"])
+DEMO_EVENTS = DEMO_ITEMS + DEMO_LIFE_EVENTS  # one Published event each
 
 
 class Run(msgspec.Struct, frozen=True):
@@ -197,7 +199,8 @@ async def test_catalog_load_publishes_every_item_of_the_file(
 
     assert loaded.returncode == 0, loaded.stderr
     assert f"published: {DEMO_ITEMS}" in loaded.stdout
-    assert await pool.fetchval("SELECT count(*) FROM onewindow_events") == DEMO_ITEMS
+    assert f"life events published: {DEMO_LIFE_EVENTS}" in loaded.stdout
+    assert await pool.fetchval("SELECT count(*) FROM onewindow_events") == DEMO_EVENTS
 
 
 async def test_loading_the_same_catalogue_again_leaves_every_item_unchanged(
@@ -210,7 +213,8 @@ async def test_loading_the_same_catalogue_again_leaves_every_item_unchanged(
 
     assert again.returncode == 0, again.stderr
     assert f"unchanged: {DEMO_ITEMS}" in again.stdout
-    assert await pool.fetchval("SELECT count(*) FROM onewindow_events") == DEMO_ITEMS
+    assert f"life events unchanged: {DEMO_LIFE_EVENTS}" in again.stdout
+    assert await pool.fetchval("SELECT count(*) FROM onewindow_events") == DEMO_EVENTS
 
 
 async def test_projections_rebuild_replays_the_log_into_the_read_models(
@@ -224,8 +228,8 @@ async def test_projections_rebuild_replays_the_log_into_the_read_models(
     rebuilt = await onewindow(db_url, tmp_path, "projections", "rebuild")
 
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert f"catalog: {DEMO_ITEMS} events replayed" in rebuilt.stderr
-    assert f"progress: {DEMO_ITEMS} events replayed" in rebuilt.stderr
+    assert f"catalog: {DEMO_EVENTS} events replayed" in rebuilt.stderr
+    assert f"progress: {DEMO_EVENTS} events replayed" in rebuilt.stderr
     assert await pool.fetchval("SELECT count(*) FROM catalog_view") == DEMO_ITEMS
     tracked = await pool.fetch("SELECT name, position FROM projection_tracking")
     positions = {r["name"]: r["position"] for r in tracked}
