@@ -22,6 +22,7 @@ from backend.certificates.use import named_certificates
 from backend.eventstore import chain
 from backend.eventstore.retry import retry_on_conflict
 from backend.files.ownership import unowned_files
+from backend.http.idempotency import Answer, Remember
 from domain.application.personal_data import delivery_record
 from domain.certificates.rules import certificate_errors
 from domain.errors import NotFound, ValidationFailed
@@ -82,9 +83,15 @@ async def _record_failures(services: Services, bundle_id: UUID, failed: dict[str
 
 
 async def submit_bundle(
-    services: Services, citizen: Principal, command: SubmitBundle
-) -> SubmittedBundle:
-    """Check the whole bundle, save it, submit the items that wait for nothing."""
+    services: Services,
+    citizen: Principal,
+    command: SubmitBundle,
+    remember: Remember | None = None,
+) -> Answer:
+    """Check the whole bundle, save it, submit the items that wait for nothing. ``remember``
+    (Idempotency-Key) records the answer in the bundle's own transaction: a replay gets the
+    bundle, its applications' ids and numbers, and the bundle's position (the items that were
+    then submitted come after it; their own reads wait for them by their ids)."""
     caller = UUID(citizen.id)
     try:
         event = (
@@ -142,9 +149,31 @@ async def submit_bundle(
         delivery=delivery_record(caller, command.delivery),
         at=now,
     )
+
+    def answer(saved: Saved, position: int | None = None) -> Answer:
+        return Answer(
+            201,
+            SubmittedBundle(
+                id=str(bundle.id),
+                number=bundle.number,
+                applications=tuple(
+                    BundleApplication(
+                        service_code=i.service_code, id=i.application_id, number=i.number
+                    )
+                    for i in items
+                ),
+                position=position or saved.position,
+            ),
+        )
+
     # the uploads of items that wait are in use from now on (not cleaned up as unused)
     saved = await services.repository.save(
-        bundle, after_insert=chain(uses(command.materials), _members(bundle.id, items))
+        bundle,
+        after_insert=chain(
+            uses(command.materials),
+            _members(bundle.id, items),
+            remember(answer) if remember else None,
+        ),
     )
     position = saved.position
     failed: dict[str, str] = {}
@@ -159,7 +188,7 @@ async def submit_bundle(
             form=plan.form,
         )
         try:
-            answer = await submit(
+            submitted = await submit(
                 services, citizen, body, reserved=(UUID(item.application_id), item.number)
             )
         except ValidationFailed as exc:
@@ -167,15 +196,7 @@ async def submit_bundle(
             # others go on, and the bundle view says why this one did not
             failed[plan.service_code] = refusal_text(exc)
             continue
-        position = max(position, getattr(answer.body, "position", 0))
+        position = max(position, getattr(submitted.body, "position", 0))
     if failed:
         position = await _record_failures(services, bundle.id, failed)
-    return SubmittedBundle(
-        id=str(bundle.id),
-        number=bundle.number,
-        applications=tuple(
-            BundleApplication(service_code=i.service_code, id=i.application_id, number=i.number)
-            for i in items
-        ),
-        position=position,
-    )
+    return answer(saved, position)

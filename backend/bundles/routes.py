@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, get, post
-from litestar.params import FromPath, JSONBody
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from backend.bundles import commands, queries
 from backend.bundles.dto import (
@@ -16,11 +17,15 @@ from backend.bundles.dto import (
     SubmittedBundle,
 )
 from backend.http.guards import PrincipalDep, ServicesDep, requires
+from backend.http.idempotency import idempotent_post
 from backend.http.rate_limit import rate_limit
 from backend.http.read_source import After
 from backend.read_side import CATALOG, read_model
 
 __all__ = ["BundlesController", "LifeEventsController"]
+
+
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 
 
 class LifeEventsController(Controller):
@@ -50,13 +55,24 @@ class BundlesController(Controller):
 
     @post("/", operation_id="submitBundle", status_code=201, guards=[rate_limit("create")])
     async def submit(
-        self, services: ServicesDep, principal: PrincipalDep, data: JSONBody[SubmitBundle]
-    ) -> SubmittedBundle:
+        self,
+        request: Request[Any, Any, Any],
+        services: ServicesDep,
+        principal: PrincipalDep,
+        data: JSONBody[SubmitBundle],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[SubmittedBundle]:
         """One submission for a life event: one form, one set of materials, one delivery
         choice. Each applicable item becomes an application; one that depends on another is
         submitted by onewindow once that one's result is issued, its e-certificate standing
-        for the material it supplies."""
-        return await commands.submit_bundle(services, principal, data)
+        for the material it supplies. The same Idempotency-Key and body get the first answer."""
+        return await idempotent_post(
+            request,
+            services,
+            principal,
+            idempotency_key,
+            lambda remember: commands.submit_bundle(services, principal, data, remember),
+        )
 
     @get("/", operation_id="listMyBundles")
     async def list_mine(

@@ -322,3 +322,31 @@ async def test_the_watcher_submits_an_item_a_crash_after_the_result_left_waiting
     hukou = portal.call(services.repository.get, Application, UUID(apps[HUKOU]))
     taken = {m["materialId"]: m for m in hukou.materials}["birth-medical-certificate"]
     assert taken.get("certificateId")  # submitted, with the 出生医学证明 the first item became
+
+
+async def test_the_same_idempotency_key_and_body_get_the_first_bundle_and_another_body_409(
+    client: httpx.AsyncClient,
+) -> None:
+    citizen = await citizen_headers(client)
+    materials = [
+        {"materialId": m, "fileId": await upload(client, citizen)}
+        for m in ("parents-id-cards", "delivery-record", "household-register")
+    ]
+    body = {
+        "lifeEventCode": "birth",
+        "answers": {"localHukou": "是", "insurance": "是"},
+        "form": FORM,
+        "materials": materials,
+        "delivery": {"method": "pickup"},
+    }
+    keyed = {**citizen, "Idempotency-Key": "birth-once"}
+    first = await ok(await client.post("/api/v1/bundles", json=body, headers=keyed), 201)
+    again = await ok(await client.post("/api/v1/bundles", json=body, headers=keyed), 201)
+    assert again["id"] == first["id"]
+    assert again["applications"] == first["applications"]
+    mine = await ok(await client.get(f"/api/v1/bundles?after={first['position']}", headers=citizen))
+    assert [b["id"] for b in mine] == [first["id"]]  # one bundle, not two
+    other = await client.post(
+        "/api/v1/bundles", json={**body, "form": {**FORM, "childName": "王小红"}}, headers=keyed
+    )
+    assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_reused")
