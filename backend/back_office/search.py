@@ -104,6 +104,7 @@ class CaseRow(msgspec.Struct, frozen=True):
     deadline_state: DeadlineState | None
     escalations: int
     warnings: tuple[str, ...]
+    bundle: str | None = None  # the life event (一件事) the case is an item of
 
 
 class CasePage(msgspec.Struct, frozen=True):
@@ -191,6 +192,7 @@ def _row(record: Any, today: date, calendar: Any) -> CaseRow:
         deadline_state=case.deadline_state(today, calendar),
         escalations=record["escalations"],
         warnings=tuple(record["warnings"]),
+        bundle=record["bundle"],
     )
 
 
@@ -216,7 +218,9 @@ async def search_cases(
     )
     rows = await db.fetch(
         "SELECT id, number, service_code, service_name, status, status_text, department,"  # noqa: S608
-        " pending_departments, submitted_at, deadline, escalations, warnings, work"
+        " pending_departments, submitted_at, deadline, escalations, warnings, work,"
+        " (SELECT b.life_event_name FROM bundle_members m JOIN bundle_view b ON b.id = m.bundle_id"
+        "  WHERE m.application_id = application_view.id) AS bundle"
         f" FROM application_view WHERE {where} ORDER BY {order}, id"
         f" LIMIT {per_page} OFFSET {(page - 1) * per_page}",
         *args,

@@ -96,6 +96,10 @@ async def view(
     return await ok(await client.get(f"/api/v1/bundles/{bundle_id}?after={after}", headers=citizen))
 
 
+def apps_numbers(bundle: dict[str, Any]) -> dict[str, str]:
+    return {a["serviceCode"]: a["number"] for a in bundle["applications"]}
+
+
 def _items(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {i["serviceCode"]: i for i in bundle["items"]}
 
@@ -297,6 +301,11 @@ async def test_the_case_page_of_an_item_names_its_bundle_and_the_other_items(
         "新生儿出生登记（户口登记）（市公安局，等待“出生医学证明首次签发”办结后自动提交）"
         in page.text
     )
+    worklist = await console.get(f"/console/worklist?after={bundle['position']}")
+    row = worklist.text.split(f'data-number="{apps_numbers(bundle)[BIRTH_CERT]}"')[1].split(
+        "</tr>"
+    )[0]
+    assert "一件事·出生一件事" in row  # the worklist marks the case as an item of a bundle
 
 
 async def test_the_watcher_submits_an_item_a_crash_after_the_result_left_waiting(
