@@ -172,8 +172,10 @@ class ProgressProjection:
                     created[key] = event
                 continue
             view = views.get(key)
-            if view is not None and apply_event(view, event):
+            if view is not None and apply_event(view, event, refresh=False):
                 changed.add(key)
+        for key in changed:
+            views[key].refresh()  # once per row, after its last event of the batch
         written = [*created.keys() | changed]
         if written:
             await conn.execute(

@@ -462,15 +462,19 @@ def row_key(event: Any) -> Any:
     return None
 
 
-def apply_event(view: ProgressView, event: Any) -> bool:
-    """Move ``view`` by ``event``; False when the event changes nothing of it."""
+def apply_event(view: ProgressView, event: Any, *, refresh: bool = True) -> bool:
+    """Move ``view`` by ``event``; False when the event changes nothing of it.
+
+    ``refresh=False``: the parts of the detail that follow the case state are left for one
+    ``view.refresh()`` after the last event of a batch (they depend on the state only, and no
+    handler reads them), instead of being rebuilt after every event."""
     at = china_iso(event.timestamp)
     booking = _BOOKING_HANDLERS.get(type(event))
     if booking is not None:
         text = booking(view, event)
         if text is None:
             return False
-        view.refresh()  # the booking changes what the citizen may do
+        _refresh(view, now=refresh)  # the booking changes what the citizen may do
         add_in_time_order(
             view.detail["timeline"], {"at": at, "type": type(event).__name__, "text": text}
         )
@@ -489,5 +493,14 @@ def apply_event(view: ProgressView, event: Any) -> bool:
         view.info["lastActionAt"] = at
     view.version = event.originator_version
     view.updated_at = event.timestamp
-    view.refresh()
+    _refresh(view, now=refresh)
     return True
+
+
+def _refresh(view: ProgressView, *, now: bool) -> None:
+    if now:
+        view.refresh()
+    elif view.case.deferred:
+        # once a case has had deferred materials its detail lists them, even when none is left
+        # (what a refresh after this event would have left for the later ones to keep)
+        view.detail.setdefault("deferredMaterials", [])
