@@ -131,7 +131,7 @@ ANALYSIS = """\
   the save takes its connection (`tests/integration/test_personal_data.py`).
 - **Read side: what changed (issue 17).** Projection catch-up was 0.07 of its ceiling: two
   statements per event, each re-encoding the whole row. Now the runner hands a batch of up to
-  5,000 events to the projection, which reads every row the batch touches once (`ORDER BY id
+  10,000 events to the projection, which reads every row the batch touches once (`ORDER BY id
   FOR UPDATE`), applies the events in memory with the pure handlers (the domain's own `apply`)
   and writes every changed row once, in one `INSERT ... SELECT FROM
   jsonb_populate_recordset($1) ON CONFLICT DO UPDATE`; the tracking position moves in the same
@@ -158,7 +158,27 @@ ANALYSIS = """\
   bare app's 0.17-0.21). That record now shares the metrics' middleware
   (`backend/http/envelope.py`, one send wrapper, not two); alternating runs of the HTTP section
   could not tell the two apart (0.285 against 0.277 ms a request): the spread between runs of
-  one code is larger.
+  one code is larger. Since (second stop of 2026-12-01): `/health` is a sync handler like the
+  bare app's, the two fixed security headers are appended as raw pairs instead of through a
+  parsed copy of the headers, the request histogram's child is kept per (method, route,
+  status) instead of looked up under a lock, and GET requests skip the input check's
+  content-type parse.
+- **Projection catch-up: what changed last (2026-12-01, second stop).** Three cuts, each
+  measured in A/B runs of `python -m bench --only projections` (CPU seconds of the rebuild,
+  Python + PostgreSQL, against the ceiling's): the citizen's document in a `json` column written
+  as text beside the narrow columns (PostgreSQL no longer builds a jsonb tree of ~2 KB per row
+  write, nor prints it back on every progress read: PostgreSQL 7.4 -> 6.1 s); the state-derived
+  parts of that document (status text, materials, actions) rebuilt once per row per batch
+  instead of after every event (a test holds the row equal to per-event rebuilds for every
+  workflow path and batch size); and batches of 10,000 events instead of 5,000, since a rebuild
+  writes a row once per batch that touches it (PostgreSQL 7.2 -> 4.0 s, 0.27-0.32 -> 0.46 of
+  the ceiling). The last gain depends on how many of one case's events share a batch: the
+  bench writes applications in interleaved chunks of 1,000 (8,000 events), so most of a case
+  falls into one batch; on a production log, where a case's events are spread over weeks,
+  fewer do and the gain is smaller. Tried and not kept: `toast_tuple_target = 8160` (rows
+  stored uncompressed inline: PostgreSQL -19 %, but the table about doubles; lz4 TOAST
+  compression would be the better trade on a server built with it, and the embedded one is
+  not), `STORAGE EXTERNAL` (no gain).
 - **Projection catch-up: what limits it now.** The rebuild is CPU in two places: Python
   (decoding the events, which the ceiling does too, then applying them and building each
   row's JSON) and PostgreSQL (the upsert of wide rows with seven indexes, one of them GIN). On
