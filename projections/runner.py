@@ -50,6 +50,8 @@ _DATABASE_AWAY = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
     asyncpg.CannotConnectNowError,
+    # "cannot switch to state ...": a statement on its way when the server ended the connection
+    asyncpg.InternalClientError,
 )
 
 

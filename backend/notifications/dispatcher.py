@@ -63,7 +63,15 @@ __all__ = ["Dispatcher", "RetryPolicy"]
 _log = logging.getLogger(__name__)
 _random = secrets.SystemRandom()
 # A database hiccup must not end the dispatcher: it waits and tries again.
-_DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+# (InternalClientError "cannot switch to state ...": a connection the server ended while a
+# statement was on its way, at the instant PostgreSQL stops; it ended both workers' dispatchers
+# in a ten-minute soak)
+_DB_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+)
 
 
 class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
