@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from backend.db import _init_connection  # (the pool's json codecs, as the app's pools have)
 from backend.notifications import Dispatcher, RetryPolicy, SharedAccessTokens, outbox
 from backend.notifications.stuck import FAILED_NOTIFICATIONS, failed_notification_reasons
 from integrations.wechat import (
@@ -462,3 +463,40 @@ async def test_an_old_event_is_not_news_any_more(pool: asyncpg.Pool, wechat: Fak
 
     assert (await row(pool, row_id))["status"] == "skipped"
     assert sends(wechat) == []
+
+
+async def test_a_dispatcher_waits_out_the_database_going_away_and_sends_afterwards(
+    pool: asyncpg.Pool, db_url: str, wechat: FakeWeChat
+) -> None:
+    """At the instant PostgreSQL stops, a statement on its way fails with asyncpg's
+    InternalClientError ("cannot switch to state ..."), and while it starts again connecting
+    is refused (57P03): the dispatcher waits and goes on. (It used to end there: a worker
+    alive, its messages never sent.)"""
+    failures: list[Exception] = [
+        asyncpg.InternalClientError("cannot switch to state 15; another operation is in progress"),
+        asyncpg.CannotConnectNowError("the database system is starting up"),
+    ]
+
+    async def connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+        if failures:
+            raise failures.pop(0)
+        return await asyncpg.connect(*args, **kwargs)
+
+    going_away = await asyncpg.create_pool(
+        db_url, min_size=0, max_size=4, connect=connect, init=_init_connection
+    )
+    citizen = await new_citizen(pool, "outage")
+    await enqueue(pool, citizen, "数据库恢复后")
+    own = dispatcher(pool, wechat)
+    sender = Dispatcher(going_away, own.sender, retry=FAST, poll_seconds=0.05)
+    try:
+        async with sender.running():
+
+            async def sent() -> bool:
+                return (await statuses(pool)) == Counter({"sent": 1})
+
+            await eventually(sent)
+            assert failures == []  # it did meet both
+    finally:
+        await going_away.close()
+    assert texts(wechat) == Counter({"数据库恢复后": 1})
