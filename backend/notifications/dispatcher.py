@@ -162,6 +162,7 @@ class Dispatcher:
                 self._unreachable_since = asyncio.get_running_loop().time()
             done = await self._retry_or_fail(item, str(exc))
         except Exception as exc:  # noqa: BLE001 - logged with its traceback; others go on
+            answered = False  # (nor an outage: it tells nothing about WeChat)
             _log.exception("sending notification %s failed unexpectedly", item.id)
             done = await self._retry_or_fail(item, f"unexpected error: {exc!r}")
         else:
