@@ -258,7 +258,11 @@ async def soak(root: Path, seconds: float, rate: float = 1.0) -> dict[str, Any]:
         cluster.start_worker()
         cluster.start_worker()
         await _workers_ready(cluster)  # as a deployment starts them before it takes traffic
-        async with httpx.AsyncClient(base_url=cluster.base_url, timeout=30) as http:
+        # idle connections dropped before uvicorn's keep-alive (5 s) ends them: else a request
+        # may go out on a connection the server is closing (an httpx ReadError, seen once in a
+        # 25-minute run on a loaded machine)
+        limits = httpx.Limits(keepalive_expiry=2.0)
+        async with httpx.AsyncClient(base_url=cluster.base_url, timeout=30, limits=limits) as http:
             load = Load(Api(http, prefix="soak"), cluster.pay, cluster.sf)
             load.api.on_call = load.on_call
             for _ in range(10):  # a few citizens before the clock starts
