@@ -81,6 +81,20 @@ def projections(
     ]
 
 
+def _watched(*tasks: asyncio.Task[None]) -> list[asyncio.Task[None]]:
+    """The worker's background tasks, each reported at once if it ends by an error."""
+    for task in tasks:
+        task.add_done_callback(_report_early_end)
+    return list(tasks)
+
+
+def _report_early_end(task: asyncio.Task[None]) -> None:
+    """A background task of the worker ended by an error: say so at once, loudly (it would
+    otherwise surface only at shutdown, and the worker would go on doing less than it seems)."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        _log.critical("background task %s ended: %r", task.get_name(), exc, exc_info=exc)
+
+
 def _cancel_cutoff(settings: Settings) -> timedelta:
     return timedelta(minutes=settings.appointment_cancel_cutoff_minutes)
 
@@ -192,7 +206,7 @@ async def bootstrap(
         await _open_replicas(services, stack)
         if settings.run_workers if run_workers is None else run_workers:
             stop = asyncio.Event()
-            tasks = [
+            tasks = _watched(
                 asyncio.create_task(services.runner.run(stop), name="projections"),
                 asyncio.create_task(
                     every(settings.watch_interval_seconds, lambda: watch(services), stop, "watch"),
@@ -211,7 +225,7 @@ async def bootstrap(
                     build_dispatcher(settings, pool, fake).run(stop), name="notifications"
                 ),
                 asyncio.create_task(BookingDispatcher(services).run(stop), name="courier-bookings"),
-            ]
+            )
 
             async def stop_worker() -> None:
                 stop.set()

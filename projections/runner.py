@@ -38,6 +38,21 @@ Connection = asyncpg.Connection | PoolConnectionProxy
 
 _log = logging.getLogger(__name__)
 _LOCK_PREFIX = "onewindow-projection:"
+# The database is away (or on its way down or up): wait and lead or follow again. Besides lost
+# sockets and connections, a server that stops or starts answers with error codes of its own:
+# 57P01 terminating connection (a fast shutdown), 57P02 crash shutdown, 57P03 "the database
+# system is starting up / shutting down" on connecting. A runner ended by one of these would
+# leave its worker alive but following nothing: no takeover when the leader dies.
+_DATABASE_AWAY = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    # "cannot switch to state ...": a statement on its way when the server ended the connection
+    asyncpg.InternalClientError,
+)
 
 
 @dataclass(frozen=True)
@@ -215,7 +230,7 @@ class ProjectionRunner:
         while not stop.is_set():
             try:
                 await self._lead_and_follow(stop)
-            except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+            except _DATABASE_AWAY:
                 _log.warning("projection worker lost its database connection", exc_info=True)
                 self.leading.clear()
                 with contextlib.suppress(TimeoutError):
@@ -227,7 +242,7 @@ class ProjectionRunner:
         the next poll, while the other read models go on."""
         try:
             await self.catch_up(projection)
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+        except _DATABASE_AWAY:
             raise
         except Exception as exc:  # noqa: BLE001 - reported, not hidden: see failures
             if self.failures.get(projection.name) != repr(exc):

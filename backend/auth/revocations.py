@@ -12,18 +12,25 @@ from datetime import datetime
 
 import asyncpg
 
-__all__ = ["CACHE_SECONDS", "TokenRevocations"]
+__all__ = ["CACHE_SECONDS", "CACHE_SIZE", "TokenRevocations"]
 
 CACHE_SECONDS = 1.0
+CACHE_SIZE = 50_000  # token ids per process, of either kind
 
 
 class TokenRevocations:
     """One per process."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, cache_size: int = CACHE_SIZE) -> None:
         self.pool = pool
+        self.cache_size = cache_size
         self._valid: dict[str, float] = {}  # token id -> when it was last seen not revoked
         self._revoked: set[str] = set()
+
+    @property
+    def cached(self) -> int:
+        """How many token ids this process keeps an answer for."""
+        return len(self._valid) + len(self._revoked)
 
     async def revoke(self, token_id: str, expires_at: datetime) -> None:
         """Log the token out everywhere (kept until it would have expired)."""
@@ -33,9 +40,16 @@ class TokenRevocations:
             token_id,
             expires_at,
         )
+        self._remember_revoked(token_id)
+        await self.pool.execute("DELETE FROM revoked_tokens WHERE expires_at < now()")
+
+    def _remember_revoked(self, token_id: str) -> None:
+        # bounded too: a logout a minute would otherwise grow it for as long as the process
+        # runs; a token dropped here is found in the table again (kept until it expires)
+        if len(self._revoked) >= self.cache_size:
+            self._revoked.clear()
         self._revoked.add(token_id)
         self._valid.pop(token_id, None)
-        await self.pool.execute("DELETE FROM revoked_tokens WHERE expires_at < now()")
 
     async def is_revoked(self, token_id: str) -> bool:
         """Whether the token was logged out (in any process)."""
@@ -49,10 +63,9 @@ class TokenRevocations:
             "SELECT true FROM revoked_tokens WHERE token_id = $1", token_id
         )
         if revoked:
-            self._revoked.add(token_id)
-            self._valid.pop(token_id, None)
+            self._remember_revoked(token_id)
             return True
-        if len(self._valid) > 50_000:  # bounded: a cache, not a copy of the sessions
+        if len(self._valid) >= self.cache_size:  # bounded: a cache, not a copy of the sessions
             self._valid.clear()
         self._valid[token_id] = now
         return False

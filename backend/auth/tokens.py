@@ -5,6 +5,7 @@ a rotation stays valid until it expires."""
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,9 +16,11 @@ from backend.secret_keys import SecretKeys
 from domain.actors import Actor
 from domain.errors import Unauthenticated
 
-__all__ = ["Principal", "TokenService"]
+__all__ = ["CACHE_SIZE", "Principal", "TokenService"]
 
-_CACHE_SIZE = 100_000
+# tokens verified lately, per process: the phones in use now, not every token of the day (a
+# new citizen a second would otherwise fill it with tokens nobody sends again, about 1 KB each)
+CACHE_SIZE = 4_096
 
 
 class Principal(msgspec.Struct, frozen=True):
@@ -47,8 +50,8 @@ class TokenService:
         # tokens already verified, until they expire: a phone refreshing its progress sends the
         # same token again and again, and HMAC-checking it each time was a tenth of a request
         # (with the id of the key that verified it: a token whose key is no longer known is
-        # refused even if it is here)
-        self._verified: dict[str, tuple[Principal, str]] = {}
+        # refused even if it is here); the least recently used go first past CACHE_SIZE
+        self._verified: OrderedDict[str, tuple[Principal, str]] = OrderedDict()
 
     def issue(self, principal: Principal, now: datetime) -> tuple[str, datetime]:
         """A token for ``principal`` and when it expires."""
@@ -74,7 +77,9 @@ class TokenService:
         """Sign with ``keys.current`` and verify with ``keys`` from now on; a verified token
         whose key is no longer among them is refused from now on too."""
         self._keys = keys
-        self._verified = {t: v for t, v in self._verified.items() if v[1] in keys.by_id}
+        self._verified = OrderedDict(
+            (t, v) for t, v in self._verified.items() if v[1] in keys.by_id
+        )
 
     def verify(self, token: str) -> Principal:
         """The principal in a valid token; ``Unauthenticated`` otherwise."""
@@ -85,14 +90,20 @@ class TokenService:
                 del self._verified[token]
                 raise Unauthenticated("登录凭证的密钥已停用，请重新登录")
             if principal.expires_at is not None and principal.expires_at > datetime.now(UTC):
+                self._verified.move_to_end(token)
                 return principal
             del self._verified[token]
             raise Unauthenticated("登录已过期，请重新登录")
         principal, kid = self._verify(token)
-        if len(self._verified) >= _CACHE_SIZE:  # bounded: a cache, not a session store
-            self._verified.clear()
         self._verified[token] = (principal, kid)
+        if len(self._verified) > CACHE_SIZE:  # bounded: a cache, not a session store
+            self._verified.popitem(last=False)
         return principal
+
+    @property
+    def cached(self) -> int:
+        """How many verified tokens this process keeps."""
+        return len(self._verified)
 
     def _verify(self, token: str) -> tuple[Principal, str]:
         try:

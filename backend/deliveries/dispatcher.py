@@ -38,7 +38,15 @@ __all__ = ["BookingDispatcher", "retry_delay"]
 
 _log = logging.getLogger(__name__)
 _random = secrets.SystemRandom()
-_DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+# (InternalClientError "cannot switch to state ...": a connection the server ended while a
+# statement was on its way, at the instant PostgreSQL stops; it ended both workers' dispatchers
+# in a ten-minute soak)
+_DB_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+)
 
 
 def retry_delay(attempts: int, *, refused: bool = False) -> float:

@@ -17,6 +17,15 @@ after one refresh -> ``pending`` again after an exponential backoff (:class:`Ret
 ``failed`` once the attempts are used up; any other error code (47003 bad data, 40003 bad
 openid, 40037 bad template, ...) -> ``failed`` at once. Failed rows are what the stuck-case
 list shows.
+
+**Catching up after an outage.** The backoff spares WeChat while it is away, but left alone it
+would also keep the backlog waiting long after WeChat is back (a row that failed four times
+waits 40 s more, after seven over five minutes). So once WeChat answers again after this
+dispatcher found it unreachable for at least ``RetryPolicy.outage_seconds``, the rows that
+waited for it (pending, failed since the outage began) are made due at once
+(:func:`outbox.retry_now`). Only ``pending`` rows are touched, never a claimed one: nothing is
+sent twice. A row that fails for reasons of its own while WeChat answers others meets no
+outage (other sends succeed in between), so it keeps its backoff.
 """
 
 from __future__ import annotations
@@ -54,7 +63,15 @@ __all__ = ["Dispatcher", "RetryPolicy"]
 _log = logging.getLogger(__name__)
 _random = secrets.SystemRandom()
 # A database hiccup must not end the dispatcher: it waits and tries again.
-_DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+# (InternalClientError "cannot switch to state ...": a connection the server ended while a
+# statement was on its way, at the instant PostgreSQL stops; it ended both workers' dispatchers
+# in a ten-minute soak)
+_DB_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+)
 
 
 class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,6 +83,8 @@ class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
     max_seconds: float = 1800.0
     max_attempts: int = 12
     jitter: float = 0.2
+    # WeChat unreachable this long, then answering: the rows that waited are due at once
+    outage_seconds: float = 2.0
 
     def delay(self, attempts: int) -> float:
         """Seconds to wait after ``attempts`` failed attempts."""
@@ -96,6 +115,8 @@ class Dispatcher:
         # first deployment or a long outage: old events are not news any more
         self.stale_after_seconds = stale_after_seconds
         self._wake = asyncio.Event()
+        # (event loop time) the first send WeChat did not answer since the last it answered
+        self._unreachable_since: float | None = None
 
     async def run_once(self) -> int:
         """Claim one batch, send it, record the outcomes; return how many rows were settled
@@ -126,6 +147,7 @@ class Dispatcher:
 
     async def _deliver(self, item: Claimed) -> None:
         message = SubscribeMessage(item.openid, item.template_id, item.data, item.page)
+        answered = True  # WeChat answered (whatever it said): it is reachable
         try:
             await self.sender.send(message)
         except NotSubscribed as exc:
@@ -135,14 +157,33 @@ class Dispatcher:
         except WeChatError as exc:
             done = await outbox.record_failed(self.pool, item, _describe(exc))
         except WeChatUnavailable as exc:
+            answered = False
+            if self._unreachable_since is None:
+                self._unreachable_since = asyncio.get_running_loop().time()
             done = await self._retry_or_fail(item, str(exc))
         except Exception as exc:  # noqa: BLE001 - logged with its traceback; others go on
+            answered = False  # (nor an outage: it tells nothing about WeChat)
             _log.exception("sending notification %s failed unexpectedly", item.id)
             done = await self._retry_or_fail(item, f"unexpected error: {exc!r}")
         else:
             done = await outbox.record_sent(self.pool, item)
         if not done:
             _log.warning("notification %s: lease lost before the outcome was recorded", item.id)
+        if answered:
+            await self._answered_again()
+
+    async def _answered_again(self) -> None:
+        """WeChat answered: if it had been unreachable for a while, the rows that waited for
+        it are due now instead of at the end of their backoff."""
+        since, self._unreachable_since = self._unreachable_since, None
+        if since is None:
+            return
+        away = asyncio.get_running_loop().time() - since
+        if away < self.retry.outage_seconds:
+            return
+        # (rows other dispatchers failed a little before this one noticed: a minute's margin)
+        count = await outbox.retry_now(self.pool, failed_within=away + 60.0)
+        _log.info("WeChat answers again after %.0f s: %d waiting messages due now", away, count)
 
     async def _retry_or_fail(self, item: Claimed, error: str) -> bool:
         if item.attempts >= self.retry.max_attempts:

@@ -31,6 +31,7 @@ __all__ = [
     "record_retry",
     "record_sent",
     "record_skipped",
+    "retry_now",
 ]
 
 
@@ -199,6 +200,19 @@ async def record_retry(pool: asyncpg.Pool, item: Claimed, error: str, delay: flo
         delay,
     )
     return status.endswith(" 1")
+
+
+async def retry_now(pool: asyncpg.Pool, *, failed_within: float) -> int:
+    """Make the rows waiting for a retry that failed in the last ``failed_within`` seconds due
+    now (WeChat is back); return how many. Only ``pending`` rows: a claimed one is left to its
+    dispatcher, so nothing is sent twice."""
+    status = await pool.execute(
+        "UPDATE notification_outbox SET next_attempt_at = now()"
+        " WHERE status = 'pending' AND next_attempt_at > now() AND attempts > 0"
+        " AND updated_at >= now() - make_interval(secs => $1)",
+        failed_within,
+    )
+    return int(status.rpartition(" ")[2])
 
 
 async def next_due_in(pool: asyncpg.Pool) -> float | None:

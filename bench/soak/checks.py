@@ -25,6 +25,10 @@ IN_FLIGHT_S = 2.0  # and this long before a fault began
 LAG_BOUND = 2_000  # events a projection may fall behind (outside the outage)
 MEMORY_GROWTH = 0.10  # of the API process's RSS after warm-up
 TAKEOVER_BOUND_S = 10.0
+# WeChat back after its outage: the messages that waited are due at once (the dispatcher's
+# catch-up rule), so the backlog goes out at sending pace, about 2 s on this 2-core machine;
+# waiting out the backoff instead takes 40 s and more after a minute's outage
+OUTBOX_CATCH_UP_S = 20.0
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -129,7 +133,7 @@ async def _stored(conn: asyncpg.Connection, load: Load) -> list[str]:
     return problems
 
 
-def _memory(samples: Samples, plan: Timeline) -> dict[str, float]:
+def _memory(samples: Samples, plan: Timeline) -> dict[str, Any]:
     after = [rss for at, rss in samples.api_rss if at >= plan.warmup and rss]
     workers = [rss for at, rss in samples.worker_rss if at >= plan.warmup and rss]
     if len(after) < 4:
@@ -142,6 +146,10 @@ def _memory(samples: Samples, plan: Timeline) -> dict[str, float]:
         "peak_mb": max(after) / 2**20,
         "growth": final / baseline - 1,
         "workers_final_mb": (workers[-1] if workers else 0) / 2**20,
+        # the curve, every 30 s: is a growth a leak or a warm-up that levels off?
+        "api_curve_mb": [
+            (round(at), round(rss / 2**20, 1)) for at, rss in samples.api_rss[::6] if rss
+        ],
     }
 
 
@@ -184,8 +192,12 @@ async def check(
         failures.append(f"WeChat received {received} messages for {outbox.get('sent', 0)} sent")
     if outbox.get("failed", 0) or outbox.get("pending", 0) or outbox.get("sending", 0):
         failures.append(f"the outbox did not drain: {outbox}")
-    if by_name["wechat down"].figures.get("outbox_caught_up_s", -1) < 0:
-        failures.append("the outbox did not catch up after WeChat came back")
+    caught_up = by_name["wechat down"].figures.get("outbox_caught_up_s", -1)
+    if not 0 <= caught_up <= OUTBOX_CATCH_UP_S:
+        failures.append(
+            f"the outbox did not catch up within {OUTBOX_CATCH_UP_S:.0f} s of WeChat's return"
+            f" ({caught_up:.1f} s)"
+        )
     takeover = by_name["worker killed"].figures.get("takeover_s", -1)
     if not 0 <= takeover <= TAKEOVER_BOUND_S:
         failures.append(f"no worker took the projections over within {TAKEOVER_BOUND_S} s")

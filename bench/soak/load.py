@@ -274,7 +274,7 @@ class Load:
                 self.unavailable[kind] += 1  # judged against the fault windows at the end
             else:
                 self.failures.append(f"{self.now():7.1f}s {kind}: {exc}")
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, OSError) as exc:  # (OSError: a fake's own call, SF's push)
             self.failures.append(f"{self.now():7.1f}s {kind}: {type(exc).__name__}: {exc}")
         finally:
             self.in_flight[kind] -= 1

@@ -199,6 +199,32 @@ async def _faults(cluster: Cluster, load: Load, plan: Timeline) -> list[Fault]:
     return [postgres, wechat, worker]
 
 
+async def _workers_ready(cluster: Cluster, within: float = 120.0) -> None:
+    """Until both workers are connected and one leads the projections, caught up; else the
+    first reads of one's own writes wait on workers still starting (a loaded machine takes
+    seconds to start a Python process)."""
+    conn = await asyncpg.connect(cluster.postgres.url)
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                names = {
+                    r["application_name"]
+                    for r in await conn.fetch(
+                        "SELECT DISTINCT application_name FROM pg_stat_activity"
+                    )
+                }
+                workers = {f"onewindow-{w.pid}" for w in cluster.live_workers()}
+                lag = await conn.fetchval(
+                    "SELECT (SELECT coalesce(max(notification_id), 0) FROM onewindow_events)"
+                    " - (SELECT coalesce(min(position), 0) FROM projection_tracking)"
+                )
+                if workers <= names and await cluster.leader(conn) is not None and lag == 0:
+                    return
+                await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+
+
 async def _settle(cluster: Cluster, within: float = 180.0) -> float:
     """Wait for no lag and an empty outbox; how long it took (-1: not within the bound)."""
     started = time.monotonic()
@@ -231,7 +257,12 @@ async def soak(root: Path, seconds: float, rate: float = 1.0) -> dict[str, Any]:
         await asyncio.to_thread(cluster.start_api)
         cluster.start_worker()
         cluster.start_worker()
-        async with httpx.AsyncClient(base_url=cluster.base_url, timeout=30) as http:
+        await _workers_ready(cluster)  # as a deployment starts them before it takes traffic
+        # idle connections dropped before uvicorn's keep-alive (5 s) ends them: else a request
+        # may go out on a connection the server is closing (an httpx ReadError, seen once in a
+        # 25-minute run on a loaded machine)
+        limits = httpx.Limits(keepalive_expiry=2.0)
+        async with httpx.AsyncClient(base_url=cluster.base_url, timeout=30, limits=limits) as http:
             load = Load(Api(http, prefix="soak"), cluster.pay, cluster.sf)
             load.api.on_call = load.on_call
             for _ in range(10):  # a few citizens before the clock starts

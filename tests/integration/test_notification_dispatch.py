@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from backend.db import _init_connection  # (the pool's json codecs, as the app's pools have)
 from backend.notifications import Dispatcher, RetryPolicy, SharedAccessTokens, outbox
 from backend.notifications.stuck import FAILED_NOTIFICATIONS, failed_notification_reasons
 from integrations.wechat import (
@@ -21,6 +22,8 @@ from integrations.wechat import (
     WechatpyAccessTokenFetcher,
     WechatpySubscribeSender,
 )
+from integrations.wechat.errors import WeChatUnavailable
+from integrations.wechat.subscribe import SubscribeMessage
 
 ONE_TIME = "sandbox-tmpl-progress"
 LONG_TERM = "sandbox-tmpl-appointment-reminder"
@@ -162,6 +165,112 @@ async def test_messages_queued_while_wechat_is_down_go_out_once_each_after_it_re
     assert texts(wechat) == Counter(expected)
     errors = await pool.fetch("SELECT last_error, sent_at FROM notification_outbox")
     assert all(r["last_error"] is None and r["sent_at"] is not None for r in errors)
+
+
+# a backoff far longer than the bound the backlog must go out within: only the catch-up rule
+# can meet it
+SLOW = RetryPolicy(base_seconds=30, max_seconds=60, max_attempts=12, jitter=0, outage_seconds=0.3)
+
+
+async def test_after_wechat_was_down_the_backlog_goes_out_within_seconds_each_once(
+    pool: asyncpg.Pool, wechat: FakeWeChat
+) -> None:
+    """The backoff spares WeChat while it is away (here 30 s after a failure); once it answers
+    again, every message that waited for it goes out within seconds, not at the end of its
+    backoff, and each exactly once."""
+    citizens = [await new_citizen(pool, f"back{i}") for i in range(4)]
+    waited = [f"停机期间第{i}条" for i in range(16)]
+    wechat.set_down(True)
+    loop = asyncio.get_running_loop()
+
+    async with dispatcher(pool, wechat, retry=SLOW).running():
+
+        async def all_tried() -> bool:
+            return bool(
+                await pool.fetchval(
+                    "SELECT count(*) = $1 AND min(attempts) >= 1 FROM notification_outbox"
+                    " WHERE status = 'pending'",
+                    len(listed),
+                )
+            )
+
+        listed: list[str] = []
+        for half in (waited[:8], waited[8:]):  # WeChat is away longer than the outage bound
+            for i, text in enumerate(half):
+                await enqueue(pool, citizens[i % 4], text)
+            listed += half
+            await eventually(all_tried)
+            await asyncio.sleep(0.4)
+        assert wechat.messages() == []
+        waiting = await pool.fetchval(
+            "SELECT min(next_attempt_at - now()) FROM notification_outbox WHERE status = 'pending'"
+        )
+        assert waiting.total_seconds() > 25  # each would wait out its backoff
+
+        wechat.set_down(False)
+        back = loop.time()
+        await enqueue(pool, citizens[0], "恢复后的新消息")  # life goes on: a new event
+
+        async def all_sent() -> bool:
+            return (await statuses(pool)) == Counter({"sent": len(waited) + 1})
+
+        await eventually(all_sent, within=10)
+        caught_up = loop.time() - back
+
+    assert caught_up < 5
+    assert texts(wechat) == Counter([*waited, "恢复后的新消息"])  # each exactly once
+    attempts = await pool.fetch("SELECT attempts FROM notification_outbox")
+    assert sorted(r["attempts"] for r in attempts) == [1] + [2] * len(waited)
+
+
+class _OneRowBroken:
+    """WeChat answering everyone but one user, whose sends it fails with HTTP 5xx."""
+
+    def __init__(self, sender: WechatpySubscribeSender, openid: str) -> None:
+        self.sender = sender
+        self.openid = openid
+
+    async def send(self, message: SubscribeMessage) -> None:
+        if message.openid == self.openid:
+            raise WeChatUnavailable("WeChat answered HTTP 500")
+        await self.sender.send(message)
+
+
+async def test_a_message_failing_on_its_own_while_wechat_answers_others_keeps_its_backoff(
+    pool: asyncpg.Pool, wechat: FakeWeChat
+) -> None:
+    """Only an outage (WeChat unreachable for a while, then answering) makes waiting rows due
+    at once: a row that fails while the sends around it succeed waits out its backoff, and is
+    not tried again at every other message's success."""
+    broken = await new_citizen(pool, "broken")
+    fine = await new_citizen(pool, "fine")
+    retry = RetryPolicy(base_seconds=30, max_attempts=12, jitter=0, outage_seconds=1.0)
+    real = dispatcher(pool, wechat, retry=retry)
+    assert isinstance(real.sender, WechatpySubscribeSender)
+    sender = Dispatcher(
+        pool, _OneRowBroken(real.sender, "sandbox-broken"), retry=retry, poll_seconds=0.05
+    )
+    row_id = await enqueue(pool, broken, "总是失败")
+    await sender.drain()
+    assert (await row(pool, row_id))["attempts"] == 1
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    sent = 0
+    while loop.time() - started < 2.0:  # successes spread past the outage bound (1 s)
+        await enqueue(pool, fine, f"正常{sent}")
+        await sender.drain()
+        sent += 1
+        await asyncio.sleep(0.1)
+
+    assert len(wechat.messages()) == sent
+    failing = await row(pool, row_id)
+    assert failing["status"] == "pending"
+    assert failing["attempts"] == 1  # not tried again
+    left = await pool.fetchval(
+        "SELECT next_attempt_at - now() FROM notification_outbox WHERE id = $1", row_id
+    )
+    assert left.total_seconds() > 25
 
 
 async def test_two_dispatchers_over_one_outbox_send_every_message_exactly_once(
@@ -354,3 +463,40 @@ async def test_an_old_event_is_not_news_any_more(pool: asyncpg.Pool, wechat: Fak
 
     assert (await row(pool, row_id))["status"] == "skipped"
     assert sends(wechat) == []
+
+
+async def test_a_dispatcher_waits_out_the_database_going_away_and_sends_afterwards(
+    pool: asyncpg.Pool, db_url: str, wechat: FakeWeChat
+) -> None:
+    """At the instant PostgreSQL stops, a statement on its way fails with asyncpg's
+    InternalClientError ("cannot switch to state ..."), and while it starts again connecting
+    is refused (57P03): the dispatcher waits and goes on. (It used to end there: a worker
+    alive, its messages never sent.)"""
+    failures: list[Exception] = [
+        asyncpg.InternalClientError("cannot switch to state 15; another operation is in progress"),
+        asyncpg.CannotConnectNowError("the database system is starting up"),
+    ]
+
+    async def connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+        if failures:
+            raise failures.pop(0)
+        return await asyncpg.connect(*args, **kwargs)
+
+    going_away = await asyncpg.create_pool(
+        db_url, min_size=0, max_size=4, connect=connect, init=_init_connection
+    )
+    citizen = await new_citizen(pool, "outage")
+    await enqueue(pool, citizen, "数据库恢复后")
+    own = dispatcher(pool, wechat)
+    sender = Dispatcher(going_away, own.sender, retry=FAST, poll_seconds=0.05)
+    try:
+        async with sender.running():
+
+            async def sent() -> bool:
+                return (await statuses(pool)) == Counter({"sent": 1})
+
+            await eventually(sent)
+            assert failures == []  # it did meet both
+    finally:
+        await going_away.close()
+    assert texts(wechat) == Counter({"数据库恢复后": 1})

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import pytest
 
+from backend.db import _init_connection  # (the pool's json codecs, as the app's pools have)
 from backend.demo_data import demo_catalog
 from backend.eventstore import KeyRing, Recorder, Repository, build_mapper, decoder
 from domain.actors import Actor
@@ -426,3 +427,51 @@ async def test_a_denial_opinion_with_a_nul_character_does_not_wedge_the_progress
         for r in await world.pool.fetch("SELECT id, status FROM application_view")
     }
     assert statuses == {application.id: "denied", later.id: "submitted"}
+
+
+async def test_a_worker_that_finds_the_database_starting_up_waits_and_goes_on(
+    world: World, db_url: str
+) -> None:
+    """While PostgreSQL restarts, connecting is refused for a moment with 57P03 "the database
+    system is starting up": the runner waits and tries again, and goes on leading. (It used to
+    end there, leaving its worker alive but following nothing: no takeover when the leader
+    then died.)"""
+    await world.publish_catalogue()
+    refusals = 3
+
+    async def connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+        nonlocal refusals
+        if refusals > 0:
+            refusals -= 1
+            raise asyncpg.CannotConnectNowError("the database system is starting up")
+        return await asyncpg.connect(*args, **kwargs)
+
+    starting = await asyncpg.create_pool(
+        db_url, min_size=0, max_size=4, connect=connect, init=_init_connection
+    )
+    runner = ProjectionRunner(
+        starting,
+        world.recorder,
+        decoder(world.mapper),
+        [ProgressProjection(), CatalogProjection()],
+        idle_poll_seconds=0.05,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        watcher = world.runner()  # reads the positions through a pool of its own
+        await reach(watcher, "catalog", await world.head(), within=10)
+        assert refusals == 0  # it did meet the refusals
+        application = world.draft()
+        saved = await world.repository.save(application)
+        await reach(watcher, "progress", saved.position, within=5)
+        assert runner.leading == {"progress", "catalog"}
+        stop.set()
+        runner.wake()
+        async with asyncio.timeout(5):
+            await task
+    finally:
+        if not task.done():
+            task.cancel()
+        await starting.close()
+    assert task.exception() is None
