@@ -6,10 +6,12 @@ open, and its outcome recorded in another short one. Several dispatchers (in one
 processes) never hold the same row, because claims use ``FOR UPDATE SKIP LOCKED`` and a claimed
 row is not due until its lease runs out. The lease (60 s) is far longer than a send can take
 (HTTP timeout 5 s, at most three calls: token fetch, send, send after a token refresh), so a
-live dispatcher always records its outcome first. Only when a dispatcher dies (or hangs past
-its lease) between WeChat's answer and the recorded outcome is the message sent again once the
-lease runs out: a duplicate is preferred to a lost message, and WeChat's one-time quota usually
-refuses the duplicate anyway (43101). A send that timed out is retried for the same reason.
+live dispatcher always records its outcome first (while the database is away it tries again,
+for up to 3/4 of the lease). Only when a dispatcher dies (or hangs past its lease, or the
+database stays away that long) between WeChat's answer and the recorded outcome is the message
+sent again once the lease runs out: a duplicate is preferred to a lost message, and WeChat's
+one-time quota usually refuses the duplicate anyway (43101). A send that timed out is retried
+for the same reason.
 
 Outcomes: accepted -> ``sent``; 43101 -> ``skipped`` (not an error: the citizen did not
 subscribe); network errors, HTTP 5xx, busy codes (-1, 45009, 45011) and a token still refused
