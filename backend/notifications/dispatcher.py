@@ -6,10 +6,12 @@ open, and its outcome recorded in another short one. Several dispatchers (in one
 processes) never hold the same row, because claims use ``FOR UPDATE SKIP LOCKED`` and a claimed
 row is not due until its lease runs out. The lease (60 s) is far longer than a send can take
 (HTTP timeout 5 s, at most three calls: token fetch, send, send after a token refresh), so a
-live dispatcher always records its outcome first. Only when a dispatcher dies (or hangs past
-its lease) between WeChat's answer and the recorded outcome is the message sent again once the
-lease runs out: a duplicate is preferred to a lost message, and WeChat's one-time quota usually
-refuses the duplicate anyway (43101). A send that timed out is retried for the same reason.
+live dispatcher always records its outcome first (while the database is away it tries again,
+for up to 3/4 of the lease). Only when a dispatcher dies (or hangs past its lease, or the
+database stays away that long) between WeChat's answer and the recorded outcome is the message
+sent again once the lease runs out: a duplicate is preferred to a lost message, and WeChat's
+one-time quota usually refuses the duplicate anyway (43101). A send that timed out is retried
+for the same reason.
 
 Outcomes: accepted -> ``sent``; 43101 -> ``skipped`` (not an error: the citizen did not
 subscribe); network errors, HTTP 5xx, busy codes (-1, 45009, 45011) and a token still refused
@@ -34,7 +36,8 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -121,6 +124,8 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Claim one batch, send it, record the outcomes; return how many rows were settled
         or sent (0: nothing was due)."""
+        # the outcome must be recorded before the lease runs out (another would send again)
+        record_by = asyncio.get_running_loop().time() + 0.75 * self.lease_seconds
         claimed, settled = await outbox.claim(
             self.pool,
             limit=self.batch_size,
@@ -133,7 +138,7 @@ class Dispatcher:
         for item in claimed:
             by_citizen.setdefault(item.citizen_id, []).append(item)
         results = await asyncio.gather(
-            *(self._deliver_in_order(items) for items in by_citizen.values()),
+            *(self._deliver_in_order(items, record_by) for items in by_citizen.values()),
             return_exceptions=True,
         )
         for result in results:
@@ -141,32 +146,34 @@ class Dispatcher:
                 raise result
         return len(claimed) + settled
 
-    async def _deliver_in_order(self, items: list[Claimed]) -> None:
+    async def _deliver_in_order(self, items: list[Claimed], record_by: float) -> None:
         for item in items:
-            await self._deliver(item)
+            await self._deliver(item, record_by)
 
-    async def _deliver(self, item: Claimed) -> None:
+    async def _deliver(self, item: Claimed, record_by: float) -> None:
         message = SubscribeMessage(item.openid, item.template_id, item.data, item.page)
         answered = True  # WeChat answered (whatever it said): it is reachable
+        outcome: Callable[[], Awaitable[bool]]
         try:
             await self.sender.send(message)
         except NotSubscribed as exc:
-            done = await outbox.record_skipped(self.pool, item, _describe(exc))
+            outcome = partial(outbox.record_skipped, self.pool, item, _describe(exc))
         except AccessTokenInvalid as exc:  # refused again right after a refresh
-            done = await self._retry_or_fail(item, _describe(exc))
+            outcome = partial(self._retry_or_fail, item, _describe(exc))
         except WeChatError as exc:
-            done = await outbox.record_failed(self.pool, item, _describe(exc))
+            outcome = partial(outbox.record_failed, self.pool, item, _describe(exc))
         except WeChatUnavailable as exc:
             answered = False
             if self._unreachable_since is None:
                 self._unreachable_since = asyncio.get_running_loop().time()
-            done = await self._retry_or_fail(item, str(exc))
+            outcome = partial(self._retry_or_fail, item, str(exc))
         except Exception as exc:  # noqa: BLE001 - logged with its traceback; others go on
             answered = False  # (nor an outage: it tells nothing about WeChat)
             _log.exception("sending notification %s failed unexpectedly", item.id)
-            done = await self._retry_or_fail(item, f"unexpected error: {exc!r}")
+            outcome = partial(self._retry_or_fail, item, f"unexpected error: {exc!r}")
         else:
-            done = await outbox.record_sent(self.pool, item)
+            outcome = partial(outbox.record_sent, self.pool, item)
+        done = await self._record(outcome, item, record_by)
         if not done:
             _log.warning("notification %s: lease lost before the outcome was recorded", item.id)
         if answered:
@@ -184,6 +191,25 @@ class Dispatcher:
         # (rows other dispatchers failed a little before this one noticed: a minute's margin)
         count = await outbox.retry_now(self.pool, failed_within=away + 60.0)
         _log.info("WeChat answers again after %.0f s: %d waiting messages due now", away, count)
+
+    async def _record(
+        self, outcome: Callable[[], Awaitable[bool]], item: Claimed, record_by: float
+    ) -> bool:
+        """Record what WeChat said; while the database is away, try again until ``record_by``
+        (before the lease runs out): the outcome is known, and a row left ``sending`` would be
+        sent again once its lease ran out (a duplicate: seen when PostgreSQL stopped just
+        after WeChat had accepted a batch)."""
+        loop = asyncio.get_running_loop()
+        delay = 0.1
+        while True:
+            try:
+                return await outcome()
+            except _DB_ERRORS:
+                if loop.time() + delay >= record_by:
+                    raise
+                _log.warning("notification %s: recording its outcome failed; again", item.id)
+                await asyncio.sleep(delay)
+                delay = min(2 * delay, 2.0)
 
     async def _retry_or_fail(self, item: Claimed, error: str) -> bool:
         if item.attempts >= self.retry.max_attempts:

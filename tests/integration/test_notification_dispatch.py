@@ -500,3 +500,52 @@ async def test_a_dispatcher_waits_out_the_database_going_away_and_sends_afterwar
     finally:
         await going_away.close()
     assert texts(wechat) == Counter({"数据库恢复后": 1})
+
+
+async def test_a_message_accepted_just_before_the_database_went_away_is_not_sent_again(
+    pool: asyncpg.Pool, db_url: str, wechat: FakeWeChat
+) -> None:
+    """WeChat accepted the message, then PostgreSQL was briefly away when the dispatcher came
+    to record it: the outcome is recorded once the database is back (within the lease), not
+    left ``sending`` to be sent again when the lease runs out. (Seen in a ten-minute soak:
+    seven messages of a batch sent twice after the PostgreSQL stop.)"""
+    refusals = 0
+
+    async def connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+        nonlocal refusals
+        if refusals > 0:
+            refusals -= 1
+            raise asyncpg.CannotConnectNowError("the database system is shutting down")
+        return await asyncpg.connect(*args, **kwargs)
+
+    going_away = await asyncpg.create_pool(
+        db_url, min_size=0, max_size=4, connect=connect, init=_init_connection
+    )
+    real = dispatcher(pool, wechat)
+
+    class ThenTheDatabaseGoes:
+        async def send(self, message: SubscribeMessage) -> None:
+            nonlocal refusals
+            await real.sender.send(message)  # accepted by WeChat ...
+            refusals = 3  # ... and then the database is away for a moment
+            await going_away.expire_connections()
+
+    citizen = await new_citizen(pool, "record")
+    row_id = await enqueue(pool, citizen, "只发一次")
+    sender = Dispatcher(
+        going_away, ThenTheDatabaseGoes(), retry=FAST, poll_seconds=0.05, lease_seconds=3.0
+    )
+    try:
+        async with sender.running():
+
+            async def recorded() -> bool:
+                return (await row(pool, row_id))["status"] == "sent"
+
+            await eventually(recorded)
+            await asyncio.sleep(3.5)  # past the lease: nothing is sent again
+    finally:
+        await going_away.close()
+
+    assert refusals == 0  # the database did refuse the recording at first
+    assert texts(wechat) == Counter({"只发一次": 1})
+    assert (await row(pool, row_id))["attempts"] == 1
