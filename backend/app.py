@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
+from backend import heap
 from backend.accounts.routes import AuthController, CitizensAdminController, StaffAdminController
 from backend.applications.routes import ApplicationsController
 from backend.appointments.desk_routes import AppointmentsAdminController
@@ -90,9 +91,12 @@ def create_app(
     demo: bool = False,
     demo_cases: bool = False,
     clock: Clock = system_clock,
+    serving: bool = False,
 ) -> Litestar:
     """The API and the console; services are built when it starts, not at import time.
-    ``demo``: the demo catalogue, halls and staff; ``demo_cases``: a few applications too."""
+    ``demo``: the demo catalogue, halls and staff; ``demo_cases``: a few applications too.
+    ``serving``: this process is the server (``backend.heap.settle`` once started; not for the
+    many short-lived apps of a test run)."""
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
@@ -103,6 +107,8 @@ def create_app(
                 await load_demo(services)
             if demo_cases:
                 await load_demo_cases(services)
+            if serving:
+                heap.settle()
             yield
 
     return Litestar(
@@ -172,4 +178,4 @@ def create_app(
 def create_app_from_env() -> Litestar:
     """The factory ``uvicorn --factory`` calls in each worker process (``serve --workers N``)."""
     demo = os.environ.get("ONEWINDOW_DEMO") == "1"
-    return create_app(demo=demo, demo_cases=demo)
+    return create_app(demo=demo, demo_cases=demo, serving=True)

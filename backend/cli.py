@@ -11,7 +11,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from backend.accounts.cli import add_staff_commands
 from backend.operations.backup_cli import add_backup_commands
@@ -90,6 +90,19 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def server_options() -> dict[str, Any]:
+    """How uvicorn serves the API (and the bench's bare app, on the same stack)."""
+    from backend.http.one_write import OneWriteHttpToolsProtocol
+
+    return {
+        "http": OneWriteHttpToolsProtocol,  # httptools; a response's head and body in one write
+        "log_level": "info",
+        "access_log": False,
+        "server_header": False,  # no "server: uvicorn" banner
+        "proxy_headers": False,  # X-Forwarded-For only from ONEWINDOW_TRUSTED_PROXIES
+    }
+
+
 def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
@@ -97,13 +110,10 @@ def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
 
     if args.workers == 1:
         uvicorn.run(
-            create_app(settings, demo=args.demo, demo_cases=args.demo),
+            create_app(settings, demo=args.demo, demo_cases=args.demo, serving=True),
             host=args.host,
             port=args.port,
-            log_level="info",
-            access_log=False,
-            server_header=False,  # no "server: uvicorn" banner
-            proxy_headers=False,  # X-Forwarded-For only from ONEWINDOW_TRUSTED_PROXIES
+            **server_options(),
         )
         return
     # several processes: each builds its app from the environment; start the embedded
@@ -123,10 +133,7 @@ def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
         workers=args.workers,
         host=args.host,
         port=args.port,
-        log_level="info",
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
+        **server_options(),
     )
 
 

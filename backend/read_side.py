@@ -143,7 +143,7 @@ def _answer(services: Services, replica: Replica | None, reason: str) -> Reader:
         metrics.reads.labels("primary", "replica_unreachable").inc()
         note_source("primary")
 
-    reader = Reader(services.reads.primary, replica, lost)
+    reader = Reader(services.reads.primary_reads, replica, lost)
     metrics.reads.labels(reader.source, reason).inc()
     note_source(reader.source)
     return reader

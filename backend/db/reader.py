@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from backend.db.replicas import LOST
 
 if TYPE_CHECKING:
-    import asyncpg
-
+    from backend.db.fair import FairQueries
     from backend.db.replicas import Replica
 
 __all__ = ["Queries", "Reader"]
@@ -28,11 +27,12 @@ class Queries(Protocol):
 
 class Reader:
     """``fetch``/``fetchrow``/``fetchval`` on ``replica`` (None: the primary), falling back
-    to the primary when the replica cannot answer (``on_lost`` is told why)."""
+    to the primary when the replica cannot answer (``on_lost`` is told why); each in its
+    turn at its pool (``backend.db.fair``)."""
 
     def __init__(
         self,
-        primary: asyncpg.Pool,
+        primary: FairQueries,
         replica: Replica | None = None,
         on_lost: Callable[[Replica, BaseException], None] | None = None,
     ) -> None:
@@ -49,7 +49,7 @@ class Reader:
         replica = self.replica
         if replica is not None:
             try:
-                return await getattr(replica.pool, method)(query, *args)
+                return await getattr(replica.reads, method)(query, *args)
             except LOST as exc:
                 self.replica = None  # the rest of the request reads the primary too
                 if self._on_lost is not None:

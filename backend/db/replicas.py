@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from backend.db import connect_pool
+from backend.db.fair import FairQueries
 from backend.db.replica_lag import LagClock
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ class Replica:
         parts = urlsplit(url)
         self.address = f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
         self.pool = pool
+        self.reads = FairQueries(pool)  # the read models' queries, in their turn
         self.health = ReplicaHealth()
         self.in_pool = False
         # the projections' positions as last read here: a lower bound, replay only moves on
@@ -94,6 +96,7 @@ class ReadPools:
         health_interval_seconds: float = 1.0,
     ) -> None:
         self.primary = primary
+        self.primary_reads = FairQueries(primary)  # the read models' queries, in their turn
         self.replicas = replicas or []
         self.max_lag_seconds = max_lag_seconds
         self.replica_wait_seconds = replica_wait_seconds

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
 
@@ -16,10 +18,37 @@ class Dto(msgspec.Struct, rename="camel", frozen=True):
     zone it was read in (asyncpg answers timestamptz in UTC): one zone in the whole API."""
 
     def __post_init__(self) -> None:
-        for name in self.__struct_fields__:
+        names = _TIMESTAMPS.get(type(self))
+        if names is None:
+            names = _TIMESTAMPS[type(self)] = _timestamp_fields(type(self))
+        for name in names:
             value = getattr(self, name)
             if isinstance(value, datetime) and value.tzinfo is not None:
                 msgspec.structs.force_setattr(self, name, value.astimezone(CST))
+
+
+# per response type, the fields that may hold a timestamp: the others are not looked at (a
+# progress answer decodes a dozen structs, most without one)
+_TIMESTAMPS: dict[type, tuple[str, ...]] = {}
+
+
+def _timestamp_fields(cls: type[msgspec.Struct]) -> tuple[str, ...]:
+    return tuple(f.name for f in msgspec.structs.fields(cls) if _may_hold_datetime(f.type))
+
+
+def _may_hold_datetime(annotation: object) -> bool:
+    """False only for what surely never holds one (other classes, containers, literals)."""
+    if annotation is Any or annotation is object:
+        return True
+    if isinstance(annotation, type):
+        return issubclass(annotation, datetime)
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _may_hold_datetime(get_args(annotation)[0])
+    if origin is Union or isinstance(annotation, UnionType):
+        return any(_may_hold_datetime(arg) for arg in get_args(annotation))
+    # list[...], dict[...], tuple[...] and literals never are one; anything else is looked at
+    return not (origin is Literal or isinstance(origin, type))
 
 
 class Body(msgspec.Struct, rename="camel", frozen=True, forbid_unknown_fields=True):

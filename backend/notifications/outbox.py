@@ -216,11 +216,13 @@ async def retry_now(pool: asyncpg.Pool, *, failed_within: float) -> int:
 
 
 async def next_due_in(pool: asyncpg.Pool) -> float | None:
-    """Seconds until the next row falls due (0 if one is due now), None if none waits."""
+    """Seconds until the next row falls due (0 if one is due now), None if none waits.
+    (Not ``greatest(0, ...)`` in SQL: it skips a NULL and made an empty outbox "due now", so
+    the dispatcher polled 20 times a second with nothing to send.)"""
     value = await pool.fetchval(
-        "SELECT greatest(0, extract(epoch FROM min(t) - now()))::float8 FROM ("
+        "SELECT extract(epoch FROM min(t) - now())::float8 FROM ("
         " SELECT min(next_attempt_at) AS t FROM notification_outbox WHERE status = 'pending'"
         " UNION ALL"
         " SELECT min(claimed_until) FROM notification_outbox WHERE status = 'sending') AS due"
     )
-    return None if value is None else float(value)
+    return None if value is None else max(0.0, float(value))

@@ -549,3 +549,18 @@ async def test_a_message_accepted_just_before_the_database_went_away_is_not_sent
     assert refusals == 0  # the database did refuse the recording at first
     assert texts(wechat) == Counter({"只发一次": 1})
     assert (await row(pool, row_id))["attempts"] == 1
+
+
+async def test_nothing_is_due_in_an_empty_or_settled_outbox_so_the_dispatcher_sleeps(
+    pool: asyncpg.Pool, wechat: FakeWeChat
+) -> None:
+    # "nothing waits" (None), not "due now" (0): the dispatcher polled 20 times a second
+    assert await outbox.next_due_in(pool) is None
+    citizen = await new_citizen(pool, "due", {ONE_TIME: 1})
+    await enqueue(pool, citizen, "您的申请已受理", template_id=ONE_TIME)
+    assert await outbox.next_due_in(pool) == 0.0
+
+    await dispatcher(pool, wechat).drain()
+
+    assert len(wechat.messages()) == 1
+    assert await outbox.next_due_in(pool) is None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from backend.db.embedded_replica import pg_basebackup_available
 from bench import wrk
 from bench.common import Recorded, Row, Window, percentile
 from bench.report import render_markdown_table, render_table, verdicts
@@ -107,6 +108,8 @@ def test_quick_bench_runs_every_section(tmp_path: Path) -> None:
     assert "vs stock:" in result.stdout
     data = json.loads(out.read_text())
     sections = {row["section"] for row in data["rows"]}
-    assert sections == {"commands", "HTTP (wrk)", "projection catch-up", "growth"}
+    # (the replica section runs where the embedded PostgreSQL has pg_basebackup)
+    replica = {"replica"} if pg_basebackup_available() else set()
+    assert sections == {"commands", "HTTP (wrk)", "projection catch-up", "growth"} | replica
     assert all(not row["extra"].get("errors") for row in data["rows"])
     assert data["postgres"]["fsync"] == "on"
