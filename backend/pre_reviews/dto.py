@@ -148,6 +148,7 @@ class StaffPreReview(PreReviewDetail, frozen=True):
 
     deadline_state: DeadlineState | None = None
     days_left: int | None = None
+    situation_name: str | None = None  # as the item's published definition names it now
     checklist: tuple[ChecklistItem, ...] = ()
     unchanged: bool | None = None  # the submission's body was the ready draft
 

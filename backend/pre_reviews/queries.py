@@ -175,6 +175,7 @@ async def staff_detail(
         **_detail_fields(row),
         deadline_state=deadline_state(due, today, calendar) if due else None,
         days_left=working_days_left(due, today, calendar) if due else None,
+        situation_name=await _situation_name(services, row["service_code"], row["situation_id"]),
         checklist=tuple(
             ChecklistItem(
                 material_id=m["id"],
@@ -187,6 +188,17 @@ async def staff_detail(
         ),
         unchanged=row["unchanged"],
     )
+
+
+async def _situation_name(services: Services, code: str, situation_id: str) -> str | None:
+    """The situation's name in the item's published definition (None: not there any more)."""
+    name: str | None = await services.pool.fetchval(
+        "SELECT s->>'name' FROM catalog_view, jsonb_array_elements(definition->'situations') s"
+        " WHERE code = $1 AND s->>'id' = $2",
+        code,
+        situation_id,
+    )
+    return name
 
 
 async def queue(

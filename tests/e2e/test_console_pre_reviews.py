@@ -62,6 +62,7 @@ async def test_a_clerk_answers_a_pre_review_from_the_console_and_the_case_shows_
     page = await console.get(f"/console/pre-reviews/{pid}")
     assert page.status_code == 200
     assert 'data-action="answer"' in page.text
+    assert "情形：新办" in page.text  # the situation by its name, not its id ("new")
 
     # the form needs its CSRF token
     answer = {"decision": "needs_changes", "missing": "floor-plan", "note": "缺平面布局图"}
