@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -192,7 +193,7 @@ async def bootstrap(
             stuck_reasons=[
                 failed_notification_reasons,
                 failed_booking_reasons,
-                invalid_certificate_reasons,
+                functools.partial(invalid_certificate_reasons, clock=clock),
             ],
             couriers=couriers,
             payments=payments,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from domain.calendar import CST
+from backend.clock import Clock, system_clock
 from domain.certificates import status_on
 
 if TYPE_CHECKING:
@@ -18,11 +18,12 @@ _WORDS = {"revoked": "已被吊销或注销", "expired": "已过有效期"}
 
 
 async def invalid_certificate_reasons(
-    db: Queries,
+    db: Queries, clock: Clock = system_clock
 ) -> dict[UUID, list[tuple[str, datetime | None, str]]]:
     """Application id -> ("certificate_invalid", since, words) for each certificate still
-    standing for one of its materials that is revoked or expired today."""
-    today = datetime.now(UTC).astimezone(CST).date()
+    standing for one of its materials that is revoked or expired today (by ``clock``, the
+    services' clock: the same day as the stuck list's other rules)."""
+    today = clock().date()
     rows = await db.fetch(
         "SELECT DISTINCT u.application_id, c.type_name, c.number, c.status, c.status_reason,"
         " c.valid_until, c.updated_at FROM certificate_use_view u"

@@ -248,3 +248,72 @@ async def test_the_watcher_finds_a_revocation_at_the_platform_before_anyone_open
     ((code, _since, words),) = reasons[application_id]
     assert code == "certificate_invalid"
     assert "证件已挂失" in words
+
+
+async def test_a_certificate_past_its_validity_makes_the_case_stuck_by_the_services_clock(
+    services: Services,
+) -> None:
+    # the stuck list's day is the services' day (as its other rules), not the machine's
+    fake = services.certificates.fake
+    assert fake is not None
+    citizen = uuid.uuid4()
+    number = "110101199003070023"
+    fake.add(
+        PlatformCertificate(
+            number=number,
+            type_code=ID_CARD,
+            type_name="居民身份证",
+            holder_name="钱七",
+            holder_id_number=number,
+            issuer="市公安局",
+            issuer_code="11310100002420000X",
+            issued_on="2020-01-01",
+            valid_from="2020-01-01",
+        )
+    )
+    id_card = Certificate.issue(
+        id=certificate_id("platform", ID_CARD, number),
+        holder_id=citizen,
+        holder_name="钱七",
+        holder_id_number=number,
+        type_code=ID_CARD,
+        type_name="居民身份证",
+        number=number,
+        issuer="市公安局",
+        issuer_code="11310100002420000X",
+        issued_on=date(2020, 1, 1),
+        valid_from=date(2020, 1, 1),
+        valid_until=None,
+        source="platform",
+        at=clock_of(services).now,
+    )
+    today = clock_of(services).now.date()
+    marriage = marriage_certificate(citizen, until=today)  # valid through today
+    await services.repository.save(id_card, marriage)
+    command = SubmitApplication(
+        service_code="GG-00901-000",
+        situation_id="registration",
+        materials=(
+            MaterialRef(material_id="id-card", certificate_id=str(id_card.id)),
+            MaterialRef(material_id="marriage-certificate", certificate_id=str(marriage.id)),
+        ),
+        delivery=Delivery(method="pickup"),
+    )
+    answer = await submit(services, Principal(id=str(citizen), role="citizen"), command)
+    application_id = uuid.UUID(answer.body.id)  # type: ignore[union-attr]
+    await project(services)
+
+    async def reasons() -> list[str]:
+        found: list[str] = []
+        for provider in services.stuck_reasons:
+            found += [
+                words
+                for _code, _at, words in (await provider(services.pool)).get(application_id, [])
+            ]
+        return found
+
+    assert await reasons() == []  # its last valid day
+    clock_of(services).now += timedelta(days=1)
+    (words,) = await reasons()
+    assert "结婚证" in words
+    assert "已过有效期" in words
