@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,6 +85,60 @@ def marriage_certificate(holder: uuid.UUID, *, until: date | None) -> Certificat
         source="onewindow",
         at=datetime(2026, 3, 1, tzinfo=CST),
     )
+
+
+def id_card_on_platform(
+    services: Services, citizen: uuid.UUID, number: str, name: str
+) -> Certificate:
+    """An identity card the (fake) national platform knows, as our certificate of it."""
+    fake = services.certificates.fake
+    assert fake is not None
+    fake.add(
+        PlatformCertificate(
+            number=number,
+            type_code=ID_CARD,
+            type_name="居民身份证",
+            holder_name=name,
+            holder_id_number=number,
+            issuer="市公安局",
+            issuer_code="11310100002420000X",
+            issued_on="2020-01-01",
+            valid_from="2020-01-01",
+        )
+    )
+    return Certificate.issue(
+        id=certificate_id("platform", ID_CARD, number),
+        holder_id=citizen,
+        holder_name=name,
+        holder_id_number=number,
+        type_code=ID_CARD,
+        type_name="居民身份证",
+        number=number,
+        issuer="市公安局",
+        issuer_code="11310100002420000X",
+        issued_on=date(2020, 1, 1),
+        valid_from=date(2020, 1, 1),
+        valid_until=None,
+        source="platform",
+        at=clock_of(services).now,
+    )
+
+
+async def submit_with(
+    services: Services, citizen: uuid.UUID, id_card: Certificate, marriage: Certificate
+) -> Any:
+    """The citizen's marriage registration naming both certificates (saved first)."""
+    await services.repository.save(id_card, marriage)
+    command = SubmitApplication(
+        service_code="GG-00901-000",
+        situation_id="registration",
+        materials=(
+            MaterialRef(material_id="id-card", certificate_id=str(id_card.id)),
+            MaterialRef(material_id="marriage-certificate", certificate_id=str(marriage.id)),
+        ),
+        delivery=Delivery(method="pickup"),
+    )
+    return await submit(services, Principal(id=str(citizen), role="citizen"), command)
 
 
 async def test_the_watcher_records_that_a_certificates_validity_ended(services: Services) -> None:
@@ -179,47 +234,9 @@ async def test_the_watcher_finds_a_revocation_at_the_platform_before_anyone_open
     assert fake is not None
     citizen = uuid.uuid4()
     number = "110101199003070015"
-    fake.add(
-        PlatformCertificate(
-            number=number,
-            type_code=ID_CARD,
-            type_name="居民身份证",
-            holder_name="赵六",
-            holder_id_number=number,
-            issuer="市公安局",
-            issuer_code="11310100002420000X",
-            issued_on="2020-01-01",
-            valid_from="2020-01-01",
-        )
-    )
-    id_card = Certificate.issue(
-        id=certificate_id("platform", ID_CARD, number),
-        holder_id=citizen,
-        holder_name="赵六",
-        holder_id_number=number,
-        type_code=ID_CARD,
-        type_name="居民身份证",
-        number=number,
-        issuer="市公安局",
-        issuer_code="11310100002420000X",
-        issued_on=date(2020, 1, 1),
-        valid_from=date(2020, 1, 1),
-        valid_until=None,
-        source="platform",
-        at=clock_of(services).now,
-    )
+    id_card = id_card_on_platform(services, citizen, number, "赵六")
     marriage = marriage_certificate(citizen, until=None)
-    await services.repository.save(id_card, marriage)
-    command = SubmitApplication(
-        service_code="GG-00901-000",
-        situation_id="registration",
-        materials=(
-            MaterialRef(material_id="id-card", certificate_id=str(id_card.id)),
-            MaterialRef(material_id="marriage-certificate", certificate_id=str(marriage.id)),
-        ),
-        delivery=Delivery(method="pickup"),
-    )
-    answer = await submit(services, Principal(id=str(citizen), role="citizen"), command)
+    answer = await submit_with(services, citizen, id_card, marriage)
     await project(services)
     asked = fake.calls.count("/v1/certificates/verify")
     assert asked == 1  # at use
@@ -254,52 +271,11 @@ async def test_a_certificate_past_its_validity_makes_the_case_stuck_by_the_servi
     services: Services,
 ) -> None:
     # the stuck list's day is the services' day (as its other rules), not the machine's
-    fake = services.certificates.fake
-    assert fake is not None
     citizen = uuid.uuid4()
-    number = "110101199003070023"
-    fake.add(
-        PlatformCertificate(
-            number=number,
-            type_code=ID_CARD,
-            type_name="居民身份证",
-            holder_name="钱七",
-            holder_id_number=number,
-            issuer="市公安局",
-            issuer_code="11310100002420000X",
-            issued_on="2020-01-01",
-            valid_from="2020-01-01",
-        )
-    )
-    id_card = Certificate.issue(
-        id=certificate_id("platform", ID_CARD, number),
-        holder_id=citizen,
-        holder_name="钱七",
-        holder_id_number=number,
-        type_code=ID_CARD,
-        type_name="居民身份证",
-        number=number,
-        issuer="市公安局",
-        issuer_code="11310100002420000X",
-        issued_on=date(2020, 1, 1),
-        valid_from=date(2020, 1, 1),
-        valid_until=None,
-        source="platform",
-        at=clock_of(services).now,
-    )
+    id_card = id_card_on_platform(services, citizen, "110101199003070023", "钱七")
     today = clock_of(services).now.date()
     marriage = marriage_certificate(citizen, until=today)  # valid through today
-    await services.repository.save(id_card, marriage)
-    command = SubmitApplication(
-        service_code="GG-00901-000",
-        situation_id="registration",
-        materials=(
-            MaterialRef(material_id="id-card", certificate_id=str(id_card.id)),
-            MaterialRef(material_id="marriage-certificate", certificate_id=str(marriage.id)),
-        ),
-        delivery=Delivery(method="pickup"),
-    )
-    answer = await submit(services, Principal(id=str(citizen), role="citizen"), command)
+    answer = await submit_with(services, citizen, id_card, marriage)
     application_id = uuid.UUID(answer.body.id)  # type: ignore[union-attr]
     await project(services)
 
