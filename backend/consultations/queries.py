@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 
+from backend.consultations.clock import REPLY_CLOCK
 from backend.consultations.commands import due_at
 from backend.consultations.dto import (
     ConsultationMessage,
@@ -141,36 +142,25 @@ async def queue(
     day left; ``overdue``: late."""
     if not staff.actor().oversees_all:
         department = staff.department
-    rows = await services.pool.fetch(
-        f"SELECT {_COLUMNS} FROM consultation_view WHERE status = 'open'"  # noqa: S608
-        " AND ($1::text IS NULL OR department = $1) ORDER BY reply_due, asked_at LIMIT 500",
-        department,
-    )
-    today, calendar = services.clock().date(), services.calendar
-    items = []
-    for r in rows:
-        due: date = r["reply_due"]
-        state = deadline_state(due, today, calendar)
-        if which not in ("open", state):
-            continue
-        items.append(
-            QueueItem(
-                id=str(r["id"]),
-                number=r["number"],
-                service_code=r["service_code"],
-                service_name=r["service_name"],
-                department=r["department"],
-                status=r["status"],
-                question=r["question"],
-                asked_at=r["asked_at"],
-                reply_due_on=due,
-                deadline_state=state,
-                days_left=working_days_left(due, today, calendar),
-                forwarded=r["forwarded"],
-                replies=r["replies"],
-            )
+    rows = await REPLY_CLOCK.waiting_rows(services.pool, _COLUMNS, department=department)
+    return [
+        QueueItem(
+            id=str(c.row["id"]),
+            number=c.row["number"],
+            service_code=c.row["service_code"],
+            service_name=c.row["service_name"],
+            department=c.row["department"],
+            status=c.row["status"],
+            question=c.row["question"],
+            asked_at=c.row["asked_at"],
+            reply_due_on=c.due,
+            deadline_state=c.state,
+            days_left=c.days_left,
+            forwarded=c.row["forwarded"],
+            replies=c.row["replies"],
         )
-    return items
+        for c in REPLY_CLOCK.clocked(rows, which, services.clock().date(), services.calendar)
+    ]
 
 
 def _ratio(part: float, whole: int, digits: int = 4) -> float | None:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 
+from backend.pre_reviews.clock import ANSWER_CLOCK
 from backend.pre_reviews.commands import due_at
 from backend.pre_reviews.dto import (
     STATUS_TEXT,
@@ -212,33 +213,22 @@ async def queue(
     one working day left; ``overdue``: late."""
     if not staff.actor().oversees_all:
         department = staff.department
-    rows = await services.pool.fetch(
-        f"SELECT {_COLUMNS} FROM pre_review_view WHERE status = 'pending'"  # noqa: S608
-        " AND ($1::text IS NULL OR department = $1) ORDER BY due, sent_at LIMIT 500",
-        department,
-    )
-    today, calendar = services.clock().date(), services.calendar
-    items = []
-    for r in rows:
-        due: date = r["due"]
-        state = deadline_state(due, today, calendar)
-        if which not in ("pending", state):
-            continue
-        items.append(
-            PreReviewQueueItem(
-                id=str(r["id"]),
-                number=r["number"],
-                service_code=r["service_code"],
-                service_name=r["service_name"],
-                department=r["department"],
-                round=r["round"],
-                sent_at=r["sent_at"],
-                due_on=due,
-                deadline_state=state,
-                days_left=working_days_left(due, today, calendar),
-            )
+    rows = await ANSWER_CLOCK.waiting_rows(services.pool, _COLUMNS, department=department)
+    return [
+        PreReviewQueueItem(
+            id=str(c.row["id"]),
+            number=c.row["number"],
+            service_code=c.row["service_code"],
+            service_name=c.row["service_name"],
+            department=c.row["department"],
+            round=c.row["round"],
+            sent_at=c.row["sent_at"],
+            due_on=c.due,
+            deadline_state=c.state,
+            days_left=c.days_left,
         )
-    return items
+        for c in ANSWER_CLOCK.clocked(rows, which, services.clock().date(), services.calendar)
+    ]
 
 
 def _ratio(part: float, whole: int, digits: int = 4) -> float | None:

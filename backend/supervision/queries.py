@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
-from backend.consultations.stuck import overdue_consultations
-from backend.pre_reviews.stuck import overdue_pre_reviews
+from backend.answer_clock import AnswerClock
+from backend.consultations.clock import REPLY_CLOCK
+from backend.pre_reviews.clock import ANSWER_CLOCK
 from backend.read_side import PROGRESS, RECTIFICATIONS, read_model
 from backend.supervision.dto import RectificationItem, ServiceStats, StuckCase
 from domain.application.status import OPEN
@@ -132,70 +133,46 @@ async def stuck_cases(
             )
         )
     if reason in (None, "consultation_overdue"):
-        cases.extend(await _late_consultations(services, today, department, service_code))
+        cases.extend(await _late_answers(services, "consultation", today, department, service_code))
     if reason in (None, "pre_review_overdue"):
-        cases.extend(await _late_pre_reviews(services, today, department, service_code))
+        cases.extend(await _late_answers(services, "pre_review", today, department, service_code))
     cases.sort(key=lambda c: (c.deadline is None, c.deadline or today, c.since))
     return cases
 
 
-async def _late_pre_reviews(
-    services: Services, today: date, department: str | None, service_code: str | None
+async def _late_answers(
+    services: Services,
+    kind: Literal["consultation", "pre_review"],
+    today: date,
+    department: str | None,
+    service_code: str | None,
 ) -> list[StuckCase]:
-    """Pre-reviews (预审) past their answer deadline, as stuck cases of their own kind."""
-    found = await overdue_pre_reviews(
+    """Consultations past their reply deadline, or pre-reviews (预审) past their answer
+    deadline, as stuck cases of their own kind (reason ``consultation_overdue`` /
+    ``pre_review_overdue``)."""
+    clock: AnswerClock = REPLY_CLOCK if kind == "consultation" else ANSWER_CLOCK
+    found = await clock.late(
         services.pool, today, services.calendar, department=department, service_code=service_code
     )
     return [
         StuckCase(
             application_id=None,
-            kind="pre_review",
-            pre_review_id=p.id,
-            number=p.number,
-            service_code=p.service_code,
-            service_name=p.service_name,
-            status="pending",
-            department=p.department,
-            pending_departments=(p.department,),
-            reasons=("pre_review_overdue",),
-            explanations=(p.explanation,),
-            since=p.sent_at,
-            deadline=p.due,
+            kind=kind,
+            consultation_id=late.id if kind == "consultation" else None,
+            pre_review_id=late.id if kind == "pre_review" else None,
+            number=late.number,
+            service_code=late.service_code,
+            service_name=late.service_name,
+            status="open" if kind == "consultation" else "pending",
+            department=late.department,
+            pending_departments=(late.department,),
+            reasons=(f"{kind}_overdue",),
+            explanations=(late.explanation,),
+            since=late.since,
+            deadline=late.due,
             escalations=0,
         )
-        for p in found
-    ]
-
-
-async def _late_consultations(
-    services: Services, today: date, department: str | None, service_code: str | None
-) -> list[StuckCase]:
-    """Consultations past their reply deadline, as stuck cases of their own kind."""
-    found = await overdue_consultations(
-        services.pool,
-        today,
-        services.calendar,
-        department=department,
-        service_code=service_code,
-    )
-    return [
-        StuckCase(
-            application_id=None,
-            kind="consultation",
-            consultation_id=c.id,
-            number=c.number,
-            service_code=c.service_code,
-            service_name=c.service_name,
-            status="open",
-            department=c.department,
-            pending_departments=(c.department,),
-            reasons=("consultation_overdue",),
-            explanations=(c.explanation,),
-            since=c.asked_at,
-            deadline=c.reply_due,
-            escalations=0,
-        )
-        for c in found
+        for late in found
     ]
 
 
