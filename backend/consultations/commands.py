@@ -14,7 +14,7 @@ from backend.consultations.dto import AskConsultation, AskedConsultation
 from backend.eventstore import chain
 from backend.eventstore.retry import retry_on_conflict
 from backend.files.ownership import attach_files, check_file_ids_owned
-from backend.handling import CommandAccepted, accepted
+from backend.handling import CommandAccepted, act_on_one
 from backend.http.idempotency import Answer
 from domain.calendar import CST
 from domain.catalog import LegalBasis, ServiceItem, service_item_id
@@ -122,14 +122,9 @@ async def _act(
     after_insert: AfterInsert | None = None,
 ) -> CommandAccepted:
     """Load the consultation, let ``act`` call the domain, save; a lost race tries again."""
-
-    async def attempt() -> CommandAccepted:
-        consultation = await services.repository.get(Consultation, consultation_id)
-        act(consultation)
-        saved = await services.repository.save(consultation, after_insert=after_insert)
-        return accepted(consultation.id, consultation.status, saved)
-
-    return await retry_on_conflict(attempt, services.settings.command_retries)
+    return await act_on_one(
+        services, lambda: services.repository.get(Consultation, consultation_id), act, after_insert
+    )
 
 
 async def follow_up(

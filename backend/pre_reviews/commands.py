@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from backend.eventstore import chain
-from backend.eventstore.retry import retry_on_conflict
 from backend.files.ownership import attach_files, unowned_files
-from backend.handling import CommandAccepted, accepted
+from backend.handling import CommandAccepted, act_on_one
 from backend.http.idempotency import Answer
 from backend.pre_reviews.dto import PreReviewCreated
 from domain.calendar import CST
@@ -140,14 +139,7 @@ async def _act(
     after_insert: AfterInsert | None = None,
 ) -> CommandAccepted:
     """Load the pre-review, let ``act`` call the domain, save; a lost race tries again."""
-
-    async def attempt() -> CommandAccepted:
-        pre_review = await load(services, pre_review_id)
-        act(pre_review)
-        saved = await services.repository.save(pre_review, after_insert=after_insert)
-        return accepted(pre_review.id, pre_review.status, saved)
-
-    return await retry_on_conflict(attempt, services.settings.command_retries)
+    return await act_on_one(services, lambda: load(services, pre_review_id), act, after_insert)
 
 
 async def revise(
