@@ -8,7 +8,7 @@ from uuid import UUID
 from domain.errors import ValidationFailed
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Collection, Iterable
 
     import asyncpg
     from asyncpg.pool import PoolConnectionProxy
@@ -16,7 +16,13 @@ if TYPE_CHECKING:
     from backend.services import Services
     from domain.application import MaterialRef
 
-__all__ = ["attach_files", "check_file_ids_owned", "check_files_owned", "unowned_files"]
+__all__ = [
+    "attach_files",
+    "check_file_ids_owned",
+    "check_files_owned",
+    "file_errors",
+    "unowned_files",
+]
 
 _UNKNOWN_FILE = "找不到该文件，请重新上传"
 
@@ -45,6 +51,12 @@ async def unowned_files(
             file_ids,
         )
     }
+    return file_errors(refs, owned)
+
+
+def file_errors(refs: tuple[MaterialRef, ...], owned: Collection[UUID]) -> dict[str, str]:
+    """Field errors for the materials naming a file that is not among ``owned`` (the ids of
+    the caller's uploads that the materials name)."""
     return {
         f"materials[{i}].{'fileId' if r.file_id is not None else 'fileIds'}": _UNKNOWN_FILE
         for i, r in enumerate(refs)
