@@ -12,7 +12,7 @@ number, and a catalogue revised by another process is seen by the next submissio
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -57,10 +57,14 @@ def _sql(events_table: str) -> str:
     )
 
 
+# an item's id is a name-based UUID (SHA-1 of its code): worth computing once per code
+_item_id = lru_cache(maxsize=4096)(service_item_id)
+
+
 async def current_item(services: Services, code: str) -> Versioned[ServiceDefinition]:
     """The item as this process last saw it, or loaded now (``NotFound`` when there is
     none); still to be confirmed by ``admit``."""
-    item_id = service_item_id(code)
+    item_id = _item_id(code)
     cached = services.service_items.get(item_id)
     if cached is not None:
         return cached
@@ -69,7 +73,7 @@ async def current_item(services: Services, code: str) -> Versioned[ServiceDefini
 
 async def reload_item(services: Services, code: str) -> Versioned[ServiceDefinition]:
     """Replay the item's stream and keep what it says (``NotFound`` when there is none)."""
-    item = await services.repository.get(ServiceItem, service_item_id(code))
+    item = await services.repository.get(ServiceItem, _item_id(code))
     fresh = Versioned(id=item.id, version=item.version, value=item.definition)
     services.service_items.put(fresh)
     return fresh

@@ -16,9 +16,8 @@ from backend.applications.admission import admit, current_item, reload_item
 from backend.applications.dto import SubmitApplication, SubmittedApplication
 from backend.applications.numbers import next_number
 from backend.certificates.use import load_certificates, named_certificates
-from backend.eventstore import chain
 from backend.eventstore.retry import retry_on_conflict
-from backend.files.ownership import attach_files, file_errors
+from backend.files.ownership import FilesInUse, attach_files, file_errors
 from backend.http.idempotency import Answer
 from backend.pre_reviews.use import check_pre_review, use_pre_review
 from backend.proxies.access import acting_for
@@ -199,7 +198,8 @@ async def submit(
             application,
             *used,
             *((pre_review.aggregate,) if pre_review is not None else ()),
-            after_insert=chain(uses(command.materials), remember(answer) if remember else None),
+            rows=FilesInUse(f for m in command.materials for f in m.files),
+            after_insert=remember(answer) if remember else None,
         )
         return answer(saved)
 

@@ -1,7 +1,8 @@
 """Group commit: the saves of concurrent commands share one transaction, one lock, one fsync.
 
 Every command still gets exactly what a transaction of its own would give it. The group's
-events go in with one INSERT, then each command's ``after_insert`` rows; if anything of it
+events go in with one INSERT, then the commands' ``GroupRows`` one statement per kind, then
+each command's ``after_insert`` rows; if anything of it
 fails (a version conflict, an error in someone's rows), that transaction is rolled back and the
 group is written again with each command under its own savepoint, so the failure is that
 command's alone while the others commit. The table lock is taken once per group
@@ -28,7 +29,7 @@ from domain.errors import ConflictError
 
 if TYPE_CHECKING:
     from backend.eventstore.recorder import Recorder
-    from backend.eventstore.types import AfterInsert
+    from backend.eventstore.types import AfterInsert, GroupRows
 
 __all__ = ["GroupCommitWriter"]
 
@@ -50,6 +51,7 @@ _LOST = (
 class _Pending:
     events: Sequence[StoredEvent]
     after_insert: AfterInsert | None
+    rows: GroupRows | None
     done: asyncio.Future[Saved] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -69,9 +71,14 @@ class GroupCommitWriter:
         self.groups = 0  # for /metrics and tests
         self.commands = 0
 
-    async def save(self, events: Sequence[StoredEvent], after_insert: AfterInsert | None) -> Saved:
+    async def save(
+        self,
+        events: Sequence[StoredEvent],
+        after_insert: AfterInsert | None,
+        rows: GroupRows | None = None,
+    ) -> Saved:
         """Queue one command's events; return its positions once its group has committed."""
-        pending = _Pending(events, after_insert)
+        pending = _Pending(events, after_insert, rows)
         self._queue.append(pending)
         self._idle.clear()
         self._wake.set()
@@ -164,6 +171,12 @@ class GroupCommitWriter:
             ids = await self.recorder.insert_locked(
                 conn, [event for pending in group for event in pending.events], notify=True
             )
+            kinds: dict[type[GroupRows], list[GroupRows]] = {}
+            for pending in group:
+                if pending.rows is not None:
+                    kinds.setdefault(type(pending.rows), []).append(pending.rows)
+            for kind, rows in kinds.items():
+                await kind.write_all(conn, rows)
             saved: list[Saved | BaseException] = []
             start = 0
             for pending in group:
@@ -207,6 +220,8 @@ class GroupCommitWriter:
         """One command's events (readers notified at commit) and its rows, in the open
         transaction under the lock."""
         saved = Saved(tuple(await self.recorder.insert_locked(conn, pending.events, notify=True)))
+        if pending.rows is not None:
+            await pending.rows.write_all(conn, [pending.rows])
         if pending.after_insert is not None:
             await pending.after_insert(conn, saved)
         return saved

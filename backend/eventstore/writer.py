@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import StoredEvent
 
     from backend.eventstore.recorder import Recorder
-    from backend.eventstore.types import AfterInsert
+    from backend.eventstore.types import AfterInsert, GroupRows
 
 __all__ = ["TransactionWriter"]
 
@@ -26,12 +26,19 @@ class TransactionWriter:
         self.pool = pool
         self.recorder = recorder
 
-    async def save(self, events: Sequence[StoredEvent], after_insert: AfterInsert | None) -> Saved:
+    async def save(
+        self,
+        events: Sequence[StoredEvent],
+        after_insert: AfterInsert | None,
+        rows: GroupRows | None = None,
+    ) -> Saved:
         """Lock, insert, run ``after_insert``, notify and commit (``BEGIN`` and the lock in one
         round trip)."""
         try:
             async with self.pool.acquire() as conn, locked_transaction(conn, self.recorder):
                 saved = Saved(tuple(await self.recorder.insert_locked(conn, events, notify=True)))
+                if rows is not None:
+                    await rows.write_all(conn, [rows])
                 if after_insert is not None:
                     await after_insert(conn, saved)
         except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
