@@ -26,7 +26,9 @@ class Saved(msgspec.Struct, frozen=True):
         return self.notification_ids[-1] if self.notification_ids else 0
 
 
-# Rows a command implies (idempotency record, outbox), written in its transaction.
+# Rows a command implies (idempotency record, outbox), written in its transaction. A hook runs
+# statements on the connection it is given and opens no transaction or savepoint of its own
+# (the writers start theirs by hand, see ``locked``: asyncpg's ``conn.transaction()`` refuses).
 AfterInsert = Callable[["asyncpg.Connection | PoolConnectionProxy", Saved], Awaitable[None]]
 
 
