@@ -1,14 +1,15 @@
 """Group commit: the saves of concurrent commands share one transaction, one lock, one fsync.
 
 Every command still gets exactly what a transaction of its own would give it. The group's
-events go in with one INSERT, then the commands' ``GroupRows`` one statement per kind, then
-each command's ``after_insert`` rows; if anything of it
-fails (a version conflict, an error in someone's rows), that transaction is rolled back and the
-group is written again with each command under its own savepoint, so the failure is that
-command's alone while the others commit. The table lock is taken once per group
-and held to the single commit, so notification ids still follow commit order and a reader that
-tracks "last id seen" never skips one. When the writer is idle a save goes out at once (a group
-of one); while a group is being committed, new saves queue up and form the next group.
+events go in with one INSERT (which also notifies the readers at commit), then the commands'
+``GroupRows`` in one statement per kind, then each command's ``after_insert`` rows. If any of
+it fails (a version conflict, an error in someone's rows), that transaction is rolled back and
+the group is written again with each command under its own savepoint, so the failure is that
+command's alone while the others commit. The table lock is taken once per group (in the same
+round trip as ``BEGIN``, see ``locked``) and held to the single commit, so notification ids
+still follow commit order and a reader that tracks "last id seen" never skips one. When the
+writer is idle a save goes out at once (a group of one); while a group is being committed, new
+saves queue up and form the next group.
 """
 
 from __future__ import annotations
