@@ -20,11 +20,13 @@ from backend.db.positions import Positions
 from backend.db.reader import Queries
 from backend.db.replicas import ReadPools
 from backend.eventstore import Recorder, Repository
+from backend.eventstore.versioned import VersionedCache
 from backend.metrics import Metrics
 from backend.ratelimit import LoginThrottle, RateLimiter
 from backend.settings import Settings
 from backend.working_calendar.keeper import CalendarKeeper
 from domain.calendar import WorkingCalendar
+from domain.catalog import ServiceDefinition
 from integrations.files import FileStore
 from integrations.wechat import FakeWeChat, WeChatLogin
 from projections.notification_templates import Templates, load_templates
@@ -53,6 +55,8 @@ class Services:
         Callable[[Queries], Awaitable[dict[UUID, list[tuple[str, datetime | None, str]]]]]
     ] = field(default_factory=list)
     metrics: Metrics = field(default_factory=Metrics)
+    # service items' definitions as last replayed here, confirmed by version before each use
+    service_items: VersionedCache[ServiceDefinition] = field(default_factory=VersionedCache)
     calendar_keeper: CalendarKeeper = field(default_factory=CalendarKeeper)
     notification_templates: Templates = field(default_factory=load_templates)
     fake_wechat: FakeWeChat | None = None  # sandbox mode: the fake the adapters talk to

@@ -12,20 +12,19 @@ import uuid
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from backend.applications.admission import admit, current_item, reload_item
 from backend.applications.dto import SubmitApplication, SubmittedApplication
 from backend.applications.numbers import next_number
 from backend.certificates.use import load_certificates, named_certificates
-from backend.eventstore import chain
 from backend.eventstore.retry import retry_on_conflict
-from backend.files.ownership import attach_files, unowned_files
+from backend.files.ownership import FilesInUse, attach_files, file_errors
 from backend.http.idempotency import Answer
 from backend.pre_reviews.use import check_pre_review, use_pre_review
 from backend.proxies.access import acting_for
 from domain import policies
 from domain.application import Agent, Application, MaterialRef
-from domain.catalog import ServiceItem, service_item_id
 from domain.certificates.rules import certificate_errors
-from domain.errors import NotFound, ValidationFailed
+from domain.errors import ConflictError, NotFound, ValidationFailed
 
 if TYPE_CHECKING:
     import asyncpg
@@ -33,10 +32,15 @@ if TYPE_CHECKING:
 
     from backend.auth.tokens import Principal
     from backend.eventstore import AfterInsert, Saved
+    from backend.eventstore.versioned import Versioned
     from backend.http.idempotency import Remember
     from backend.services import Services
+    from domain.catalog import ServiceDefinition
 
 __all__ = ["submit", "uses"]
+
+# times the service item is loaded again when another process revised it meanwhile
+_ITEM_RELOADS = 3
 
 
 def uses(materials: tuple[MaterialRef, ...]) -> AfterInsert:
@@ -65,6 +69,16 @@ async def _agent(
     return principal, agent, authorisation.use_certificates
 
 
+async def _item(
+    services: Services, code: str, *, reload: bool = False
+) -> Versioned[ServiceDefinition]:
+    """The item to check against: this process's copy, or (``reload``) replayed again."""
+    try:
+        return await (reload_item if reload else current_item)(services, code)
+    except NotFound:
+        raise ValidationFailed("事项不存在", {"serviceCode": "没有该事项"}) from None
+
+
 async def submit(
     services: Services,
     citizen: Principal,
@@ -80,46 +94,59 @@ async def submit(
     drawn for it before (an item of a bundle, 一件事)."""
     caller = UUID(citizen.id)
     applicant, agent, may_use = await _agent(services, caller, command)
-    try:
-        item = await services.repository.get(ServiceItem, service_item_id(command.service_code))
-    except NotFound:
-        raise ValidationFailed("事项不存在", {"serviceCode": "没有该事项"}) from None
     now = services.clock()
-    situation = item.definition.situation(command.situation_id)
-    materials = {m.id: m for m in situation.materials} if situation is not None else {}
-    # the submitter's own uploads; the applicant's certificates
-    errors = await unowned_files(services, caller, command.materials)
-    certificates, errors_at_source = await named_certificates(
-        services, command.materials, holder_id=applicant, at=now
-    )
-    errors |= certificate_errors(
-        command.materials,
-        materials,
-        certificates,
-        applicant_id=applicant,
-        day=now.date(),
-        may_use=may_use,
-    )
-    errors |= errors_at_source
-    try:
-        Application.check(
-            service=item.definition,
-            situation_id=command.situation_id,
-            form=command.form,
-            materials=command.materials,
-            delivery=command.delivery,
+    item = await _item(services, command.service_code)
+    file_ids = [f for m in command.materials for f in m.files]
+    pre_review_id = command.pre_review_id  # 预审: a ready one marks the application
+    for _ in range(_ITEM_RELOADS):
+        situation = item.value.situation(command.situation_id)
+        materials = {m.id: m for m in situation.materials} if situation is not None else {}
+        # the applicant's certificates; the submitter's own uploads (in ``admit``, below)
+        certificates, errors_at_source = await named_certificates(
+            services, command.materials, holder_id=applicant, at=now
         )
-    except ValidationFailed as exc:
-        raise ValidationFailed(exc.detail, {**exc.errors, **errors}) from None
+        errors = certificate_errors(
+            command.materials,
+            materials,
+            certificates,
+            applicant_id=applicant,
+            day=now.date(),
+            may_use=may_use,
+        )
+        errors |= errors_at_source
+        refused: ValidationFailed | None = None
+        try:
+            Application.check(
+                service=item.value,
+                situation_id=command.situation_id,
+                form=command.form,
+                materials=command.materials,
+                delivery=command.delivery,
+            )
+        except ValidationFailed as exc:
+            refused = exc
+        # the number is drawn with the checks when nothing is left to check after them
+        draw = refused is None and not errors and reserved is None and pre_review_id is None
+        admission = await admit(
+            services, item, owner=caller, file_ids=file_ids, day=now.date(), draw=draw
+        )
+        if admission.item_version == item.version:
+            break
+        item = await _item(services, command.service_code, reload=True)  # revised meanwhile
+    else:
+        raise ConflictError("事项正在更新，请重试")
+    errors = file_errors(command.materials, admission.owned) | errors
+    if refused is not None:
+        raise ValidationFailed(refused.detail, {**refused.errors, **errors}) from None
     if errors:
         raise ValidationFailed("材料引用了不存在的文件或电子证照", errors)
-    pre_review_id = command.pre_review_id  # 预审: a ready one marks the application
     if pre_review_id is not None:
         await check_pre_review(
             services, pre_review_id, applicant=applicant, service_code=command.service_code
         )
     if reserved is None:
-        reserved = uuid.uuid4(), await next_number(services, command.service_code)
+        number = admission.number or await next_number(services, command.service_code)
+        reserved = uuid.uuid4(), number
     application_id, number = reserved
 
     async def attempt() -> Answer:
@@ -142,7 +169,7 @@ async def submit(
             id=application_id,
             number=number,
             citizen_id=applicant,
-            service=item.definition,
+            service=item.value,
             service_version=item.version,
             situation_id=command.situation_id,
             form=command.form,
@@ -171,7 +198,8 @@ async def submit(
             application,
             *used,
             *((pre_review.aggregate,) if pre_review is not None else ()),
-            after_insert=chain(uses(command.materials), remember(answer) if remember else None),
+            rows=FilesInUse(f for m in command.materials for f in m.files),
+            after_insert=remember(answer) if remember else None,
         )
         return answer(saved)
 

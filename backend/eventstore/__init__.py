@@ -12,7 +12,7 @@ from backend.eventstore.mapper import (
 )
 from backend.eventstore.recorder import EVENTS_TABLE, Notification, Recorder
 from backend.eventstore.repository import Repository, Session, SnapshotPolicy
-from backend.eventstore.types import AfterInsert, CommitFailed, Saved, Writer, chain
+from backend.eventstore.types import AfterInsert, CommitFailed, GroupRows, Saved, Writer, chain
 
 __all__ = [
     "EVENTS_TABLE",
@@ -20,6 +20,7 @@ __all__ = [
     "CommitFailed",
     "Event",
     "EventMapper",
+    "GroupRows",
     "KeyNeeded",
     "KeyRing",
     "KeyUnavailable",

@@ -50,7 +50,12 @@ class Recorder:
         self.table = table
         self.snapshots = table.removesuffix("_events") + "_snapshots"
         self.channel = table
-        self._lock_timeout = f"{int(lock_timeout_seconds)}s"
+        self._lock_sql = (
+            f"SET LOCAL lock_timeout = '{int(lock_timeout_seconds)}s';"
+            f" LOCK TABLE {table} IN EXCLUSIVE MODE"
+        )
+        # a transaction opened with its lock in one round trip (see ``locked``)
+        self.begin_locked_sql = f"BEGIN; {self._lock_sql}"
         self._insert = (
             f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) "
@@ -80,10 +85,7 @@ class Recorder:
         """Take the table lock that orders notification ids by commit (held until commit)."""
         try:
             # one round trip for both statements
-            await conn.execute(
-                f"SET LOCAL lock_timeout = '{self._lock_timeout}';"
-                f" LOCK TABLE {self.table} IN EXCLUSIVE MODE"
-            )
+            await conn.execute(self._lock_sql)
         except asyncpg.LockNotAvailableError as exc:
             raise ConflictError("系统繁忙，请重试") from exc
 

@@ -12,7 +12,7 @@ import msgspec
 from eventsourcing.domain import Aggregate, Snapshot
 
 from backend.eventstore.mapper import Event, EventMapper, decode_all, encode_all
-from backend.eventstore.types import AfterInsert, Saved
+from backend.eventstore.types import AfterInsert, GroupRows, Saved
 from backend.eventstore.writer import TransactionWriter
 from domain.errors import ConflictError, NotFound
 
@@ -136,10 +136,16 @@ class Repository:
             raise NotFound(f"{_NAMES.get(cls.__name__, '记录')}不存在")
         return aggregate
 
-    async def save(self, *aggregates: Aggregate, after_insert: AfterInsert | None = None) -> Saved:
+    async def save(
+        self,
+        *aggregates: Aggregate,
+        after_insert: AfterInsert | None = None,
+        rows: GroupRows | None = None,
+    ) -> Saved:
         """Write every pending event in one transaction (lock, insert, notify, commit).
 
-        ``after_insert`` runs in the same transaction with the new positions, for the rows a
+        ``rows`` (written with the same rows of the other commands of a group commit) and
+        ``after_insert`` run in the same transaction with the new positions, for the rows a
         command implies (idempotency record, outbox). A version clash raises ``ConflictError``
         and nothing is written; a commit that fails raises ``CommitFailed``.
         """
@@ -148,7 +154,7 @@ class Repository:
             # seal first: a missing key takes a connection of its own, never one more while
             # this command already holds one (a full pool would wait for ever)
             stored = await self._stored(aggregates)
-            saved = await self.writer.save(stored, after_insert)
+            saved = await self.writer.save(stored, after_insert, rows)
         except ConflictError:
             if self.on_conflict is not None:
                 self.on_conflict()
@@ -185,10 +191,13 @@ class Repository:
         conn: asyncpg.Connection | PoolConnectionProxy,
         aggregates: tuple[Aggregate, ...],
         after_insert: AfterInsert | None,
+        rows: GroupRows | None = None,
     ) -> Saved:
         # existing keys are read on this connection; a new one is created and committed apart
         stored = await self._stored(aggregates, conn)
         saved = Saved(tuple(await self.recorder.insert(conn, stored)))
+        if rows is not None:
+            await rows.write_all(conn, [rows])
         if after_insert is not None:
             await after_insert(conn, saved)
         return saved
@@ -221,6 +230,11 @@ class Session:
         """Rebuild an aggregate inside this transaction; ``NotFound`` when there is none."""
         return await self.repository._get(self.conn, cls, aggregate_id)
 
-    async def save(self, *aggregates: Aggregate, after_insert: AfterInsert | None = None) -> Saved:
+    async def save(
+        self,
+        *aggregates: Aggregate,
+        after_insert: AfterInsert | None = None,
+        rows: GroupRows | None = None,
+    ) -> Saved:
         """Insert the pending events in this transaction; committed when the session ends."""
-        return await self.repository._save(self.conn, aggregates, after_insert)
+        return await self.repository._save(self.conn, aggregates, after_insert, rows)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from backend.eventstore import GroupRows
 from domain.errors import ValidationFailed
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Collection, Iterable, Sequence
 
     import asyncpg
     from asyncpg.pool import PoolConnectionProxy
@@ -16,7 +17,14 @@ if TYPE_CHECKING:
     from backend.services import Services
     from domain.application import MaterialRef
 
-__all__ = ["attach_files", "check_file_ids_owned", "check_files_owned", "unowned_files"]
+__all__ = [
+    "FilesInUse",
+    "attach_files",
+    "check_file_ids_owned",
+    "check_files_owned",
+    "file_errors",
+    "unowned_files",
+]
 
 _UNKNOWN_FILE = "找不到该文件，请重新上传"
 
@@ -45,6 +53,12 @@ async def unowned_files(
             file_ids,
         )
     }
+    return file_errors(refs, owned)
+
+
+def file_errors(refs: tuple[MaterialRef, ...], owned: Collection[UUID]) -> dict[str, str]:
+    """Field errors for the materials naming a file that is not among ``owned`` (the ids of
+    the caller's uploads that the materials name)."""
     return {
         f"materials[{i}].{'fileId' if r.file_id is not None else 'fileIds'}": _UNKNOWN_FILE
         for i, r in enumerate(refs)
@@ -71,6 +85,13 @@ async def check_file_ids_owned(
         raise ValidationFailed("留言引用了不存在的文件", errors)
 
 
+_ATTACH = (
+    "UPDATE files SET attached_at = coalesce(attached_at, now())"
+    " WHERE id = ANY($1::uuid[]) RETURNING id"
+)
+_CLEANED_UP = "文件在提交前已被清除，请重新上传"
+
+
 async def attach_files(
     conn: asyncpg.Connection | PoolConnectionProxy, file_ids: Iterable[UUID | None]
 ) -> None:
@@ -79,10 +100,26 @@ async def attach_files(
     ids = sorted({i for i in file_ids if i is not None})
     if not ids:
         return
-    found = await conn.fetch(
-        "UPDATE files SET attached_at = coalesce(attached_at, now())"
-        " WHERE id = ANY($1::uuid[]) RETURNING id",
-        ids,
-    )
+    found = await conn.fetch(_ATTACH, ids)
     if len(found) != len(ids):  # an unused upload was cleaned up meanwhile: nothing is saved
-        raise ValidationFailed("文件在提交前已被清除，请重新上传", {"materials": "已过期"})
+        raise ValidationFailed(_CLEANED_UP, {"materials": "已过期"})
+
+
+class FilesInUse(GroupRows):
+    """``attach_files`` as rows of a save: the files of every command of a group commit are
+    marked in one statement; a command whose file was cleaned up meanwhile fails alone (the
+    group is written again command by command, see ``GroupRows``)."""
+
+    def __init__(self, file_ids: Iterable[UUID | None]) -> None:
+        self.ids = frozenset(i for i in file_ids if i is not None)
+
+    @classmethod
+    async def write_all(
+        cls, conn: asyncpg.Connection | PoolConnectionProxy, rows: Sequence[FilesInUse]
+    ) -> None:
+        ids = sorted(frozenset[UUID]().union(*(r.ids for r in rows)))
+        if not ids:
+            return
+        found = {r[0] for r in await conn.fetch(_ATTACH, ids)}
+        if len(found) != len(ids):
+            raise ValidationFailed(_CLEANED_UP, {"materials": "已过期"})

@@ -15,7 +15,8 @@ from eventsourcing.domain import Aggregate
 
 from backend.eventstore import CommitFailed, Recorder, Repository, build_mapper
 from backend.eventstore.group_commit import GroupCommitWriter
-from domain.errors import ConflictError
+from backend.files.ownership import FilesInUse
+from domain.errors import ConflictError, ValidationFailed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -203,3 +204,36 @@ async def test_a_failed_commit_fails_every_command_of_the_group_and_writes_nothi
     assert (await repository.get(Counter, later.id)).label == "after"
     await writer.close()
     assert uuid.UUID(str(later.id))
+
+
+async def test_group_rows_are_written_for_the_whole_group_and_a_failure_is_its_commands_own(
+    grouped: Any, pool: asyncpg.Pool
+) -> None:
+    repository, writer = grouped
+    owner = uuid.uuid4()
+    files = [uuid.uuid4() for _ in range(30)]
+    for file_id in files[1:]:  # the first was cleaned up before its command was saved
+        await pool.execute(
+            "INSERT INTO files (id, owner_id, sha256, size, content_type)"
+            " VALUES ($1, $2, $3, 1, 'a')",
+            file_id,
+            owner,
+            "0" * 64,
+        )
+    counters = [Counter(label=f"r{i}") for i in range(30)]
+    groups_before = writer.groups
+
+    outcomes = await asyncio.gather(
+        *(repository.save(c, rows=FilesInUse([f])) for c, f in zip(counters, files, strict=True)),
+        return_exceptions=True,
+    )
+
+    assert writer.groups - groups_before < 30, "the saves must have been grouped"
+    assert isinstance(outcomes[0], ValidationFailed)
+    assert not any(isinstance(o, BaseException) for o in outcomes[1:])
+    stored = {r[0] for r in await pool.fetch("SELECT originator_id FROM onewindow_events")}
+    assert stored == {c.id for c in counters[1:]}
+    attached = {
+        r[0] for r in await pool.fetch("SELECT id FROM files WHERE attached_at IS NOT NULL")
+    }
+    assert attached == set(files[1:])
