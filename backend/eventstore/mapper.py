@@ -59,9 +59,14 @@ class EventMapper(Mapper[UUID]):
         try:
             return super().to_domain_event(stored_event)
         except MapperDeserialisationError as exc:
-            if isinstance(exc.__cause__, KeyNeeded):  # not a broken event: a key to load
-                raise exc.__cause__ from None
-            raise
+            if not isinstance(exc.__cause__, KeyNeeded):
+                raise
+            owner, version = exc.__cause__.owner, exc.__cause__.version  # a key to load
+        # a new error, raised outside the handler: the wrapped one re-raised from inside it
+        # made a cycle (it and its wrapper referred to each other as cause and context) that
+        # kept the frames of every such decode, and the batch they were decoding, alive until
+        # the cyclic collector walked them all
+        raise KeyNeeded(owner, version)
 
 
 def register_transcodings(transcoder: JSONTranscoder, keys: KeyRing) -> None:
