@@ -9,15 +9,13 @@ pure (``progress_view``): this module only loads rows, hands them the events and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-import msgspec
-
 from domain.application import Application
+from projections.progress_rows import UPSERT, columns
 from projections.progress_view import CANCEL_CUTOFF, ProgressView, apply_event, row_key, started
-from projections.texts import status_text
 
 if TYPE_CHECKING:
     import asyncpg
@@ -26,111 +24,6 @@ if TYPE_CHECKING:
     from domain.events import Event
 
 __all__ = ["ProgressProjection"]
-
-# what changes as the case moves (rewritten with every change of the row)
-_COLUMNS = (
-    "status",
-    "status_text",
-    "queue",
-    "pending_departments",
-    "departments",
-    "lead_department",
-    "department",
-    "updated_at",
-    "deadline",
-    "legal_deadline",
-    "accepted_at",
-    "finished_at",
-    "last_action_at",
-    "supplement_rounds",
-    "deferred_due",
-    "deferred_overdue",
-    "warnings",
-    "escalations",
-    "rating",
-    "zero_visit",
-    "payment_problem",
-    "delivery_failed",
-    "materials_given",
-    "materials_by_certificate",
-    "version",
-    "detail",
-    "work",
-)
-# what a row is created with besides (written once, at submission)
-_CREATED = (
-    "id",
-    "number",
-    "citizen_id",
-    "service_code",
-    "service_name",
-    "submitted_at",
-    "agent_id",  # 代办: the agent who submitted for the applicant, and under which authorisation
-    "authorisation_id",
-)
-_ALL = (*_CREATED, *_COLUMNS)
-_NARROW = tuple(c for c in _ALL if c != "detail")
-# One statement per batch: the changed rows go as one JSON array, PostgreSQL turns it into
-# rows of the table's own types (text[] from arrays, dates and timestamps from ISO text) and
-# inserts the new ones or updates the others, each row once. The citizen's documents go beside
-# it as text, in the same order, into the ``json`` column: never parsed into a jsonb tree.
-_UPSERT = (
-    f"INSERT INTO application_view ({', '.join(_NARROW)}, detail)"  # noqa: S608 - constants
-    f" SELECT {', '.join('r.' + c for c in _NARROW)}, d.detail::json"
-    " FROM jsonb_populate_recordset(NULL::application_view, $1::jsonb) WITH ORDINALITY AS r"
-    " JOIN unnest($2::text[]) WITH ORDINALITY AS d (detail, n) ON d.n = r.ordinality"
-    " ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{name} = EXCLUDED.{name}" for name in _COLUMNS)
-)
-_encode = msgspec.json.Encoder().encode
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def _row(key: UUID, view: ProgressView, submitted: Application.Submitted | None) -> dict[str, Any]:
-    """The row of ``view``, as JSON the table's columns read (``submitted``: the event of a
-    new row; the columns written only at creation come from it)."""
-    case, info, detail = view.case, view.info, view.detail
-    agent = submitted.submitted_by if submitted is not None else None
-    accepted = case.accepted_on
-    return {
-        "id": str(key),
-        "number": detail["number"],
-        "citizen_id": info["citizenId"],
-        "service_code": detail["serviceCode"],
-        "service_name": detail["serviceName"],
-        "submitted_at": detail["submittedAt"],
-        "agent_id": str(agent["id"]) if agent else None,
-        "authorisation_id": submitted.authorisation_id if submitted is not None else None,
-        "status": case.status,
-        "status_text": status_text(case),
-        "queue": case.queue,
-        "pending_departments": list(case.pending_departments),
-        "departments": list(case.reached_departments),  # who may see the row (queries use it)
-        "lead_department": case.lead,
-        "department": case.lead,
-        "updated_at": view.updated_at.isoformat(),
-        "deadline": case.deadline,
-        "legal_deadline": case.legal_deadline,
-        # the day of acceptance is China's day, whatever the session's time zone
-        "accepted_at": f"{accepted}T00:00:00+08:00" if accepted else None,
-        "finished_at": _iso(case.finished_at),
-        "last_action_at": info["lastActionAt"],
-        "supplement_rounds": case.supplement_rounds,
-        "deferred_due": case.deferred_due,
-        "deferred_overdue": case.has_overdue_deferred,
-        "warnings": list(case.warnings),
-        "escalations": case.escalations,
-        "rating": case.rating,
-        "zero_visit": bool(info["zeroVisit"]),
-        "payment_problem": case.payment_problem,
-        "delivery_failed": case.delivery_failed,
-        "materials_given": len(case.materials),
-        "materials_by_certificate": sum(1 for m in case.materials if m.get("certificateId")),
-        "version": view.version,
-        "work": view.work(),
-    }
 
 
 class ProgressProjection:
@@ -178,11 +71,7 @@ class ProgressProjection:
             views[key].refresh()  # once per row, after its last event of the batch
         written = [*created.keys() | changed]
         if written:
-            await conn.execute(
-                _UPSERT,
-                [_row(key, views[key], created.get(key)) for key in written],
-                [_encode(views[key].detail).decode() for key in written],
-            )
+            await conn.execute(UPSERT, *columns(written, views, created))
 
     async def _load(
         self, conn: asyncpg.Connection | PoolConnectionProxy, keys: set[UUID]

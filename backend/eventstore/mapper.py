@@ -8,6 +8,7 @@ needs in one query and map again. ``decode`` alone raises ``KeyNeeded`` for a ke
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
@@ -46,6 +47,8 @@ __all__ = [
 # rounds of "map, load the missing keys" before giving up (one is enough unless the cache
 # bound is smaller than the number of citizens in one batch)
 _ROUNDS = 5
+# a runner's decoding gives way to the other tasks this often (events): see ``decoder``
+_GIVE_WAY_EVERY = 500
 
 
 class EventMapper(Mapper[UUID]):
@@ -59,9 +62,14 @@ class EventMapper(Mapper[UUID]):
         try:
             return super().to_domain_event(stored_event)
         except MapperDeserialisationError as exc:
-            if isinstance(exc.__cause__, KeyNeeded):  # not a broken event: a key to load
-                raise exc.__cause__ from None
-            raise
+            if not isinstance(exc.__cause__, KeyNeeded):
+                raise
+            owner, version = exc.__cause__.owner, exc.__cause__.version  # a key to load
+        # a new error, raised outside the handler: the wrapped one re-raised from inside it
+        # made a cycle (it and its wrapper referred to each other as cause and context) that
+        # kept the frames of every such decode, and the batch they were decoding, alive until
+        # the cyclic collector walked them all
+        raise KeyNeeded(owner, version)
 
 
 def register_transcodings(transcoder: JSONTranscoder, keys: KeyRing) -> None:
@@ -92,16 +100,21 @@ def _keys(mapper: Mapper[UUID], exc: KeyNeeded) -> KeyRing:
 
 
 async def decode_all(
-    mapper: Mapper[UUID], db: Executor, stored: Sequence[StoredEvent]
+    mapper: Mapper[UUID], db: Executor, stored: Sequence[StoredEvent], *, give_way_every: int = 0
 ) -> list[Any]:
-    """Decode events (or snapshots), loading the keys they need from ``db`` in one query."""
+    """Decode events (or snapshots), loading the keys they need from ``db`` in one query.
+
+    ``give_way_every``: after that many events, let the event loop run other tasks (0: never).
+    """
     decoded: list[Any] = [None] * len(stored)
     todo: Sequence[int] = range(len(stored))
     for _ in range(_ROUNDS):
         needed: dict[UUID, int | None] = {}
         again: list[int] = []
         keys: KeyRing | None = None
-        for i in todo:
+        for n, i in enumerate(todo, 1):
+            if give_way_every and n % give_way_every == 0:
+                await asyncio.sleep(0)
             try:
                 decoded[i] = mapper.to_domain_event(stored[i])
             except KeyNeeded as exc:
@@ -117,10 +130,16 @@ async def decode_all(
 
 
 def decoder(mapper: Mapper[UUID]) -> Callable[[Sequence[StoredEvent], Executor], Awaitable[Any]]:
-    """``decode_all`` with its mapper bound: how a projection runner reads the log."""
+    """``decode_all`` with its mapper bound: how a projection runner reads the log.
+
+    It gives way to other tasks every few hundred events: the runner decodes the next batch
+    while the current one is written, and without pauses that decoding would hold up the
+    writer's own work (building its rows) until all of it is done, so the two would take
+    turns instead of the decoding filling the time the writer waits on PostgreSQL.
+    """
 
     async def decode_on(stored: Sequence[StoredEvent], db: Executor) -> list[Any]:
-        return await decode_all(mapper, db, stored)
+        return await decode_all(mapper, db, stored, give_way_every=_GIVE_WAY_EVERY)
 
     return decode_on
 

@@ -24,6 +24,7 @@ from domain.catalog import ServiceDefinition, ServiceItem, parse_definition
 from domain.errors import ValidationFailed
 from projections.catalog import CatalogProjection
 from projections.progress import ProgressProjection
+from projections.progress_rows import _literal
 from projections.runner import ProjectionRunner
 
 if TYPE_CHECKING:
@@ -475,3 +476,12 @@ async def test_a_worker_that_finds_the_database_starting_up_waits_and_goes_on(
             task.cancel()
         await starting.close()
     assert task.exception() is None
+
+
+async def test_the_progress_rows_text_arrays_read_back_element_for_element(
+    pool: asyncpg.Pool,
+) -> None:
+    # department names and warnings reach the row as array literals (progress_rows)
+    names = ["市市场监督管理局", 'a"b', "c\\d", "e,f {g}", "NULL", " x "]
+    assert await pool.fetchval("SELECT $1::text::text[]", _literal(names)) == names
+    assert await pool.fetchval("SELECT $1::text::text[]", _literal([])) == []
