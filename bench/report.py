@@ -140,8 +140,9 @@ ANALYSIS = """\
   statements per event, each re-encoding the whole row. Now the runner hands a batch of up to
   10,000 events to the projection, which reads every row the batch touches once (`ORDER BY id
   FOR UPDATE`), applies the events in memory with the pure handlers (the domain's own `apply`)
-  and writes every changed row once, in one `INSERT ... SELECT FROM
-  jsonb_populate_recordset($1) ON CONFLICT DO UPDATE`; the tracking position moves in the same
+  and writes every changed row once, in one `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO
+  UPDATE` (since the third session: a binary array per narrow column and the documents as
+  text, `projections/progress_rows.py`); the tracking position moves in the same
   transaction, and after a full batch the next one is read and decoded on another connection
   while this one is written, with the cyclic garbage collector paused for the batch (its
   thousands of live objects made every collection a full walk that freed nothing: a quarter of
@@ -209,10 +210,30 @@ ANALYSIS = """\
   stored uncompressed inline: PostgreSQL -19 %, but the table about doubles; lz4 TOAST
   compression would be the better trade on a server built with it, and the embedded one is
   not), `STORAGE EXTERNAL` (no gain).
-- **Projection catch-up: what limits it now.** The rebuild is CPU in two places: Python
-  (decoding the events, which the ceiling does too, then applying them and building each
-  row's JSON) and PostgreSQL (the upsert of wide rows with seven indexes, one of them GIN). On
-  two shared cores the read-ahead overlaps them only when the other core is free.
+- **Projection catch-up: the third session (2026-12-01, evening), and why the ratio fell.**
+  Three cuts, in A/B runs alternating the old and the new code (medians of 7, on a loaded
+  machine: compare within a run). The decoder's missing-key path re-raised a wrapped exception
+  from inside its handler, and the two referred to each other: a cycle that kept every such
+  decode's frames, and the batch they held, alive until the cyclic collector walked them
+  (112,000 objects of garbage per 10,000-event batch, now none; collector time in the ceiling
+  1.8-2.3 s -> 0.05 s, in the rebuild 1.6-1.9 s -> 0.4-0.6 s). The upsert sends one binary
+  array per narrow column instead of one JSON array PostgreSQL parsed back into every
+  timestamp, day and uuid (rows written byte-identical: PostgreSQL 4.2 -> 3.4 s). The decoder
+  gives way to other tasks every 500 events, so the read-ahead decodes the next batch while
+  this one's upsert waits (a trace shows it; CPU unchanged). The rebuild got about 10 %
+  cheaper, but the first fix is in the decoding the ceiling does too, which got about 35 %
+  cheaper: the ratio went from 0.40 to 0.28 in those runs, for a faster system. Tried and not
+  kept: dropping the GIN index on `pending_departments` (no measurable gain; it is never used
+  either, every query writes `= ANY(...)`, which GIN cannot serve), `json_populate_recordset`
+  (same), timeline moments compared as text (too small to see), the collector paused across
+  batches (about 0.4-0.8 s, but the runner shares the API's process: requests' garbage would
+  wait for a long catch-up).
+- **Projection catch-up: what limits it now.** About 4.2 s of Python beyond what the ceiling
+  does: applying the events (1.3-1.6 s), building and encoding the rows (about 1.5 s), loading
+  the rows (0.35 s), the state-derived refresh (0.33 s) and freeing them (0.3 s); in
+  PostgreSQL, pglz compression of the two documents is the largest part of the upsert. Against
+  the cheaper ceiling, 0.5 needs that Python cut to about 2.5 s. On two shared cores the
+  read-ahead overlaps Python and PostgreSQL only when the other core is free.
 """
 
 
