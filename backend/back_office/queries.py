@@ -36,7 +36,7 @@ async def worklist(
         "SELECT id, number, service_code, service_name, status, status_text, queue,"
         " pending_departments, submitted_at, deadline, legal_deadline, escalations"
         " FROM application_view"
-        " WHERE queue = ANY($1::text[]) AND ($2 OR $3 = ANY(pending_departments))"
+        " WHERE queue = ANY($1::text[]) AND ($2 OR pending_departments @> ARRAY[$3::text])"
         " ORDER BY deadline NULLS LAST, submitted_at LIMIT $4 OFFSET $5",
         queues,
         staff.actor().oversees_all,

@@ -171,7 +171,8 @@ def _where(
         end = datetime.combine(wanted.submitted_to + timedelta(days=1), time.min, CST)
         parts.append(f"submitted_at < {arg(end)}")
     if wanted.mine and staff.department:
-        parts.append(f"{arg(staff.department)} = ANY(pending_departments)")
+        # (containment, not "= ANY": the GIN index on pending_departments serves only @>)
+        parts.append(f"pending_departments @> ARRAY[{arg(staff.department)}::text]")
     return " AND ".join(parts), args
 
 
