@@ -189,6 +189,10 @@ ANALYSIS = """\
   wrk: 77 % of its CPU in the Python interpreter, 9 % in the kernel; by cProfile of the app
   driven in-process, Litestar's routing, guard, dependencies and response about 30 %, asyncpg
   about a quarter, our code under a fifth. What is left is Python per request, not system calls.
+  Run to run on this VM, the final tree in three HTTP runs within 15 minutes: 1,050-1,464
+  req/s (0.23-0.33x the bare SQL), p99 102-124 ms (270 ms in the run before these cuts); the
+  bare app 4,432-5,175 req/s, against 7,137 two hours earlier on the same code. Compare ratios
+  within one run, and the p99, which moved least.
 - **Progress query: why p99 <= 25 ms needs more than this server's speed.** With 64
   connections each waiting for its answer, the mean latency is 64 / (requests per second)
   (Little's law): a mean under 25 ms needs more than 2,560 requests/s, and p99 under it more
