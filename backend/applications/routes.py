@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.applications import commands, queries
 from backend.applications.dto import (
@@ -20,7 +20,7 @@ from backend.applications.dto import (
 )
 from backend.handling import CommandAccepted
 from backend.http.guards import PrincipalDep, ServicesDep, requires
-from backend.http.idempotency import idempotent_post
+from backend.http.idempotency import IdempotencyKeyHeader, idempotent_post
 from backend.http.openapi import problems
 from backend.http.pages import DEFAULT_LIMIT, NEXT_HEADERS, Cursor, Limit, paged
 from backend.http.rate_limit import rate_limit
@@ -28,8 +28,6 @@ from backend.http.read_source import After
 from domain.application.status import Status
 
 __all__ = ["ApplicationsController"]
-
-IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 
 
 class ApplicationsController(Controller):
@@ -54,7 +52,7 @@ class ApplicationsController(Controller):
         services: ServicesDep,
         principal: PrincipalDep,
         data: JSONBody[SubmitApplication],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[SubmittedApplication]:
         """Submit; the same Idempotency-Key and body always get the first answer. With
         ``onBehalfOf`` an agent submits for the principal (404 without an authorisation)."""

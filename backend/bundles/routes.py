@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from backend.bundles import commands, queries
 from backend.bundles.dto import (
@@ -17,15 +17,12 @@ from backend.bundles.dto import (
     SubmittedBundle,
 )
 from backend.http.guards import PrincipalDep, ServicesDep, requires
-from backend.http.idempotency import idempotent_post
+from backend.http.idempotency import IdempotencyKeyHeader, idempotent_post
 from backend.http.rate_limit import rate_limit
 from backend.http.read_source import After
 from backend.read_side import CATALOG, read_model
 
 __all__ = ["BundlesController", "LifeEventsController"]
-
-
-IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 
 
 class LifeEventsController(Controller):
@@ -60,7 +57,7 @@ class BundlesController(Controller):
         services: ServicesDep,
         principal: PrincipalDep,
         data: JSONBody[SubmitBundle],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[SubmittedBundle]:
         """One submission for a life event: one form, one set of materials, one delivery
         choice. Each applicable item becomes an application; one that depends on another is

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, delete, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.consultations import answers, commands, queries, templates
 from backend.consultations.dto import (
@@ -22,11 +21,11 @@ from backend.consultations.dto import (
 from backend.consultations.queries import ConsultationQueue
 from backend.handling import CommandAccepted
 from backend.http.guards import STAFF, PrincipalDep, ServicesDep, requires
+from backend.http.read_source import After
 from backend.supervision.queries import check_range
 
 __all__ = ["ConsultationsAdminController", "ReplyTemplatesController"]
 
-After = Annotated[int | None, QueryParameter(ge=0)]
 ConsultationId = FromPath[UUID]
 
 

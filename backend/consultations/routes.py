@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.consultations import answers, commands, queries
 from backend.consultations.dto import (
@@ -20,14 +20,13 @@ from backend.consultations.dto import (
 )
 from backend.handling import CommandAccepted
 from backend.http.guards import PrincipalDep, ServicesDep, current, requires
-from backend.http.idempotency import idempotent_post
+from backend.http.idempotency import IdempotencyKeyHeader, idempotent_post
 from backend.http.rate_limit import rate_limit
+from backend.http.read_source import After
 from backend.services import Services
 
 __all__ = ["AnswersController", "ConsultationsController"]
 
-After = Annotated[int | None, QueryParameter(ge=0)]
-IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 ConsultationId = FromPath[UUID]
 
 
@@ -43,7 +42,7 @@ class ConsultationsController(Controller):
         services: ServicesDep,
         principal: PrincipalDep,
         data: JSONBody[AskConsultation],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[AskedConsultation]:
         """Ask the item's department; the reply is due in two working days."""
         return await idempotent_post(

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
 from litestar import Request, Response
+from litestar.params import HeaderParameter
 
 from domain.errors import ConflictError, DomainError, ValidationFailed
 
@@ -26,7 +27,17 @@ if TYPE_CHECKING:
     from backend.eventstore import Saved
     from backend.services import Services
 
-__all__ = ["Answer", "IdempotencyKey", "Remember", "idempotent", "idempotent_post"]
+__all__ = [
+    "Answer",
+    "IdempotencyKey",
+    "IdempotencyKeyHeader",
+    "Remember",
+    "idempotent",
+    "idempotent_post",
+]
+
+# the ``Idempotency-Key`` request header of a POST that creates something
+IdempotencyKeyHeader = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 
 _MAX_KEY = 200
 

@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.handling import CommandAccepted
 from backend.http.guards import STAFF, PrincipalDep, ServicesDep, requires
+from backend.http.read_source import After
 from backend.pre_reviews import commands, queries
 from backend.pre_reviews.dto import (
     AnswerPreReview,
@@ -23,7 +24,6 @@ from backend.supervision.queries import check_range
 
 __all__ = ["PreReviewsAdminController"]
 
-After = Annotated[int | None, QueryParameter(ge=0)]
 PreReviewId = FromPath[UUID]
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
 from backend.handling import CommandAccepted
 from backend.http.guards import PrincipalDep, ServicesDep, requires
-from backend.http.idempotency import idempotent_post
+from backend.http.idempotency import IdempotencyKeyHeader, idempotent_post
 from backend.http.rate_limit import rate_limit
+from backend.http.read_source import After
 from backend.pre_reviews import commands, queries
 from backend.pre_reviews.dto import (
     DraftApplication,
@@ -22,8 +23,6 @@ from backend.pre_reviews.dto import (
 
 __all__ = ["PreReviewsController"]
 
-After = Annotated[int | None, QueryParameter(ge=0)]
-IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 PreReviewId = FromPath[UUID]
 
 
@@ -39,7 +38,7 @@ class PreReviewsController(Controller):
         services: ServicesDep,
         principal: PrincipalDep,
         data: JSONBody[DraftApplication],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[PreReviewCreated]:
         """Send a draft (the body of a submission) to the item's lead department; the answer
         is due within one working day. The draft may be incomplete: that is what the answer

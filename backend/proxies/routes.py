@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from backend.handling import CommandAccepted
 from backend.http.guards import PrincipalDep, ServicesDep, requires
-from backend.http.idempotency import idempotent_post
+from backend.http.idempotency import IdempotencyKeyHeader, idempotent_post
 from backend.http.rate_limit import rate_limit
 from backend.proxies import commands, queries
 from backend.proxies.dto import (
@@ -23,8 +23,6 @@ from backend.proxies.dto import (
 )
 
 __all__ = ["AuthorisationsController", "InvitationsController"]
-
-IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 
 
 class AuthorisationsController(Controller):
@@ -44,7 +42,7 @@ class AuthorisationsController(Controller):
         services: ServicesDep,
         principal: PrincipalDep,
         data: JSONBody[GrantAuthorisation],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[GrantedAuthorisation]:
         """Authorise someone to act for me: an invitation code for them, valid 24 hours."""
         return await idempotent_post(
