@@ -40,7 +40,7 @@ async def consultation_queue(request: Request[Any, Any, Any], services: Services
     staff = request.state.principal
     wanted = request.query_params.get("queue", "open")
     which: ConsultationQueue = wanted if wanted in QUEUE_TEXT else "open"  # type: ignore[assignment]
-    every = await queries.queue(services, staff, "open")
+    every = await queries.queue(services, staff, "open", after=after_of(request))
     counts = {q: sum(q in ("open", i.deadline_state) for i in every) for q in QUEUE_TEXT}
     items = [i for i in every if which in ("open", i.deadline_state)]
     return page(

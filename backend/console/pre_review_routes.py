@@ -39,7 +39,7 @@ async def pre_review_queue(request: Request[Any, Any, Any], services: ServicesDe
     which = request.query_params.get("queue") or "pending"
     if which not in QUEUES:
         raise ValidationFailed("筛选条件有误", {"queue": "pending、due_soon 或 overdue"})
-    every = await queries.queue(services, staff, "pending")
+    every = await queries.queue(services, staff, "pending", after=after_of(request))
     counts = {q: sum(1 for i in every if q in ("pending", i.deadline_state)) for q in QUEUES}
     items = [i for i in every if which in ("pending", i.deadline_state)]
     return page(

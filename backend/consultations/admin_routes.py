@@ -41,10 +41,11 @@ class ConsultationsAdminController(Controller):
         principal: PrincipalDep,
         queue: FromQuery[ConsultationQueue] = "open",
         department: FromQuery[str | None] = None,
+        after: After = None,
     ) -> list[QueueItem]:
         """Open consultations of my department, earliest reply due first (``due_soon``: at
         most one working day left; ``overdue``: late)."""
-        return await queries.queue(services, principal, queue, department)
+        return await queries.queue(services, principal, queue, department, after)
 
     @get("/stats", operation_id="consultationStatistics")
     async def stats(

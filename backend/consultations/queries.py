@@ -19,7 +19,7 @@ from backend.consultations.dto import (
     QueueItem,
     StaffThread,
 )
-from backend.read_side import wait_for_position
+from backend.read_side import read_model
 from domain.calendar import CST
 from domain.deadlines import deadline_state, working_days_left
 from domain.errors import NotFound
@@ -52,9 +52,8 @@ async def list_mine(
     services: Services, citizen: Principal, after: int | None = None
 ) -> list[ConsultationSummary]:
     """My consultations, newest first."""
-    if after:
-        await wait_for_position(services, after, CONSULTATIONS)
-    rows = await services.pool.fetch(
+    db = await read_model(services, CONSULTATIONS, after)
+    rows = await db.fetch(
         f"SELECT {_COLUMNS} FROM consultation_view WHERE citizen_id = $1"  # noqa: S608
         " ORDER BY asked_at DESC LIMIT 200",
         UUID(citizen.id),
@@ -94,10 +93,9 @@ def _thread_fields(r: Any) -> dict[str, Any]:
 async def _row(
     services: Services, principal: Principal, consultation_id: UUID, after: int | None
 ) -> Any:
-    if after:
-        await wait_for_position(services, after, CONSULTATIONS)
+    db = await read_model(services, CONSULTATIONS, after)
     clause, args = _scope(principal)
-    row = await services.pool.fetchrow(
+    row = await db.fetchrow(
         f"SELECT {_COLUMNS} FROM consultation_view WHERE id = $1 AND {clause}",  # noqa: S608
         consultation_id,
         *args,
@@ -136,13 +134,15 @@ async def queue(
     staff: Principal,
     which: ConsultationQueue = "open",
     department: str | None = None,
+    after: int | None = None,
 ) -> list[QueueItem]:
     """Open consultations of my department (every department for supervisors and admins, or
     the one they ask for), the earliest reply due first; ``due_soon``: at most one working
-    day left; ``overdue``: late."""
+    day left; ``overdue``: late. With ``after``: once the read model has that write."""
+    db = await read_model(services, CONSULTATIONS, after)
     if not staff.actor().oversees_all:
         department = staff.department
-    rows = await REPLY_CLOCK.waiting_rows(services.pool, _COLUMNS, department=department)
+    rows = await REPLY_CLOCK.waiting_rows(db, _COLUMNS, department=department)
     return [
         QueueItem(
             id=str(c.row["id"]),

@@ -39,10 +39,11 @@ class PreReviewsAdminController(Controller):
         principal: PrincipalDep,
         queue: FromQuery[PreReviewQueue] = "pending",
         department: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        after: After = None,
     ) -> list[PreReviewQueueItem]:
         """Pending pre-reviews of the items my department leads, earliest answer due first
         (``due_soon``: at most one working day left; ``overdue``: late)."""
-        return await queries.queue(services, principal, queue, department)
+        return await queries.queue(services, principal, queue, department, after)
 
     @get("/stats", operation_id="preReviewStatistics")
     async def stats(

@@ -23,7 +23,7 @@ from backend.pre_reviews.dto import (
     PreReviewSummary,
     StaffPreReview,
 )
-from backend.read_side import wait_for_position
+from backend.read_side import read_model
 from domain.application.values import material_files
 from domain.calendar import CST
 from domain.deadlines import deadline_state, working_days_left
@@ -82,9 +82,8 @@ async def list_mine(
     services: Services, citizen: Principal, after: int | None = None
 ) -> list[PreReviewSummary]:
     """My pre-reviews, newest first."""
-    if after:
-        await wait_for_position(services, after, PRE_REVIEWS)
-    rows = await services.pool.fetch(
+    db = await read_model(services, PRE_REVIEWS, after)
+    rows = await db.fetch(
         f"SELECT {_COLUMNS} FROM pre_review_view WHERE citizen_id = $1"  # noqa: S608
         " ORDER BY requested_at DESC LIMIT 200",
         UUID(citizen.id),
@@ -143,10 +142,9 @@ def _detail_fields(r: Any) -> dict[str, Any]:
 async def _row(
     services: Services, principal: Principal, pre_review_id: UUID, after: int | None
 ) -> Any:
-    if after:
-        await wait_for_position(services, after, PRE_REVIEWS)
+    db = await read_model(services, PRE_REVIEWS, after)
     clause, args = _scope(principal)
-    row = await services.pool.fetchrow(
+    row = await db.fetchrow(
         f"SELECT {_COLUMNS} FROM pre_review_view WHERE id = $1 AND {clause}",  # noqa: S608
         pre_review_id,
         *args,
@@ -207,13 +205,16 @@ async def queue(
     staff: Principal,
     which: PreReviewQueue = "pending",
     department: str | None = None,
+    after: int | None = None,
 ) -> list[PreReviewQueueItem]:
     """Pending pre-reviews of the items my department leads (every department for supervisors
     and admins, or the one they ask for), the earliest answer due first; ``due_soon``: at most
-    one working day left; ``overdue``: late."""
+    one working day left; ``overdue``: late. With ``after``: once the read model has that
+    write."""
+    db = await read_model(services, PRE_REVIEWS, after)
     if not staff.actor().oversees_all:
         department = staff.department
-    rows = await ANSWER_CLOCK.waiting_rows(services.pool, _COLUMNS, department=department)
+    rows = await ANSWER_CLOCK.waiting_rows(db, _COLUMNS, department=department)
     return [
         PreReviewQueueItem(
             id=str(c.row["id"]),

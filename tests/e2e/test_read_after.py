@@ -96,6 +96,8 @@ async def test_a_detail_read_straight_after_submit_is_never_a_404_but_a_503_unti
         ("supervisor", "/api/v1/admin/stats"),
         ("supervisor", "/api/v1/admin/rectifications"),
         ("amr-clerk", f"/api/v1/admin/halls/{HALL}/appointments?date=2026-12-02"),
+        ("amr-clerk", "/api/v1/admin/consultations"),
+        ("amr-clerk", "/api/v1/admin/pre-reviews"),
         ("courier-sf", "/api/v1/courier/deliveries"),
         ("citizen", "/api/v1/me/certificates"),
         (None, "/api/v1/services"),
