@@ -18,6 +18,7 @@ from backend.applications.dto import (
     Supplements,
     Withdraw,
 )
+from backend.applications.progress_path import progress_path
 from backend.handling import CommandAccepted
 from backend.http.guards import PrincipalDep, ServicesDep, requires
 from backend.http.idempotency import IdempotencyKeyHeader, idempotent_post
@@ -29,11 +30,13 @@ from domain.application.status import Status
 
 __all__ = ["ApplicationsController"]
 
+_CITIZEN = requires("citizen")
+
 
 class ApplicationsController(Controller):
     path = "/api/v1/applications"
     tags = ["applications"]  # noqa: RUF012
-    guards = [requires("citizen")]  # noqa: RUF012
+    guards = [_CITIZEN]  # noqa: RUF012
 
     @post(
         "/",
@@ -85,7 +88,11 @@ class ApplicationsController(Controller):
         page = await queries.list_mine(services, principal, after, as_agent=as_agent, which=which)
         return paged(request, page)
 
-    @get("/{application_id:uuid}", operation_id="getApplication")
+    @get(
+        "/{application_id:uuid}",
+        operation_id="getApplication",
+        middleware=[progress_path(_CITIZEN)],  # the short way through: progress_path.py
+    )
     async def progress(
         self,
         services: ServicesDep,

@@ -50,15 +50,19 @@ class Requires:
     async def __call__(
         self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
     ) -> None:
+        services = _services(connection)
         header = connection.headers.get("authorization", "")
-        scheme, _sep, token = header.partition(" ")
+        connection.state.principal = await self.admit(services, header)
+
+    async def admit(self, services: Services, authorization: str) -> Principal:
+        """The caller an ``Authorization`` header names, if admitted (401 or 403 otherwise)."""
+        scheme, _sep, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("请先登录（Authorization: Bearer 令牌）")
-        services = _services(connection)
         principal = await current(services, services.tokens.verify(token.strip()))
         if principal.role not in self.roles:
             raise Forbidden("您的角色不能使用此功能")
-        connection.state.principal = principal
+        return principal
 
 
 def requires(*roles: str) -> Requires:
