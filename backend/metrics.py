@@ -3,6 +3,8 @@ the working-day calendar lacks."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = ["Metrics"]
@@ -88,6 +90,7 @@ class Metrics:
             ["source", "reason"],
             registry=self.registry,
         )
+        self._read_children: dict[tuple[str, str], Any] = {}
         self.read_wait = Histogram(
             "onewindow_read_after_wait_seconds",
             "Time a read with ?after= waited for its position, by who then answered",
@@ -130,3 +133,11 @@ class Metrics:
         """Called by the repository after each committed command."""
         self.save.observe(seconds)
         self.events_per_save.observe(events)
+
+    def count_read(self, source: str, reason: str) -> None:
+        """One read of a read model, by who answered and why (the labelled child is kept:
+        ``labels`` takes a lock and checks the values on every call, on every read)."""
+        child = self._read_children.get((source, reason))
+        if child is None:  # bounded: the primary and the replicas, times a few reasons
+            child = self._read_children[(source, reason)] = self.reads.labels(source, reason)
+        child.inc()

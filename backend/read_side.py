@@ -140,11 +140,11 @@ def _answer(services: Services, replica: Replica | None, reason: str) -> Reader:
 
     def lost(gone: Replica, error: BaseException) -> None:
         services.reads.lost(gone, error)
-        metrics.reads.labels("primary", "replica_unreachable").inc()
+        metrics.count_read("primary", "replica_unreachable")
         note_source("primary")
 
     reader = Reader(services.reads.primary_reads, replica, lost)
-    metrics.reads.labels(reader.source, reason).inc()
+    metrics.count_read(reader.source, reason)
     note_source(reader.source)
     return reader
 
