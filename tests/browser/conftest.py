@@ -181,7 +181,10 @@ class Site:
                 raise AssertionError(f"{projection.name} did not reach {top}")
 
     async def watch(self) -> None:
-        """One pass of the deadline watcher, as the worker runs it."""
+        """One pass of the deadline watcher, as the worker runs it, once the read models have
+        every write so far (it finds the cases to warn in ``application_view``: a pass run
+        before the acceptance was applied would rightly see no deadline yet)."""
+        await self.settle()
         await watch(self.services)
         await self.settle()
 

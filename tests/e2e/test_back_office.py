@@ -86,7 +86,9 @@ class Office:
         self.run(wait)
 
     def watch(self) -> None:
-        """One pass of the deadline watcher, as the worker runs it."""
+        """One pass of the deadline watcher, as the worker runs it, once the read models have
+        every write so far (it finds the cases to warn in ``application_view``)."""
+        self.settle()
         self.run(lambda: watch(self.services))
         self.settle()
 
