@@ -199,34 +199,37 @@ ANALYSIS = """\
   (Little's law): a mean under 25 ms needs more than 2,560 requests/s, and p99 under it more
   still. One Python process spending about 0.6 ms of CPU on each request serves at most about
   1,600/s; at 16 connections the same server already answers with p99 under 25 ms.
-- **Progress query: the short way through (2026-12-01, fourth session).** The request
-  citizens send most now skips Litestar's per-request handler work: a route middleware on
-  `GET /api/v1/applications/{id}` only (`backend/applications/progress_path.py`) admits the
-  caller with the route's own guard object, reads with the route's own query
-  (`get_progress`), encodes the answer and sends it; an error goes to the route's own
-  exception handlers (the one mapping in `backend/http/errors.py`), and a query other than
-  an empty one or one plain `after=N` goes to the handler, which validates it. It sits inside
-  the app's middleware, so routing, the request envelope (metrics, read-source headers) and
-  the security headers stay the same; a test holds its answers byte for byte (body and
-  headers) to the handler's, for the citizen and for every refusal. Skipped per request: the
-  copy of the handler Litestar makes for each guard call, the dependency graph, the signature
-  model and the `Response` object. Driven in-process (no sockets), CPU per request went from
-  about 610-670 to 320-400 us; over HTTP, four runs of the HTTP section within an hour gave
-  1,481-1,790 req/s (before: 1,050-1,464), 0.42x, 0.46x, 0.57x and 0.62x the bare SQL, whose
-  own rate moved from 2,581 to 3,907 q/s across those runs (it is the noisier half of the
-  ratio), and p99 69-102 ms. Also: the read counter's labelled children are kept instead of
-  looked up per read. What is left per request, by cProfile: the asyncpg pool's acquire and
-  release around the query (a task per release, for `asyncio.shield`) and the query itself
-  about half, decoding the stored document into its answer type (and each timestamp into
-  China time) about an eighth, the envelope and the security headers about a tenth.
-- **This report's run (2026-12-01, 22:40 UTC) caught the VM slow.** Against the run before
-  it (19:55) on unchanged command code: stock at 1 client 59 ops/s (was 175), CPU per command
-  at 1 client 3.56 + 1.91 ms (was 1.66 + 0.74), the decode ceiling 21,662 events/s (was
-  25,428), the bare SQL 2,913 q/s (was 3,705). Every line compares within the run, so the
-  ratios hold; the absolute figures are low.
+- **Progress query: the short way through (2026-12-01, fourth session).** The request citizens
+  send most now skips Litestar's per-request handler work: a route middleware on `GET
+  /api/v1/applications/{id}` only (`backend/applications/progress_path.py`) admits the caller
+  with the route's own guard object, reads with the route's own query (`get_progress`),
+  encodes the answer and sends it; an error goes to the route's own exception handlers (the
+  one mapping in `backend/http/errors.py`), and a query other than an empty one or one plain
+  `after=N` goes to the handler, which validates it. It sits inside the app's middleware, so
+  routing, the request envelope (metrics, read-source headers) and the security headers stay
+  the same; a test holds its answers byte for byte (body and headers) to the handler's, for
+  the citizen and for every refusal. Skipped per request: the copy of the handler Litestar
+  makes for each guard call, the dependency graph, the signature model and the `Response`
+  object. Driven in-process (no sockets), CPU per request went from about 610-670 to 320-400
+  us; over HTTP, five runs of the HTTP section within an hour and a half gave 1,481-1,790
+  req/s (before: 1,050-1,464), 0.42x, 0.46x, 0.52x, 0.57x and 0.62x the bare SQL, whose own
+  rate moved from 2,581 to 3,907 q/s across those runs (it is the noisier half of the ratio),
+  and p99 69-102 ms. Also: the read counter's labelled children are kept instead of looked up
+  per read. What is left per request, by cProfile: the asyncpg pool's acquire and release
+  around the query (a task per release, for `asyncio.shield`) and the query itself about half,
+  decoding the stored document into its answer type (and each timestamp into China time) about
+  an eighth, the envelope and the security headers about a tenth.
+- **Two full runs after the short way (2026-12-01, 21:38 and 22:21 UTC), on a VM slower
+  than in the run before them (19:55).** Stock at 1 client 59 and 103 ops/s (was 175), our
+  CPU per command at 1 client 3.56 + 1.91 and 2.13 + 1.08 ms (was 1.66 + 0.74) on unchanged
+  command code, the decode ceiling 21,662 and 24,557 events/s (was 25,428), the bare SQL
+  2,913 and 3,266 q/s (was 3,705). Every line compares within its run, so the ratios hold
+  (progress 0.57x and 0.52x, health 0.89x and 1.01x, vs stock 4.7x and 3.6x, catch-up 0.30
+  and 0.30, 1 client 1.23x and 1.32x stock); the absolute figures are low. This report is
+  the second run.
 - **Progress query: p99 <= 25 ms at 64 connections, measured against the framework.** In the
-  same runs the bare Litestar app's `/health`, returning a constant, had p99 134-178 ms at 64
-  connections (and 3,441-4,150 req/s): on this 2-core VM shared with wrk and PostgreSQL, not
+  same runs the bare Litestar app's `/health`, returning a constant, had p99 122-178 ms at 64
+  connections (and 3,441-4,510 req/s): on this 2-core VM shared with wrk and PostgreSQL, not
   even the framework's ceiling meets that bound. Our `/health` had 157-283 ms.
 - **Projection catch-up: what changed last (2026-12-01, second stop).** Three cuts, each
   measured in A/B runs of `python -m bench --only projections` (CPU seconds of the rebuild,
