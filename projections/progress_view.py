@@ -144,9 +144,13 @@ def _submitted_text(event: Application.Submitted) -> str:
 
 
 def started(
-    event: Application.Submitted, *, cancel_cutoff: timedelta = CANCEL_CUTOFF
+    event: Application.Submitted,
+    *,
+    cancel_cutoff: timedelta = CANCEL_CUTOFF,
+    refresh: bool = True,
 ) -> ProgressView:
-    """The view of a just-submitted application."""
+    """The view of a just-submitted application (``refresh=False``: its state-derived parts
+    left to the caller's ``refresh``, as ``apply_event`` leaves them)."""
     service = event.service
     at = china_iso(event.timestamp)
     method = event.delivery["method"]
@@ -189,7 +193,8 @@ def started(
         updated_at=event.timestamp,
         cancel_cutoff=cancel_cutoff,
     )
-    view.refresh()
+    if refresh:
+        view.refresh()
     return view
 
 
