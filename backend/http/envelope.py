@@ -8,15 +8,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 from backend.http.read_source import AFTER_HEADER, SOURCE_HEADER, ReadRecord, begin, end
 
 __all__ = ["request_envelope"]
 
 _MAX_CHILDREN = 2000
+_SOURCE, _AFTER = SOURCE_HEADER.encode(), AFTER_HEADER.encode()
 
 
 def request_envelope(app: ASGIApp) -> ASGIApp:
@@ -63,9 +63,11 @@ def request_envelope(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def _tell(record: ReadRecord, message: Message) -> None:
-    headers = MutableScopeHeaders.from_message(message)
+def _tell(record: ReadRecord, message: HTTPResponseStartEvent) -> None:
+    # appended as raw pairs, like the security headers: only this middleware sets these two
+    raw: list[tuple[bytes, bytes]] = list(message.get("headers") or ())
     if record.sources:
-        headers[SOURCE_HEADER] = ", ".join(record.sources)
+        raw.append((_SOURCE, ", ".join(record.sources).encode()))
     if record.after:
-        headers[AFTER_HEADER] = record.after
+        raw.append((_AFTER, record.after.encode()))
+    message["headers"] = raw
