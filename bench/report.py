@@ -219,18 +219,22 @@ ANALYSIS = """\
   around the query (a task per release, for `asyncio.shield`) and the query itself about half,
   decoding the stored document into its answer type (and each timestamp into China time) about
   an eighth, the envelope and the security headers about a tenth.
-- **Two full runs after the short way (2026-12-01, 21:38 and 22:21 UTC), on a VM slower
-  than in the run before them (19:55).** Stock at 1 client 59 and 103 ops/s (was 175), our
-  CPU per command at 1 client 3.56 + 1.91 and 2.13 + 1.08 ms (was 1.66 + 0.74) on unchanged
-  command code, the decode ceiling 21,662 and 24,557 events/s (was 25,428), the bare SQL
-  2,913 and 3,266 q/s (was 3,705). Every line compares within its run, so the ratios hold
-  (progress 0.57x and 0.52x, health 0.89x and 1.01x, vs stock 4.7x and 3.6x, catch-up 0.30
-  and 0.30, 1 client 1.23x and 1.32x stock); the absolute figures are low. This report is
-  the second run.
+- **Three full runs after the short way (2026-12-01, 21:38, 22:21 and 23:00 UTC), on a VM
+  slower than in the run before them (19:55).** Stock at 1 client 59, 103 and 122 ops/s (was
+  175), our CPU per command at 1 client 3.56 + 1.91 and 2.13 + 1.08 ms in the first two (was
+  1.66 + 0.74) on unchanged command code, the decode ceiling 21,662, 24,557 and 22,270
+  events/s (was 25,428), the bare SQL 2,913, 3,266 and 3,512 q/s (was 3,705). Every line
+  compares within its run, so the ratios hold: progress 0.57x, 0.52x and 0.47x (with the
+  three HTTP-only runs, 0.42-0.62x, median about 0.5: not steadily met), health 0.89x, 1.01x
+  and 0.85x, vs stock 4.7x, 3.6x and 3.6x, catch-up 0.30, 0.30 and 0.35 (in four alternating
+  runs of the catch-up alone, the ceiling's own time moved from 3.3 to 4.7 s, the ratio from
+  0.28 to 0.37), 1 client 1.23x, 1.32x and 1.18x stock. The absolute figures are low. This
+  report is the third run, of the final code (the read-source headers appended as raw pairs,
+  a new row refreshed once per batch).
 - **Progress query: p99 <= 25 ms at 64 connections, measured against the framework.** In the
   same runs the bare Litestar app's `/health`, returning a constant, had p99 122-178 ms at 64
-  connections (and 3,441-4,510 req/s): on this 2-core VM shared with wrk and PostgreSQL, not
-  even the framework's ceiling meets that bound. Our `/health` had 157-283 ms.
+  connections (and 3,441-4,567 req/s): on this 2-core VM shared with wrk and PostgreSQL, not
+  even the framework's ceiling meets that bound. Our `/health` had 62-283 ms.
 - **Projection catch-up: what changed last (2026-12-01, second stop).** Three cuts, each
   measured in A/B runs of `python -m bench --only projections` (CPU seconds of the rebuild,
   Python + PostgreSQL, against the ceiling's): the citizen's document in a `json` column written
