@@ -61,15 +61,15 @@ class ProgressProjection:
                 continue
             if isinstance(event, Application.Submitted):
                 if key not in views:  # a replayed submission changes nothing
-                    views[key] = started(event, cancel_cutoff=self.cancel_cutoff, refresh=False)
+                    views[key] = started(event, cancel_cutoff=self.cancel_cutoff)
                     created[key] = event
                 continue
             view = views.get(key)
             if view is not None and apply_event(view, event, refresh=False):
                 changed.add(key)
-        written = [*created.keys() | changed]
-        for key in written:
+        for key in changed:
             views[key].refresh()  # once per row, after its last event of the batch
+        written = [*created.keys() | changed]
         if written:
             await conn.execute(UPSERT, *columns(written, views, created))
 

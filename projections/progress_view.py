@@ -144,13 +144,9 @@ def _submitted_text(event: Application.Submitted) -> str:
 
 
 def started(
-    event: Application.Submitted,
-    *,
-    cancel_cutoff: timedelta = CANCEL_CUTOFF,
-    refresh: bool = True,
+    event: Application.Submitted, *, cancel_cutoff: timedelta = CANCEL_CUTOFF
 ) -> ProgressView:
-    """The view of a just-submitted application (``refresh=False``: its state-derived parts
-    left to the caller's ``refresh``, as ``apply_event`` leaves them)."""
+    """The view of a just-submitted application."""
     service = event.service
     at = china_iso(event.timestamp)
     method = event.delivery["method"]
@@ -193,8 +189,7 @@ def started(
         updated_at=event.timestamp,
         cancel_cutoff=cancel_cutoff,
     )
-    if refresh:
-        view.refresh()
+    view.refresh()
     return view
 
 
