@@ -103,6 +103,10 @@ async def _sample(cluster: Cluster, load: Load, samples: Samples, stop: asyncio.
                 samples.outbox.append((now, int(row["waiting"])))
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 conn = None  # the outage: sample again when it is over
+            except asyncpg.exceptions.InternalClientError:
+                # a connection the outage left mid-statement: drop it, sample on a new one
+                conn.terminate()
+                conn = None
         tick += 1
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 1.0)
