@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.application import Application
-from projections.progress_rows import UPSERT, columns
+from projections.in_flight import InFlight
+from projections.progress_rows import UPSERT, columns, row
 from projections.progress_view import CANCEL_CUTOFF, ProgressView, apply_event, row_key, started
 
 if TYPE_CHECKING:
@@ -32,10 +33,15 @@ class ProgressProjection:
     name: str = "progress"
     tables: tuple[str, ...] = ("application_view",)
 
-    def __init__(self, cancel_cutoff: timedelta = CANCEL_CUTOFF) -> None:
+    def __init__(
+        self, cancel_cutoff: timedelta = CANCEL_CUTOFF, *, rows_per_statement: int = 500
+    ) -> None:
         # when a booking can no longer be cancelled (the citizen's actions say so); a change
         # of the setting reaches stored rows with a rebuild
         self.cancel_cutoff = cancel_cutoff
+        # small enough that the server has a chunk to write while the next is moved, large
+        # enough that a statement's own cost (planning, a round trip) stays small
+        self.rows_per_statement = rows_per_statement
 
     async def process(
         self,
@@ -48,30 +54,56 @@ class ProgressProjection:
     async def process_batch(
         self, conn: asyncpg.Connection | PoolConnectionProxy, events: Sequence[Event]
     ) -> None:
-        """Apply ``events`` in order: each row they touch is read once and written once."""
-        keys = {key for key in map(row_key, events) if key is not None}
-        if not keys:
-            return
-        views = await self._load(conn, keys)
-        created: dict[UUID, Application.Submitted] = {}  # new rows, in the order submitted
-        changed: set[UUID] = set()
+        """Apply ``events`` in order: each row they touch is read once and written once.
+
+        A row's events only move that row, so the rows are moved one after another, each by
+        its own events in log order, and written in chunks: the server writes one chunk while
+        the next is moved."""
+        by_row: dict[UUID, list[Event]] = {}
         for event in events:
             key = row_key(event)
-            if key is None:
-                continue
+            if key is not None:
+                by_row.setdefault(key, []).append(event)
+        if not by_row:
+            return
+        views = await self._load(conn, set(by_row))
+        writes = InFlight(conn)
+        try:
+            chunk: list[tuple[Any, ...]] = []
+            for key, row_events in by_row.items():
+                moved = self._move(key, views.get(key), row_events)
+                if moved is not None:
+                    chunk.append(moved)
+                    if len(chunk) == self.rows_per_statement:
+                        await writes.send(UPSERT, *columns(chunk))
+                        chunk = []
+            if chunk:
+                await writes.send(UPSERT, *columns(chunk))
+            await writes.done()
+        except BaseException:
+            await writes.abandon()
+            raise
+
+    def _move(
+        self, key: UUID, view: ProgressView | None, events: list[Event]
+    ) -> tuple[Any, ...] | None:
+        """The row ``key`` after ``events`` (``view``: as stored, None for a new row), or None
+        when they change nothing."""
+        submitted: Application.Submitted | None = None
+        changed = False
+        for event in events:
             if isinstance(event, Application.Submitted):
-                if key not in views:  # a replayed submission changes nothing
-                    views[key] = started(event, cancel_cutoff=self.cancel_cutoff)
-                    created[key] = event
+                if view is None:  # a replayed submission changes nothing
+                    view = started(event, cancel_cutoff=self.cancel_cutoff)
+                    submitted = event
                 continue
-            view = views.get(key)
             if view is not None and apply_event(view, event, refresh=False):
-                changed.add(key)
-        for key in changed:
-            views[key].refresh()  # once per row, after its last event of the batch
-        written = [*created.keys() | changed]
-        if written:
-            await conn.execute(UPSERT, *columns(written, views, created))
+                changed = True
+        if view is None or (submitted is None and not changed):
+            return None
+        if changed:
+            view.refresh()  # once, after the row's last event of the batch
+        return row(key, view, submitted)
 
     async def _load(
         self, conn: asyncpg.Connection | PoolConnectionProxy, keys: set[UUID]
