@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -16,6 +18,7 @@ __all__ = ["CONNECT_TIMEOUT_SECONDS", "Pool", "connect_pool", "database_url"]
 Pool = asyncpg.Pool
 CONNECT_TIMEOUT_SECONDS = 5.0
 
+_SEND_BUFFER = 4 * 1024 * 1024  # bytes
 _json_encoder = msgspec.json.Encoder()
 _json_decoder = msgspec.json.Decoder()
 
@@ -32,7 +35,24 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     transaction-scoped or released by their holder, listeners are removed by theirs."""
 
 
+def _widen_send_buffer(conn: asyncpg.Connection) -> None:
+    """A statement of a megabyte or two (a projection's chunk of rows) goes out in one write.
+
+    On a Unix socket the kernel's default send buffer is about 200 KB: the rest of a large
+    statement waited in asyncio's buffer for the event loop's next turn, and the server waited
+    for it, while the loop decoded the next batch (a rebuild's writes took twice as long). Over
+    TCP the kernel grows the buffer by itself, and a size set here would stop it doing so.
+    asyncpg has no public way to its socket; its transport's is asyncio's documented one.
+    """
+    transport = getattr(conn, "_transport", None)  # private: see above
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is not None and sock.family == socket.AF_UNIX:
+        with contextlib.suppress(OSError):  # the kernel caps it at net.core.wmem_max
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SEND_BUFFER)
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
+    _widen_send_buffer(conn)
     for typename in ("json", "jsonb"):
         await conn.set_type_codec(
             typename, schema="pg_catalog", encoder=_encode_json, decoder=_json_decoder.decode

@@ -48,7 +48,7 @@ __all__ = [
 # bound is smaller than the number of citizens in one batch)
 _ROUNDS = 5
 # a runner's decoding gives way to the other tasks this often (events): see ``decoder``
-_GIVE_WAY_EVERY = 500
+_GIVE_WAY_EVERY = 100
 
 
 class EventMapper(Mapper[UUID]):
@@ -132,10 +132,12 @@ async def decode_all(
 def decoder(mapper: Mapper[UUID]) -> Callable[[Sequence[StoredEvent], Executor], Awaitable[Any]]:
     """``decode_all`` with its mapper bound: how a projection runner reads the log.
 
-    It gives way to other tasks every few hundred events: the runner decodes the next batch
+    It gives way to other tasks every hundred events: the runner decodes the next batch
     while the current one is written, and without pauses that decoding would hold up the
-    writer's own work (building its rows) until all of it is done, so the two would take
-    turns instead of the decoding filling the time the writer waits on PostgreSQL.
+    writer's own work (building its rows, and sending them) until all of it is done, so the
+    two would take turns instead of the decoding filling the time the writer waits on
+    PostgreSQL. Every 500 events was too seldom: the event loop's turns are also when a large
+    statement's bytes go out.
     """
 
     async def decode_on(stored: Sequence[StoredEvent], db: Executor) -> list[Any]:
