@@ -138,20 +138,20 @@ ANALYSIS = """\
   the save takes its connection (`tests/integration/test_personal_data.py`).
 - **Read side: what changed (issue 17).** Projection catch-up was 0.07 of its ceiling: two
   statements per event, each re-encoding the whole row. Now the runner hands a batch of up to
-  10,000 events to the projection, which reads every row the batch touches once (`ORDER BY id
+  20,000 events to the projection, which reads every row the batch touches once (`ORDER BY id
   FOR UPDATE`), applies the events in memory with the pure handlers (the domain's own `apply`)
-  and writes every changed row once, in one `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO
-  UPDATE` (since the third session: a binary array per narrow column and the documents as
-  text, `projections/progress_rows.py`); the tracking position moves in the same
-  transaction, and after a full batch the next one is read and decoded on another connection
-  while this one is written, with the cyclic garbage collector paused for the batch (its
-  thousands of live objects made every collection a full walk that freed nothing: a quarter of
-  the rebuild's time; the ceiling pauses it too). The other projections queue their writes and
-  send them as `executemany`. On the HTTP side: uvicorn with httptools and uvloop
+  and writes every changed row once, with `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO
+  UPDATE` (since the fifth session: one statement per 500 rows, each left running while the next
+  rows are moved; one array per column, `projections/progress_rows.py`); the tracking position
+  moves in the same transaction, and after a full batch the next one is read and decoded on
+  another connection while this one is written, with the cyclic garbage collector paused for the
+  batch (its thousands of live objects made every collection a full walk that freed nothing: a
+  quarter of the rebuild's time; the ceiling pauses it too). The other projections queue their
+  writes and send them as `executemany`. On the HTTP side: uvicorn with httptools and uvloop
   (`uvicorn[standard]`; granian was not tried: it would replace the server the scale-out and
-  sandbox code drive), a verified token cached until it expires (the revocation and staff
-  checks keep their own one-second caches), the progress document fetched as text and decoded
-  once straight into its answer type, the caller and the services resolved one after the other
+  sandbox code drive), a verified token cached until it expires (the revocation and staff checks
+  keep their own one-second caches), the progress document fetched as text and decoded once
+  straight into its answer type, the caller and the services resolved one after the other
   (Litestar resolves independent dependencies in an anyio task group, a fifth of a short
   request), and `?after=` waiting on one `LISTEN` per process (the runner notifies each new
   position) instead of polling the tracking table.
@@ -271,12 +271,50 @@ ANALYSIS = """\
   (same), timeline moments compared as text (too small to see), the collector paused across
   batches (about 0.4-0.8 s, but the runner shares the API's process: requests' garbage would
   wait for a long catch-up).
-- **Projection catch-up: what limits it now.** About 4.2 s of Python beyond what the ceiling
-  does: applying the events (1.3-1.6 s), building and encoding the rows (about 1.5 s), loading
-  the rows (0.35 s), the state-derived refresh (0.33 s) and freeing them (0.3 s); in
-  PostgreSQL, pglz compression of the two documents is the largest part of the upsert. Against
-  the cheaper ceiling, 0.5 needs that Python cut to about 2.5 s. On two shared cores the
-  read-ahead overlaps Python and PostgreSQL only when the other core is free.
+- **Projection catch-up: the fifth session (2026-12-02).** Measured first, by attributing the
+  event loop's idle time to the step the batch was in, then by a trace of one batch: the
+  rebuild spent 10.4 s of CPU in Python over 12.7-14 s; the idle part was nearly all spent
+  waiting for the upsert, and that upsert waited for the client. Six changes, each timed in
+  alternating runs against the previous commit (the ceiling's own time moved 3.4-5.2 s
+  between runs that hour, so CPU seconds were the steadier measure):
+  - The rows are moved one after another, each by its own events in log order (a row's events
+    move only that row), and written in chunks of 500. Each chunk's statement is left running
+    while the next chunk is moved (`projections/in_flight.py`), so the server writes while
+    Python works; before, each waited for the other for the whole of its part of a batch.
+  - What the client encodes: moments and days go as the ISO text the views already hold, cast
+    by the server (asyncpg's binary timestamp encoder was a quarter of all the client's
+    encoding), and the two documents as the UTF-8 bytes the JSON encoder gives (a `str` in
+    between was decoded and encoded again). The server has a core to itself and time to
+    spare; the client is what limits a rebuild. Rows written are unchanged (the rebuild-equals-
+    live tests, and one that rebuilds the whole log with one row per statement).
+  - A batch commits with `synchronous_commit` off. A crash loses the last batches whole, rows
+    and position together, and they are applied again from the log.
+  - The cyclic collector stays paused from one batch through the hand-over of the next (read
+    meanwhile) for up to 2 s, so it no longer walks the whole decoded next batch at every
+    hand-over. The third session rejected pausing it for a whole catch-up, because the runner
+    shares the API's process; this bound keeps that concern small.
+  - Batches of 20,000 events instead of 10,000: a rebuild writes a row once per batch that
+    touches it. At the peak the process holds 57 MB more (229 against 171 MB in this
+    benchmark). On a production log, where a case's events are spread over weeks, the gain is
+    larger, and so is the memory.
+  - The biggest single step was the connections' send buffer. A chunk's statement is 1-2 MB,
+    and a Unix socket's default buffer is about 200 KB. The rest of the statement waited in
+    asyncio's buffer for the event loop's turns, which the next batch's decoding held 25 ms at
+    a time, and the server waited for the bytes. In the trace, a chunk took 170-330 ms while
+    the decoding ran and 80-100 ms after it. Pool connections on a Unix socket now get a 4 MB
+    buffer (over TCP the kernel grows its own), and the decoder gives way every 100 events
+    instead of 500. Runs of the section alone went from 0.43-0.47 to 0.53-0.54.
+  - Altogether, in runs of the section alone: Python CPU 10.4 -> 8.8-9.0 s, wall 12.7-14 ->
+    9.3-9.6 s, ratio 0.29-0.36 -> 0.53-0.54.
+- **Projection catch-up: what limits it now.** Python is busy about 95 % of the rebuild's
+  time. By py-spy, decoding the events (the ceiling's own work) is about 41 % of it. The
+  projection is about 45 %: applying the events 13 %, building the rows 10 %, starting the new
+  rows 7 %, asyncpg's encoding of the arguments 7 % (a quarter of that is its per-element
+  `isinstance` checks against `collections.abc`), the state-derived refresh 3 %, receiving the
+  rows and the log 4 %. The rest is freeing each batch. To go past about 0.55, the projection
+  needs a smaller share of the Python than the decoding has. Two ways seem possible: fewer
+  rewritten rows (larger batches, at the memory cost above), or the narrow columns derived by
+  the server from the `work` document.
 """
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -50,8 +51,8 @@ Connection = asyncpg.Connection | PoolConnectionProxy
 
 _log = logging.getLogger(__name__)
 _LOCK_PREFIX = "onewindow-projection:"
-# a backlog's batches between two runs of the cyclic collector (see ``catch_up``)
-_BATCHES_PER_COLLECTION = 8
+# how long a backlog's batches keep the cyclic collector paused (see ``catch_up``)
+_LONGEST_PAUSE_SECONDS = 2.0
 # The database is away (or on its way down or up): wait and lead or follow again. Besides lost
 # sockets and connections, a server that stops or starts answers with error codes of its own:
 # 57P01 terminating connection (a fast shutdown), 57P02 crash shutdown, 57P03 "the database
@@ -202,9 +203,11 @@ class ProjectionRunner:
         while True:
             # held from one batch through the hand-over of the next one, read meanwhile: a
             # collection at each hand-over would walk that whole decoded batch and free none
-            # of it; so it runs once every few batches of a backlog (cycles wait that long)
+            # of it. The runner shares the API's process, whose garbage cycles wait meanwhile:
+            # the collector runs again between batches once the pause has lasted a while.
+            paused_at = time.monotonic()
             with collection_paused():
-                for _ in range(_BATCHES_PER_COLLECTION):
+                while time.monotonic() - paused_at < _LONGEST_PAUSE_SECONDS:
                     count, following = await self.run_batch(projection, ahead)
                     if not count:
                         return total
