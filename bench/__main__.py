@@ -614,7 +614,10 @@ def _findings(rows: list[Row], details: dict[str, Any]) -> list[str]:
             f"Projection rebuild: {rebuild['wall_s']:.1f} s wall for {events:,} events, of which "
             f"{rebuild['bench_cpu_s']:.1f} s CPU in Python (runner, projection, asyncpg) and "
             f"{rebuild['postgres_cpu_s']:.1f} s CPU in PostgreSQL; the ceiling read them in "
-            f"{ceiling['wall_s']:.1f} s. The rebuild sent "
+            f"{ceiling['wall_s']:.1f} s (the round of the median ratio: each of "
+            f"{len(catch_up.get('rounds', [0]))} rounds timed the ceiling, then the rebuild; "
+            f"their ratios {', '.join(f'{r:.2f}' for r in catch_up.get('rounds', []))}). "
+            "The rebuild sent "
             f"{catch_up['statements_per_event']:.2f} SQL statements per event (one round trip "
             f"each), the ceiling {catch_up['ceiling_statements_per_event']:.3f}."
         )

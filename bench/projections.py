@@ -36,12 +36,13 @@ from projections.collection import collection_paused
 from projections.progress import ProgressProjection
 from projections.runner import ProjectionRunner
 
-__all__ = ["EVENTS_PER_APPLICATION", "run_catch_up", "write_log"]
+__all__ = ["EVENTS_PER_APPLICATION", "ROUNDS", "run_catch_up", "write_log"]
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=CST)
 EVENTS_PER_APPLICATION = 8
 CHUNK = 1_000  # applications per insert transaction
+ROUNDS = 3  # ceiling then rebuild, timed this many times
 
 
 def build_applications(count: int, start: int = 0) -> list[list[Event]]:
@@ -167,39 +168,61 @@ async def run_catch_up(
         async with pool.acquire() as conn:
             await conn.execute("VACUUM ANALYZE onewindow_events")
         counting = CountingPool(pool)
-        # cold key rings for both: a rebuild loads every citizen's key once
         runner = ProjectionRunner(
-            cast("asyncpg.Pool", counting),
-            Recorder(),
-            decoder(build_mapper(KeyRing(SECRET_KEY))),
-            [ProgressProjection()],
+            pool, Recorder(), decoder(build_mapper(KeyRing(SECRET_KEY))), [ProgressProjection()]
         )
         await read_and_decode(pool, runner.batch_size)  # warm the cache for both
-        cpu_started = meter.start()
-        read = await read_and_decode(cast("asyncpg.Pool", counting), runner.batch_size)
-        ceiling_cpu = meter.stop(cpu_started)
-        ceiling_statements, counting.counter[0] = counting.counter[0], 0
-        cpu_started = meter.start()
-        applied = await runner.rebuild(ProgressProjection())
-        rebuild_cpu = meter.stop(cpu_started)
-        rebuild_statements = counting.counter[0]
-        assert read == applied == events, (read, applied, events)
+        rounds = [await _round(counting, meter, events) for _ in range(ROUNDS)]
+        # the ceiling's own time moves by a third between runs on a shared VM: each round
+        # times both, one right after the other, and the round of the median ratio is reported
+        rounds.sort(key=lambda r: r["ceiling"]["wall_s"] / r["rebuild"]["wall_s"])
+        median = rounds[len(rounds) // 2]
         rows = await pool.fetchval("SELECT count(*) FROM application_view")
         result: dict[str, object] = {
             "events": events,
             "applications": rows,
-            "batch_size": runner.batch_size,
+            "batch_size": median["batch_size"],
             "write_seconds": round(write_seconds, 2),
-            "ceiling": ceiling_cpu,
-            "rebuild": rebuild_cpu,
-            "statements_per_event": round(rebuild_statements / events, 3),
-            "ceiling_statements_per_event": round(ceiling_statements / events, 4),
+            "ceiling": median["ceiling"],
+            "rebuild": median["rebuild"],
+            "rounds": sorted(
+                round(r["ceiling"]["wall_s"] / r["rebuild"]["wall_s"], 3) for r in rounds
+            ),
+            "statements_per_event": median["statements_per_event"],
+            "ceiling_statements_per_event": median["ceiling_statements_per_event"],
         }
         if profile:
             result["profile"] = await _profile(runner)
         return result
     finally:
         await pool.close()
+
+
+async def _round(counting: CountingPool, meter: CpuMeter, events: int) -> dict[str, Any]:
+    """The ceiling, then the rebuild, each timed (cold key rings for both: a rebuild loads
+    every citizen's key once)."""
+    runner = ProjectionRunner(
+        cast("asyncpg.Pool", counting),
+        Recorder(),
+        decoder(build_mapper(KeyRing(SECRET_KEY))),
+        [ProgressProjection()],
+    )
+    counting.counter[0] = 0
+    cpu_started = meter.start()
+    read = await read_and_decode(cast("asyncpg.Pool", counting), runner.batch_size)
+    ceiling_cpu = meter.stop(cpu_started)
+    ceiling_statements, counting.counter[0] = counting.counter[0], 0
+    cpu_started = meter.start()
+    applied = await runner.rebuild(ProgressProjection())
+    rebuild_cpu = meter.stop(cpu_started)
+    assert read == applied == events, (read, applied, events)
+    return {
+        "batch_size": runner.batch_size,
+        "ceiling": ceiling_cpu,
+        "rebuild": rebuild_cpu,
+        "statements_per_event": round(counting.counter[0] / events, 3),
+        "ceiling_statements_per_event": round(ceiling_statements / events, 4),
+    }
 
 
 async def _profile(runner: ProjectionRunner) -> str:

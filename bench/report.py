@@ -369,7 +369,8 @@ fresh embedded PostgreSQL {pg["version"]} in a temporary directory, with normal 
    applications interleaved) bulk-inserted through `Recorder.insert`, then
    `ProjectionRunner.rebuild(ProgressProjection())` with the production batch size, against
    the ceiling: the same batches read with `select_notifications` and decoded (`decode_all`),
-   nothing written. Both start with an empty key cache.
+   nothing written. Both start with an empty key cache. Three rounds, each the ceiling then
+   the rebuild; the line reports the round of the median ratio.
 4. **Growth**: the bare `get_progress` path (no HTTP, one client, random rows) with
    {p["growth_sizes"][0]:,} and {p["growth_sizes"][1]:,} rows in `application_view` (one real
    projected row, the rest SQL `generate_series` copies of it with their own id, number and
