@@ -306,6 +306,22 @@ ANALYSIS = """\
     instead of 500. Runs of the section alone went from 0.43-0.47 to 0.53-0.54.
   - Altogether, in runs of the section alone: Python CPU 10.4 -> 8.8-9.0 s, wall 12.7-14 ->
     9.3-9.6 s, ratio 0.29-0.36 -> 0.53-0.54.
+- **The runs of 2026-12-02 (fifth session).** Three full runs: at 01:01 (before the last two
+  catch-up commits), at 01:30, and this report at 01:38 UTC. The catch-up was 0.54 and 0.40
+  in the first two runs, one round each. This report's median of three rounds is 0.50
+  (0.45, 0.50, 0.53: 0.498, so the line says not met). Runs of the catch-up section alone
+  after the send-buffer change gave 0.53, 0.54, 0.62 and 0.56 for one round, and 0.51
+  (0.47, 0.51, 0.55) for three. So it is about 0.5, and not steadily above. In the same runs
+  the ceiling's own time moved 3.3-5.3 s while the rebuild took 8.2-9.7 s. The progress query
+  was 0.52x, 0.49x and 0.54x the bare SQL, p99 63-90 ms. /health was 0.81x, 0.86x and 0.92x,
+  and vs stock 4.4x, 3.7x and 3.5x. Commands at 1 client were 0.94x, 0.92x and 0.71x stock,
+  and 1.06x and 0.92x in two runs of the command section alone. The command code did not
+  change since the fourth session, whose runs gave 1.18-1.32x, and stock itself moved
+  90-163 ops/s. In one of those runs, per command, ours spent less Python CPU than stock
+  (2.9 against 3.5 ms) but more PostgreSQL CPU (1.55 against 1.24 ms), with more round trips
+  (the catalogue, the file ownership check, the application number). At 1 client, where
+  latency is the sum of those trips, it comes out about even. This report's 0.71x is the low
+  end of that spread. A quiet machine is needed to say whether it is below stock.
 - **Projection catch-up: what limits it now.** Python is busy about 95 % of the rebuild's
   time. By py-spy, decoding the events (the ceiling's own work) is about 41 % of it. The
   projection is about 45 %: applying the events 13 %, building the rows 10 %, starting the new
